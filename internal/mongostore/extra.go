@@ -1,0 +1,7 @@
+package mongostore
+
+// extraIndexes lists the indexes of stores added after the walking skeleton
+// (disclosures, audit, cases); each store file appends its own function here.
+func extraIndexes() []index {
+	return nil
+}

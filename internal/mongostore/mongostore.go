@@ -1,0 +1,131 @@
+// Package mongostore holds every MongoDB store of the service: one file per
+// store, each mapping BSON documents to domain types explicitly. Queries stay
+// within what both MongoDB and FerretDB do correctly (see docs/compatibility.md):
+// large collections are insert-only with deterministic _ids, small ones are
+// updated one document at a time, and no update command carries more than
+// maxUpdatesPerCommand statements.
+package mongostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+)
+
+// maxUpdatesPerCommand keeps bulk updates under FerretDB's measured hang (a
+// single update command with ~100 updates of existing documents deadlocks it).
+const maxUpdatesPerCommand = 40
+
+// ErrUnavailable wraps errors that mean the database could not be reached;
+// callers retry them.
+var ErrUnavailable = errors.New("database unavailable")
+
+// DB is a connected database.
+type DB struct {
+	Client *mongo.Client
+	DB     *mongo.Database
+}
+
+// Connect opens a client to uri and selects database name. It does not wait
+// for the server: Ping does.
+func Connect(uri, name string, timeout time.Duration) (*DB, error) {
+	opts := options.Client().ApplyURI(uri).
+		SetServerSelectionTimeout(5 * time.Second).
+		SetConnectTimeout(5 * time.Second)
+	if timeout > 0 {
+		opts.SetTimeout(timeout)
+	}
+	c, err := mongo.Connect(opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect mongodb: %w", err)
+	}
+	return &DB{Client: c, DB: c.Database(name)}, nil
+}
+
+// Use wraps an existing database handle (tests).
+func Use(db *mongo.Database) *DB { return &DB{Client: db.Client(), DB: db} }
+
+// Ping checks the server answers.
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.Client.Ping(ctx, readpref.Primary()); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Close disconnects.
+func (d *DB) Close(ctx context.Context) error { return d.Client.Disconnect(ctx) }
+
+// index is one index to create at start-up.
+type index struct {
+	collection string
+	model      mongo.IndexModel
+}
+
+// EnsureIndexes creates every store's indexes; it is idempotent.
+func (d *DB) EnsureIndexes(ctx context.Context) error {
+	var all []index
+	all = append(all, eventIndexes()...)
+	all = append(all, employeeIndexes()...)
+	all = append(all, extraIndexes()...)
+	for _, ix := range all {
+		if _, err := d.DB.Collection(ix.collection).Indexes().CreateOne(ctx, ix.model); err != nil {
+			return fmt.Errorf("create index on %s: %w", ix.collection, err)
+		}
+	}
+	return nil
+}
+
+// bulkWriteChunked runs models in commands of at most maxUpdatesPerCommand,
+// unordered; duplicate-key errors are returned to the caller to judge.
+func bulkWriteChunked(ctx context.Context, coll *mongo.Collection, models []mongo.WriteModel) error {
+	for start := 0; start < len(models); start += maxUpdatesPerCommand {
+		end := min(start+maxUpdatesPerCommand, len(models))
+		if _, err := coll.BulkWrite(ctx, models[start:end], options.BulkWrite().SetOrdered(false)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// onlyDuplicates reports whether err is a bulk/insert error made only of
+// duplicate-key errors (the documents were already there: a redelivery).
+func onlyDuplicates(err error) bool {
+	var bwe mongo.BulkWriteException
+	if errors.As(err, &bwe) {
+		if bwe.WriteConcernError != nil {
+			return false
+		}
+		for _, we := range bwe.WriteErrors {
+			if we.Code != 11000 {
+				return false
+			}
+		}
+		return len(bwe.WriteErrors) > 0
+	}
+	return mongo.IsDuplicateKeyError(err)
+}
+
+// Transient reports whether err is worth retrying (network, timeout, server selection).
+func Transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	return mongo.IsNetworkError(err) || mongo.IsTimeout(err) ||
+		errors.Is(err, mongo.ErrClientDisconnected) ||
+		isServerSelection(err)
+}
+
+func isServerSelection(err error) bool {
+	// topology.ServerSelectionError is internal to the driver; its text is stable.
+	return strings.Contains(err.Error(), "server selection")
+}
