@@ -3,5 +3,8 @@ package mongostore
 // extraIndexes lists the indexes of stores added after the walking skeleton
 // (disclosures, audit, cases); each store file appends its own function here.
 func extraIndexes() []index {
-	return nil
+	var all []index
+	all = append(all, disclosureIndexes()...)
+	all = append(all, auditIndexes()...)
+	return all
 }
