@@ -1,0 +1,124 @@
+package mongostore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/moonlight-oss/moonlight/internal/audit"
+)
+
+const auditCollection = "audit"
+
+// auditDoc is one audit entry as stored; it is inserted once and never updated.
+type auditDoc struct {
+	ID           string            `bson:"_id"`
+	At           time.Time         `bson:"at"`
+	Actor        string            `bson:"actor"`
+	ActorRoles   []string          `bson:"actor_roles"`
+	Action       string            `bson:"action"`
+	ResourceType string            `bson:"resource_type,omitempty"`
+	ResourceID   string            `bson:"resource_id,omitempty"`
+	OwnerID      string            `bson:"owner_id,omitempty"`
+	Reason       string            `bson:"reason,omitempty"`
+	Details      map[string]string `bson:"details,omitempty"`
+	RequestID    string            `bson:"request_id,omitempty"`
+}
+
+func auditIndexes() []index {
+	return []index{
+		{auditCollection, mongo.IndexModel{Keys: bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("at")}},
+		{auditCollection, mongo.IndexModel{Keys: bson.D{{Key: "resource_type", Value: 1}, {Key: "resource_id", Value: 1}}, Options: options.Index().SetName("resource")}},
+		{auditCollection, mongo.IndexModel{Keys: bson.D{{Key: "owner_id", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("owner")}},
+		{auditCollection, mongo.IndexModel{Keys: bson.D{{Key: "actor", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("actor")}},
+	}
+}
+
+// AuditStore implements audit.Store. It only inserts and finds.
+type AuditStore struct{ coll *mongo.Collection }
+
+var _ audit.Store = (*AuditStore)(nil)
+
+// NewAuditStore returns the store on db.
+func NewAuditStore(db *DB) *AuditStore {
+	return &AuditStore{coll: db.DB.Collection(auditCollection)}
+}
+
+// Append implements audit.Store. A duplicate _id means this entry was
+// already appended (a retry), so it is not an error.
+func (s *AuditStore) Append(ctx context.Context, e audit.Entry) error {
+	if err := e.Validate(); err != nil {
+		return fmt.Errorf("append audit entry: %w", err)
+	}
+	doc := auditDoc{
+		ID: e.ID, At: storedTime(e.At), Actor: e.Actor, ActorRoles: e.ActorRoles, Action: string(e.Action),
+		ResourceType: e.ResourceType, ResourceID: e.ResourceID, OwnerID: e.OwnerID, Reason: e.Reason,
+		Details: e.Details, RequestID: e.RequestID,
+	}
+	if doc.ActorRoles == nil {
+		doc.ActorRoles = []string{}
+	}
+	if _, err := s.coll.InsertOne(ctx, doc); err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("append audit entry %s (%s): %w", e.ID, e.Action, err)
+	}
+	return nil
+}
+
+// List implements audit.Store.
+func (s *AuditStore) List(ctx context.Context, f audit.Filter, limit int, cursor string) ([]audit.Entry, string, error) {
+	filter := bson.D{}
+	for _, c := range []struct{ key, value string }{
+		{"actor", f.Actor}, {"action", string(f.Action)}, {"resource_type", f.ResourceType},
+		{"resource_id", f.ResourceID}, {"owner_id", f.OwnerID},
+	} {
+		if c.value != "" {
+			filter = append(filter, bson.E{Key: c.key, Value: c.value})
+		}
+	}
+	at := bson.D{}
+	if !f.From.IsZero() {
+		at = append(at, bson.E{Key: "$gte", Value: f.From})
+	}
+	if !f.To.IsZero() {
+		at = append(at, bson.E{Key: "$lt", Value: f.To})
+	}
+	if len(at) > 0 {
+		filter = append(filter, bson.E{Key: "at", Value: at})
+	}
+	if cursor != "" {
+		cAt, cID, err := audit.DecodeCursor(cursor)
+		if err != nil {
+			return nil, "", fmt.Errorf("list audit entries: %w", err)
+		}
+		filter = append(filter, afterCursor("at", cAt, cID))
+	}
+	n := audit.Limit(limit)
+	cur, err := s.coll.Find(ctx, filter, options.Find().
+		SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}).
+		SetLimit(int64(n+1)))
+	if err != nil {
+		return nil, "", fmt.Errorf("list audit entries: %w", err)
+	}
+	var docs []auditDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, "", fmt.Errorf("list audit entries: %w", err)
+	}
+	next := ""
+	if len(docs) > n {
+		docs = docs[:n]
+		next = audit.EncodeCursor(docs[n-1].At, docs[n-1].ID)
+	}
+	out := make([]audit.Entry, len(docs))
+	for i, d := range docs {
+		out[i] = audit.Entry{
+			ID: d.ID, At: d.At.UTC(), Actor: d.Actor, ActorRoles: d.ActorRoles, Action: audit.Action(d.Action),
+			ResourceType: d.ResourceType, ResourceID: d.ResourceID, OwnerID: d.OwnerID, Reason: d.Reason,
+			Details: d.Details, RequestID: d.RequestID,
+		}
+	}
+	return out, next, nil
+}
