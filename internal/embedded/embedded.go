@@ -54,6 +54,9 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 		kfake.Ports(port),
 		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(int(parts)),
+		// Room for oversized messages, so the consumer, not the broker, rejects them
+		// (to the dead-letter topic with a reason).
+		kfake.BrokerConfigs(map[string]string{"message.max.bytes": strconv.Itoa(16 << 20)}),
 	}
 	if len(cfg.Topics) > 0 {
 		opts = append(opts, kfake.SeedTopics(parts, cfg.Topics...))

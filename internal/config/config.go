@@ -1,0 +1,256 @@
+// Package config loads the service's one typed configuration: built-in
+// defaults, then a YAML file, then MOONLIGHT_* environment variables. It is
+// loaded once at start-up, validated, and logged with secrets masked.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/providers/structs"
+	"github.com/knadh/koanf/v2"
+
+	"github.com/moonlight-oss/moonlight/internal/auth"
+)
+
+// EnvPrefix starts every environment override, e.g. MOONLIGHT_HTTP_ADDR or
+// MOONLIGHT_KAFKA_GROUP_ID (the setting's path in upper case, dots and
+// underscores both written as "_").
+const EnvPrefix = "MOONLIGHT_"
+
+// Config is the whole configuration.
+type Config struct {
+	HTTP  HTTP        `koanf:"http"`
+	Kafka Kafka       `koanf:"kafka"`
+	Mongo Mongo       `koanf:"mongo"`
+	Log   Log         `koanf:"log"`
+	Auth  auth.Config `koanf:"auth"`
+}
+
+// DemoSigningKey signs development tokens in `moonlight demo` and when no key
+// is configured. `moonlight serve` refuses to run with it.
+const DemoSigningKey = "moonlight-demo-signing-key--not-for-production"
+
+// HTTP configures the HTTP server.
+type HTTP struct {
+	Addr            string        `koanf:"addr"`
+	MaxBodyBytes    int64         `koanf:"max_body_bytes"`
+	ReadTimeout     time.Duration `koanf:"read_timeout"`
+	WriteTimeout    time.Duration `koanf:"write_timeout"`
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+}
+
+// Kafka configures the consumers and producers.
+type Kafka struct {
+	Brokers        []string      `koanf:"brokers"`
+	GroupID        string        `koanf:"group_id"`
+	Topics         Topics        `koanf:"topics"`
+	DLQSuffix      string        `koanf:"dlq_suffix"`
+	BatchSize      int           `koanf:"batch_size"`
+	BatchWait      time.Duration `koanf:"batch_wait"`
+	MaxEventBytes  int           `koanf:"max_event_bytes"`
+	RetryMinWait   time.Duration `koanf:"retry_min_wait"`
+	RetryMaxWait   time.Duration `koanf:"retry_max_wait"`
+	SessionTimeout time.Duration `koanf:"session_timeout"`
+	// Partitions is used when Moonlight creates a missing topic.
+	Partitions int `koanf:"partitions"`
+}
+
+// Topics names the input topics.
+type Topics struct {
+	HR      string `koanf:"hr"`
+	Expense string `koanf:"expense"`
+	Intel   string `koanf:"intel"`
+}
+
+// All returns the input topics.
+func (t Topics) All() []string { return []string{t.HR, t.Expense, t.Intel} }
+
+// Mongo configures the database.
+type Mongo struct {
+	URI      string        `koanf:"uri"`
+	Database string        `koanf:"database"`
+	Timeout  time.Duration `koanf:"timeout"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `koanf:"level"`
+	Format string `koanf:"format"`
+}
+
+// Default returns the built-in defaults.
+func Default() Config {
+	return Config{
+		HTTP: HTTP{
+			Addr: "127.0.0.1:8080", MaxBodyBytes: 64 << 10,
+			ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second, ShutdownTimeout: 10 * time.Second,
+		},
+		Kafka: Kafka{
+			Brokers: []string{"127.0.0.1:9092"}, GroupID: "moonlight",
+			Topics:    Topics{HR: "hr.events", Expense: "expense.events", Intel: "intel.events"},
+			DLQSuffix: ".dlq", BatchSize: 500, BatchWait: 100 * time.Millisecond, MaxEventBytes: 1 << 20,
+			RetryMinWait: 200 * time.Millisecond, RetryMaxWait: 10 * time.Second, SessionTimeout: 10 * time.Second, Partitions: 3,
+		},
+		Mongo: Mongo{URI: "mongodb://127.0.0.1:27017/", Database: "moonlight", Timeout: 30 * time.Second},
+		Log:   Log{Level: "info", Format: "text"},
+		Auth:  demoAuth(),
+	}
+}
+
+func demoAuth() auth.Config {
+	a := auth.DefaultConfig()
+	a.Dev.SigningKey = DemoSigningKey
+	return a
+}
+
+// Load reads defaults, then path (if not empty), then the environment.
+func Load(path string, environ []string) (Config, error) {
+	k := koanf.New(".")
+	if err := k.Load(structs.Provider(Default(), "koanf"), nil); err != nil {
+		return Config{}, fmt.Errorf("load defaults: %w", err)
+	}
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return Config{}, fmt.Errorf("config file: %w", err)
+		}
+		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return Config{}, fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	known := map[string]string{}
+	for _, key := range k.Keys() {
+		known[envName(key)] = key
+	}
+	var unknown []string
+	envProvider := env.Provider(".", env.Opt{
+		Prefix:      EnvPrefix,
+		EnvironFunc: func() []string { return environ },
+		TransformFunc: func(name, value string) (string, any) {
+			key, ok := known[name]
+			if !ok {
+				if !ignoredEnv[name] {
+					unknown = append(unknown, name)
+				}
+				return "", nil
+			}
+			if _, isList := k.Get(key).([]string); isList || key == "kafka.brokers" {
+				return key, splitList(value)
+			}
+			return key, value
+		},
+	})
+	if err := k.Load(envProvider, nil); err != nil {
+		return Config{}, fmt.Errorf("load environment: %w", err)
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return Config{}, fmt.Errorf("unknown environment settings %s (settings are %s)",
+			strings.Join(unknown, ", "), strings.Join(knownNames(known), ", "))
+	}
+	cfg := Default()
+	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{Tag: "koanf"}); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// ignoredEnv are MOONLIGHT_* variables read elsewhere (tests, scripts), not settings.
+var ignoredEnv = map[string]bool{
+	"MOONLIGHT_TEST_MONGO_URI":     true,
+	"MOONLIGHT_TEST_KAFKA_BROKERS": true,
+	"MOONLIGHT_SERVICES_DIR":       true,
+	"MOONLIGHT_CONFIG":             true,
+}
+
+func envName(key string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+func knownNames(known map[string]string) []string {
+	out := make([]string, 0, len(known))
+	for n := range known {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	check(c.HTTP.Addr != "", "http.addr must be set (host:port)")
+	check(c.HTTP.MaxBodyBytes >= 1024, "http.max_body_bytes must be at least 1024, got %d", c.HTTP.MaxBodyBytes)
+	check(len(c.Kafka.Brokers) > 0, "kafka.brokers must list at least one host:port")
+	check(c.Kafka.GroupID != "", "kafka.group_id must be set")
+	check(c.Kafka.Topics.HR != "" && c.Kafka.Topics.Expense != "" && c.Kafka.Topics.Intel != "",
+		"kafka.topics.hr, .expense and .intel must all be set")
+	check(c.Kafka.DLQSuffix != "", "kafka.dlq_suffix must be set (e.g. .dlq)")
+	check(c.Kafka.BatchSize >= 1 && c.Kafka.BatchSize <= 10000, "kafka.batch_size must be 1..10000, got %d", c.Kafka.BatchSize)
+	check(c.Kafka.Partitions >= 1, "kafka.partitions must be at least 1")
+	check(c.Kafka.BatchWait > 0, "kafka.batch_wait must be positive")
+	check(c.Kafka.MaxEventBytes >= 1024, "kafka.max_event_bytes must be at least 1024")
+	check(c.Kafka.RetryMinWait > 0 && c.Kafka.RetryMaxWait >= c.Kafka.RetryMinWait,
+		"kafka.retry_min_wait must be positive and not above kafka.retry_max_wait")
+	if u, err := url.Parse(c.Mongo.URI); err != nil || (u.Scheme != "mongodb" && u.Scheme != "mongodb+srv") {
+		errs = append(errs, errors.New("mongo.uri must be a mongodb:// or mongodb+srv:// URI"))
+	}
+	check(c.Mongo.Database != "", "mongo.database must be set")
+	check(c.Log.Level == "debug" || c.Log.Level == "info" || c.Log.Level == "warn" || c.Log.Level == "error",
+		"log.level must be debug, info, warn or error, got %q", c.Log.Level)
+	check(c.Log.Format == "text" || c.Log.Format == "json", "log.format must be text or json, got %q", c.Log.Format)
+	if err := c.Auth.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// MaskURI hides the password of a connection URI.
+func MaskURI(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable)"
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	return u.String()
+}
+
+// Masked returns a copy safe to log: passwords and keys replaced.
+func (c Config) Masked() Config {
+	m := c
+	m.Mongo.URI = MaskURI(c.Mongo.URI)
+	return m
+}

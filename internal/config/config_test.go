@@ -1,0 +1,66 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	if err := os.WriteFile(good, []byte("http:\n  addr: 127.0.0.1:9999\nkafka:\n  batch_size: 50\n  brokers: [a:1, b:2]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("kafka:\n  batch_size: 0\nlog:\n  level: loud\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		give    string
+		env     []string
+		want    func(Config) bool
+		wantErr string
+	}{
+		{name: "defaults", want: func(c Config) bool { return c.HTTP.Addr == "127.0.0.1:8080" && c.Kafka.Topics.HR == "hr.events" }},
+		{name: "file", give: good, want: func(c Config) bool {
+			return c.HTTP.Addr == "127.0.0.1:9999" && c.Kafka.BatchSize == 50 && len(c.Kafka.Brokers) == 2 && c.Kafka.GroupID == "moonlight"
+		}},
+		{name: "env over file", give: good, env: []string{"MOONLIGHT_HTTP_ADDR=0.0.0.0:1", "MOONLIGHT_KAFKA_BROKERS=x:1,y:2,z:3", "MOONLIGHT_KAFKA_BATCH_WAIT=2s", "MOONLIGHT_KAFKA_GROUP_ID=g2"},
+			want: func(c Config) bool {
+				return c.HTTP.Addr == "0.0.0.0:1" && len(c.Kafka.Brokers) == 3 && c.Kafka.BatchWait == 2*time.Second && c.Kafka.GroupID == "g2"
+			}},
+		{name: "unknown env", env: []string{"MOONLIGHT_HTTP_ADDRESS=x"}, wantErr: "unknown environment settings MOONLIGHT_HTTP_ADDRESS"},
+		{name: "invalid values listed together", give: bad, wantErr: "kafka.batch_size must be 1..10000"},
+		{name: "invalid level", give: bad, wantErr: `log.level must be debug, info, warn or error, got "loud"`},
+		{name: "missing file", give: filepath.Join(dir, "nope.yaml"), wantErr: "config file"},
+		{name: "bad mongo uri", env: []string{"MOONLIGHT_MONGO_URI=http://x"}, wantErr: "mongo.uri must be a mongodb://"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Load(tt.give, tt.env)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.want(got) {
+				t.Fatalf("unexpected config %+v", got)
+			}
+		})
+	}
+}
+
+func TestMaskURI(t *testing.T) {
+	got := MaskURI("mongodb://user:s3cret@db:27017/x")
+	if strings.Contains(got, "s3cret") || !strings.Contains(got, "user:xxxxx@db") {
+		t.Fatalf("MaskURI = %q", got)
+	}
+}

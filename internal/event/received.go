@@ -1,0 +1,12 @@
+package event
+
+import "time"
+
+// Received is an event as the consumer got it, with where it came from.
+type Received struct {
+	Event      Event
+	Topic      string
+	Partition  int
+	Offset     int64
+	ReceivedAt time.Time
+}

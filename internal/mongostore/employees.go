@@ -1,0 +1,249 @@
+package mongostore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/moonlight-oss/moonlight/internal/civil"
+	"github.com/moonlight-oss/moonlight/internal/employee"
+	"github.com/moonlight-oss/moonlight/internal/event"
+)
+
+const employeesCollection = "employees"
+
+type employeeDoc struct {
+	ID          string          `bson:"_id"`
+	Name        string          `bson:"name"`
+	Email       string          `bson:"email,omitempty"`
+	Department  string          `bson:"department"`
+	Title       string          `bson:"title,omitempty"`
+	ManagerID   string          `bson:"manager_id,omitempty"`
+	Location    string          `bson:"location,omitempty"`
+	Employments []intervalDoc   `bson:"employments"`
+	Projects    []assignmentDoc `bson:"projects"`
+	Leaves      []leaveDoc      `bson:"leaves"`
+	Facts       []factDoc       `bson:"facts"`
+	Version     int64           `bson:"version"`
+}
+
+type intervalDoc struct {
+	Start  string `bson:"start,omitempty"`
+	End    string `bson:"end,omitempty"`
+	Reason string `bson:"reason,omitempty"`
+}
+
+type assignmentDoc struct {
+	Code        string `bson:"code"`
+	Name        string `bson:"name,omitempty"`
+	Sensitivity string `bson:"sensitivity"`
+	LaunchDate  string `bson:"launch_date,omitempty"`
+	Start       string `bson:"start"`
+	End         string `bson:"end,omitempty"`
+}
+
+type leaveDoc struct {
+	ID    string `bson:"id"`
+	Start string `bson:"start"`
+	End   string `bson:"end"`
+	Type  string `bson:"type,omitempty"`
+}
+
+// factDoc keeps one HR event's data as JSON text, so the projection can be
+// rebuilt from it whatever order the events arrived in.
+type factDoc struct {
+	Source    string `bson:"source"`
+	ID        string `bson:"id"`
+	Type      string `bson:"type"`
+	Effective string `bson:"effective"`
+	Data      string `bson:"data"`
+}
+
+func employeeIndexes() []index {
+	return []index{
+		{employeesCollection, mongo.IndexModel{Keys: bson.D{{Key: "manager_id", Value: 1}}, Options: options.Index().SetName("manager")}},
+		{employeesCollection, mongo.IndexModel{Keys: bson.D{{Key: "department", Value: 1}}, Options: options.Index().SetName("department")}},
+	}
+}
+
+// EmployeeStore implements employee.Store.
+type EmployeeStore struct{ coll *mongo.Collection }
+
+var _ employee.Store = (*EmployeeStore)(nil)
+
+// NewEmployeeStore returns the store on db.
+func NewEmployeeStore(db *DB) *EmployeeStore {
+	return &EmployeeStore{coll: db.DB.Collection(employeesCollection)}
+}
+
+// Get implements employee.Store.
+func (s *EmployeeStore) Get(ctx context.Context, id string) (employee.Employee, error) {
+	var d employeeDoc
+	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return employee.Employee{}, fmt.Errorf("get employee %s: %w", id, employee.ErrNotFound)
+	}
+	if err != nil {
+		return employee.Employee{}, fmt.Errorf("get employee %s: %w", id, err)
+	}
+	return fromEmployeeDoc(d)
+}
+
+// GetMany implements employee.Store.
+func (s *EmployeeStore) GetMany(ctx context.Context, ids []string) (map[string]employee.Employee, error) {
+	out := make(map[string]employee.Employee, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cur, err := s.coll.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return nil, fmt.Errorf("get %d employees: %w", len(ids), err)
+	}
+	var docs []employeeDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("get %d employees: %w", len(ids), err)
+	}
+	for _, d := range docs {
+		e, err := fromEmployeeDoc(d)
+		if err != nil {
+			return nil, err
+		}
+		out[e.ID] = e
+	}
+	return out, nil
+}
+
+// Save implements employee.Store.
+func (s *EmployeeStore) Save(ctx context.Context, e employee.Employee) (int64, error) {
+	d, err := toEmployeeDoc(e)
+	if err != nil {
+		return 0, err
+	}
+	d.Version = e.Version + 1
+	if e.Version == 0 {
+		if _, err := s.coll.InsertOne(ctx, d); err != nil {
+			if mongo.IsDuplicateKeyError(err) {
+				return 0, fmt.Errorf("save employee %s: %w", e.ID, employee.ErrConflict)
+			}
+			return 0, fmt.Errorf("save employee %s: %w", e.ID, err)
+		}
+		return d.Version, nil
+	}
+	res, err := s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: e.ID}, {Key: "version", Value: e.Version}}, d)
+	if err != nil {
+		return 0, fmt.Errorf("save employee %s: %w", e.ID, err)
+	}
+	if res.MatchedCount == 0 {
+		return 0, fmt.Errorf("save employee %s: %w", e.ID, employee.ErrConflict)
+	}
+	return d.Version, nil
+}
+
+// ListReports implements employee.Store.
+func (s *EmployeeStore) ListReports(ctx context.Context, managerID string) ([]string, error) {
+	cur, err := s.coll.Find(ctx, bson.D{{Key: "manager_id", Value: managerID}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("list reports of %s: %w", managerID, err)
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("list reports of %s: %w", managerID, err)
+	}
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	return ids, nil
+}
+
+// List implements employee.Store.
+func (s *EmployeeStore) List(ctx context.Context, limit int) ([]employee.Employee, error) {
+	cur, err := s.coll.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("list employees: %w", err)
+	}
+	var docs []employeeDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("list employees: %w", err)
+	}
+	out := make([]employee.Employee, 0, len(docs))
+	for _, d := range docs {
+		e, err := fromEmployeeDoc(d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func toEmployeeDoc(e employee.Employee) (employeeDoc, error) {
+	d := employeeDoc{
+		ID: e.ID, Name: e.Name, Email: e.Email, Department: e.Department, Title: e.Title,
+		ManagerID: e.ManagerID, Location: e.Location, Version: e.Version,
+		Employments: []intervalDoc{}, Projects: []assignmentDoc{}, Leaves: []leaveDoc{}, Facts: []factDoc{},
+	}
+	for _, i := range e.Employments {
+		d.Employments = append(d.Employments, intervalDoc{Start: string(i.Start), End: string(i.End), Reason: i.Reason})
+	}
+	for _, p := range e.Projects {
+		d.Projects = append(d.Projects, assignmentDoc{Code: p.Code, Name: p.Name, Sensitivity: p.Sensitivity,
+			LaunchDate: string(p.LaunchDate), Start: string(p.Start), End: string(p.End)})
+	}
+	for _, l := range e.Leaves {
+		d.Leaves = append(d.Leaves, leaveDoc{ID: l.ID, Start: string(l.Start), End: string(l.End), Type: l.Type})
+	}
+	for _, f := range e.Facts {
+		data, err := json.Marshal(f.Data)
+		if err != nil {
+			return employeeDoc{}, fmt.Errorf("encode fact %s of employee %s: %w", f.Ref.Key(), e.ID, err)
+		}
+		d.Facts = append(d.Facts, factDoc{Source: f.Ref.Source, ID: f.Ref.ID, Type: f.Type, Effective: string(f.Effective), Data: string(data)})
+	}
+	return d, nil
+}
+
+// fromEmployeeDoc rebuilds the projection from the stored facts (the single
+// source of truth); the stored projection fields are there for queries.
+func fromEmployeeDoc(d employeeDoc) (employee.Employee, error) {
+	facts := make([]employee.Fact, 0, len(d.Facts))
+	for _, fd := range d.Facts {
+		data, err := hrData(fd.Type)
+		if err != nil {
+			return employee.Employee{}, fmt.Errorf("employee %s: %w", d.ID, err)
+		}
+		if err := json.Unmarshal([]byte(fd.Data), data); err != nil {
+			return employee.Employee{}, fmt.Errorf("employee %s fact %s: %w", d.ID, fd.ID, err)
+		}
+		facts = append(facts, employee.Fact{Ref: event.Ref{Source: fd.Source, ID: fd.ID}, Type: fd.Type, Effective: civil.Date(fd.Effective), Data: data})
+	}
+	e := employee.Build(d.ID, facts)
+	e.Version = d.Version
+	return e, nil
+}
+
+func hrData(typ string) (any, error) {
+	switch typ {
+	case event.TypeEmployeeHired:
+		return &event.EmployeeHired{}, nil
+	case event.TypeEmployeeUpdated:
+		return &event.EmployeeUpdated{}, nil
+	case event.TypeEmployeeTerminated:
+		return &event.EmployeeTerminated{}, nil
+	case event.TypeProjectAssigned:
+		return &event.ProjectAssigned{}, nil
+	case event.TypeProjectUnassigned:
+		return &event.ProjectUnassigned{}, nil
+	case event.TypeLeaveRecorded:
+		return &event.LeaveRecorded{}, nil
+	}
+	return nil, fmt.Errorf("unknown HR fact type %q", typ)
+}

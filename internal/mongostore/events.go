@@ -1,0 +1,131 @@
+package mongostore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/moonlight-oss/moonlight/internal/event"
+)
+
+const eventsCollection = "events"
+
+// StoredEvent is a raw event as received, with where it came from.
+type StoredEvent = event.Received
+
+type eventDoc struct {
+	ID         string    `bson:"_id"`
+	Source     string    `bson:"source"`
+	EventID    string    `bson:"id"`
+	Type       string    `bson:"type"`
+	Subject    string    `bson:"subject,omitempty"`
+	EmployeeID string    `bson:"employee_id,omitempty"`
+	Time       time.Time `bson:"time,omitzero"`
+	Topic      string    `bson:"topic"`
+	Partition  int       `bson:"partition"`
+	Offset     int64     `bson:"offset"`
+	ReceivedAt time.Time `bson:"received_at"`
+	// Raw is the message value exactly as received (valid UTF-8 JSON).
+	Raw string `bson:"raw"`
+}
+
+func eventIndexes() []index {
+	return []index{
+		{eventsCollection, mongo.IndexModel{Keys: bson.D{{Key: "source", Value: 1}, {Key: "id", Value: 1}}, Options: options.Index().SetUnique(true).SetName("source_id_unique")}},
+		{eventsCollection, mongo.IndexModel{Keys: bson.D{{Key: "employee_id", Value: 1}, {Key: "type", Value: 1}}, Options: options.Index().SetName("employee_type")}},
+	}
+}
+
+// EventStore keeps raw events. It is insert-only: _id is derived from (source, id),
+// so a redelivered event is a duplicate-key no-op.
+type EventStore struct{ coll *mongo.Collection }
+
+// NewEventStore returns the store on db.
+func NewEventStore(db *DB) *EventStore { return &EventStore{coll: db.DB.Collection(eventsCollection)} }
+
+// InsertMany stores events; ones already stored are skipped. It returns how
+// many were new.
+func (s *EventStore) InsertMany(ctx context.Context, evs []StoredEvent) (int, error) {
+	if len(evs) == 0 {
+		return 0, nil
+	}
+	docs := make([]any, 0, len(evs))
+	for _, se := range evs {
+		e := se.Event
+		docs = append(docs, eventDoc{
+			ID: e.Key(), Source: e.Source, EventID: e.ID, Type: e.Type, Subject: e.Subject,
+			EmployeeID: e.EmployeeID(), Time: e.Time, Topic: se.Topic, Partition: se.Partition,
+			Offset: se.Offset, ReceivedAt: se.ReceivedAt.UTC().Truncate(time.Millisecond), Raw: string(e.Raw),
+		})
+	}
+	res, err := s.coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err != nil && !onlyDuplicates(err) {
+		return 0, fmt.Errorf("insert %d events: %w", len(docs), err)
+	}
+	if res == nil {
+		return 0, nil
+	}
+	return len(res.InsertedIDs), nil
+}
+
+// Get returns a stored event by its ref.
+func (s *EventStore) Get(ctx context.Context, ref event.Ref) (StoredEvent, error) {
+	var d eventDoc
+	if err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: ref.Key()}}).Decode(&d); err != nil {
+		return StoredEvent{}, fmt.Errorf("get event %s: %w", ref.Key(), err)
+	}
+	return toStored(d)
+}
+
+// Count returns the number of stored events.
+func (s *EventStore) Count(ctx context.Context) (int64, error) {
+	n, err := s.coll.CountDocuments(ctx, bson.D{})
+	if err != nil {
+		return 0, fmt.Errorf("count events: %w", err)
+	}
+	return n, nil
+}
+
+// Scan calls fn for every stored event in _id order, in pages, so a rescan can
+// walk a large collection without holding a cursor open across slow work.
+func (s *EventStore) Scan(ctx context.Context, pageSize int, fn func([]StoredEvent) error) error {
+	after := ""
+	for {
+		cur, err := s.coll.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}},
+			options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(pageSize)))
+		if err != nil {
+			return fmt.Errorf("scan events: %w", err)
+		}
+		var docs []eventDoc
+		if err := cur.All(ctx, &docs); err != nil {
+			return fmt.Errorf("scan events: %w", err)
+		}
+		if len(docs) == 0 {
+			return nil
+		}
+		page := make([]StoredEvent, 0, len(docs))
+		for _, d := range docs {
+			se, err := toStored(d)
+			if err != nil {
+				return err
+			}
+			page = append(page, se)
+		}
+		if err := fn(page); err != nil {
+			return err
+		}
+		after = docs[len(docs)-1].ID
+	}
+}
+
+func toStored(d eventDoc) (StoredEvent, error) {
+	e, err := event.Decode([]byte(d.Raw))
+	if err != nil {
+		return StoredEvent{}, fmt.Errorf("stored event %s no longer decodes: %w", d.ID, err)
+	}
+	return StoredEvent{Event: e, Topic: d.Topic, Partition: d.Partition, Offset: d.Offset, ReceivedAt: d.ReceivedAt}, nil
+}

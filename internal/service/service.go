@@ -1,0 +1,203 @@
+// Package service wires the whole system in one place by constructor
+// injection: stores, consumers, detection and the HTTP server. `moonlight
+// serve` and `moonlight demo` both run it; tests start it in-process.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/moonlight-oss/moonlight/internal/auth"
+	"github.com/moonlight-oss/moonlight/internal/config"
+	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/httpapi"
+	"github.com/moonlight-oss/moonlight/internal/ingest"
+	"github.com/moonlight-oss/moonlight/internal/mongostore"
+)
+
+// Service is the running system.
+type Service struct {
+	cfg       config.Config
+	log       *slog.Logger
+	db        *mongostore.DB
+	reg       *prometheus.Registry
+	consumer  *ingest.Consumer
+	publisher *ingest.Publisher
+	handler   http.Handler
+
+	Events    *mongostore.EventStore
+	Employees *mongostore.EmployeeStore
+}
+
+// New connects to MongoDB and Kafka, creates indexes and topics, and builds
+// the consumer and HTTP handler. Nothing runs until Run.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Service, error) {
+	db, err := mongostore.Connect(cfg.Mongo.URI, cfg.Mongo.Database, cfg.Mongo.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, log: log, db: db, reg: prometheus.NewRegistry()}
+	if err := s.init(ctx); err != nil {
+		_ = db.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Service) init(ctx context.Context) error {
+	cfg := s.cfg
+	if err := waitFor(ctx, "mongodb", s.log, s.db.Ping); err != nil {
+		return err
+	}
+	if err := s.db.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	topics := cfg.Kafka.Topics.All()
+	for _, t := range cfg.Kafka.Topics.All() {
+		topics = append(topics, t+cfg.Kafka.DLQSuffix)
+	}
+	if err := waitFor(ctx, "kafka", s.log, func(ctx context.Context) error {
+		return ingest.EnsureTopics(ctx, cfg.Kafka.Brokers, topics, cfg.Kafka.Partitions)
+	}); err != nil {
+		return err
+	}
+	verifier, err := auth.NewVerifier(ctx, cfg.Auth)
+	if err != nil {
+		return err
+	}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := ingest.NewMetrics(s.reg)
+
+	s.Events = mongostore.NewEventStore(s.db)
+	s.Employees = mongostore.NewEmployeeStore(s.db)
+	pipeline := &ingest.Pipeline{Events: s.Events, Employees: s.Employees}
+	s.consumer = ingest.NewConsumer(ingest.Config{
+		Brokers: cfg.Kafka.Brokers, GroupID: cfg.Kafka.GroupID, Topics: cfg.Kafka.Topics.All(),
+		DLQSuffix: cfg.Kafka.DLQSuffix, BatchSize: cfg.Kafka.BatchSize, BatchWait: cfg.Kafka.BatchWait,
+		MaxEventBytes: cfg.Kafka.MaxEventBytes, RetryMinWait: cfg.Kafka.RetryMinWait, RetryMaxWait: cfg.Kafka.RetryMaxWait,
+		SessionTimeout: cfg.Kafka.SessionTimeout, ShutdownGrace: cfg.HTTP.ShutdownTimeout,
+	}, pipeline, metrics, s.log, mongostore.Transient)
+	s.publisher = ingest.NewPublisher(cfg.Kafka.Brokers, s.Topics())
+
+	s.handler = httpapi.New(httpapi.Config{
+		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+		Log:          s.log,
+		Verifier:     verifier,
+		Checks: map[string]httpapi.Check{
+			"mongodb": s.db.Ping,
+			"kafka":   func(ctx context.Context) error { return ingest.Ping(ctx, cfg.Kafka.Brokers) },
+		},
+		Gatherer: s.reg,
+		Routes: []httpapi.Routes{
+			httpapi.EventRoutes{Publisher: s.publisher, Decoder: event.NewDecoder(cfg.Kafka.MaxEventBytes), MaxEvents: 1000},
+		},
+	})
+	return nil
+}
+
+// Topics returns the configured input topics.
+func (s *Service) Topics() ingest.Topics {
+	t := s.cfg.Kafka.Topics
+	return ingest.Topics{HR: t.HR, Expense: t.Expense, Intel: t.Intel}
+}
+
+// Publisher publishes events to the configured topics.
+func (s *Service) Publisher() *ingest.Publisher { return s.publisher }
+
+// Handler is the HTTP handler (tests use it with httptest).
+func (s *Service) Handler() http.Handler { return s.handler }
+
+// Run serves HTTP on ln and consumes until ctx is cancelled, then stops
+// cleanly: stop fetching, finish and commit the batch in hand, shut the HTTP
+// server down, disconnect.
+func (s *Service) Run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       s.cfg.HTTP.ReadTimeout,
+		WriteTimeout:      s.cfg.HTTP.WriteTimeout,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := s.consumer.Run(ctx); err != nil {
+			errs <- fmt.Errorf("consumer: %w", err)
+			cancel()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs <- fmt.Errorf("http: %w", err)
+			cancel()
+		}
+	}()
+	<-ctx.Done()
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.HTTP.ShutdownTimeout)
+	defer scancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		s.log.Warn("http shutdown", "err", err)
+	}
+	wg.Wait()
+	close(errs)
+	return errors.Join(collect(errs)...)
+}
+
+// Close releases the connections.
+func (s *Service) Close(ctx context.Context) error {
+	var errs []error
+	if s.publisher != nil {
+		errs = append(errs, s.publisher.Close())
+	}
+	errs = append(errs, s.db.Close(ctx))
+	return errors.Join(errs...)
+}
+
+func collect(ch <-chan error) []error {
+	var out []error
+	for err := range ch {
+		out = append(out, err)
+	}
+	return out
+}
+
+// waitFor retries check until it passes or ctx ends, so the service can start
+// before its dependencies are up.
+func waitFor(ctx context.Context, name string, log *slog.Logger, check func(context.Context) error) error {
+	wait := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := check(cctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s not reachable: %w", name, err)
+		}
+		if attempt == 1 || attempt%10 == 0 {
+			log.Warn("waiting for dependency", "dependency", name, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s not reachable: %w", name, err)
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
+}
