@@ -6,5 +6,7 @@ func extraIndexes() []index {
 	var all []index
 	all = append(all, disclosureIndexes()...)
 	all = append(all, auditIndexes()...)
+	all = append(all, caseIndexes()...)
+	all = append(all, signalIndexes()...)
 	return all
 }

@@ -1,0 +1,202 @@
+package mongostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/moonlight-oss/moonlight/internal/civil"
+	"github.com/moonlight-oss/moonlight/internal/detect"
+	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/review"
+)
+
+const (
+	activityCollection = "activity"
+	seminarsCollection = "seminars"
+)
+
+// activityDoc holds one employee's expense signals: a few documents read by
+// _id, instead of queries over the large events collection.
+type activityDoc struct {
+	ID      string      `bson:"_id"`
+	Signals []signalDoc `bson:"signals"`
+}
+
+// signalDoc is built only from its event, so $addToSet of a redelivered
+// event's signal finds an equal document and adds nothing.
+type signalDoc struct {
+	Source           string   `bson:"source"`
+	ID               string   `bson:"id"`
+	Kind             string   `bson:"kind"`
+	Date             string   `bson:"date"`
+	Amount           string   `bson:"amount"`
+	Currency         string   `bson:"currency"`
+	Merchant         string   `bson:"merchant"`
+	Description      string   `bson:"description,omitempty"`
+	City             string   `bson:"city,omitempty"`
+	Counterparty     string   `bson:"counterparty,omitempty"`
+	CounterpartyID   string   `bson:"counterparty_id,omitempty"`
+	CounterpartyType string   `bson:"counterparty_type,omitempty"`
+	AsMatched        string   `bson:"as_matched,omitempty"`
+	Field            string   `bson:"field,omitempty"`
+	Vocabulary       []string `bson:"vocabulary"`
+}
+
+type seminarDoc struct {
+	ID             string `bson:"_id"`
+	Source         string `bson:"source"`
+	EventID        string `bson:"id"`
+	SeminarID      string `bson:"seminar_id"`
+	Organizer      string `bson:"organizer"`
+	Title          string `bson:"title"`
+	Date           string `bson:"date"`
+	City           string `bson:"city,omitempty"`
+	Paid           bool   `bson:"paid"`
+	CounterpartyID string `bson:"counterparty_id,omitempty"`
+}
+
+func signalIndexes() []index {
+	return []index{
+		{activityCollection, mongo.IndexModel{Keys: bson.D{{Key: "signals.counterparty_id", Value: 1}, {Key: "signals.date", Value: 1}}, Options: options.Index().SetName("signal_counterparty_date")}},
+		{seminarsCollection, mongo.IndexModel{Keys: bson.D{{Key: "date", Value: 1}}, Options: options.Index().SetName("date")}},
+	}
+}
+
+// SignalStore implements review.SignalStore and review.SeminarStore.
+type SignalStore struct {
+	activity *mongo.Collection
+	seminars *mongo.Collection
+}
+
+var (
+	_ review.SignalStore  = (*SignalStore)(nil)
+	_ review.SeminarStore = (*SignalStore)(nil)
+)
+
+// NewSignalStore returns the store on db.
+func NewSignalStore(db *DB) *SignalStore {
+	return &SignalStore{activity: db.DB.Collection(activityCollection), seminars: db.DB.Collection(seminarsCollection)}
+}
+
+// AddSignals implements review.SignalStore.
+func (s *SignalStore) AddSignals(ctx context.Context, employeeID string, sigs []detect.Signal) error {
+	docs := make(bson.A, 0, len(sigs))
+	for _, sg := range sigs {
+		docs = append(docs, signalDoc{
+			Source: sg.Ref.Source, ID: sg.Ref.ID, Kind: sg.Kind, Date: string(sg.Date), Amount: sg.Amount.Amount,
+			Currency: sg.Amount.Currency, Merchant: sg.Merchant, Description: sg.Description, City: sg.City,
+			Counterparty: sg.Counterparty, CounterpartyID: sg.CounterpartyID, CounterpartyType: sg.CounterpartyType,
+			AsMatched: sg.AsMatched, Field: sg.Field, Vocabulary: nonNil(sg.Vocabulary),
+		})
+	}
+	_, err := s.activity.UpdateOne(ctx, bson.D{{Key: "_id", Value: employeeID}},
+		bson.D{{Key: "$addToSet", Value: bson.D{{Key: "signals", Value: bson.D{{Key: "$each", Value: docs}}}}}},
+		options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("add %d signals of %s: %w", len(sigs), employeeID, err)
+	}
+	return nil
+}
+
+// Signals implements review.SignalStore. Signals repeated by an earlier
+// version of a rule (same event, other fields) count once: the newest wins.
+func (s *SignalStore) Signals(ctx context.Context, employeeID string) ([]detect.Signal, error) {
+	var d activityDoc
+	err := s.activity.FindOne(ctx, bson.D{{Key: "_id", Value: employeeID}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("signals of %s: %w", employeeID, err)
+	}
+	byRef := map[event.Ref]int{}
+	var out []detect.Signal
+	for _, sd := range d.Signals {
+		sg := detect.Signal{
+			Ref: event.Ref{Source: sd.Source, ID: sd.ID}, Kind: sd.Kind, EmployeeID: employeeID, Date: civil.Date(sd.Date),
+			Amount: event.Money{Amount: sd.Amount, Currency: sd.Currency}, Merchant: sd.Merchant, Description: sd.Description,
+			City: sd.City, Counterparty: sd.Counterparty, CounterpartyID: sd.CounterpartyID, CounterpartyType: sd.CounterpartyType,
+			AsMatched: sd.AsMatched, Field: sd.Field, Vocabulary: sd.Vocabulary,
+		}
+		if len(sg.Vocabulary) == 0 {
+			sg.Vocabulary = nil
+		}
+		if i, ok := byRef[sg.Ref]; ok {
+			out[i] = sg
+			continue
+		}
+		byRef[sg.Ref] = len(out)
+		out = append(out, sg)
+	}
+	return out, nil
+}
+
+// ReplaceSignals sets an employee's signals (a rescan after a rule change).
+func (s *SignalStore) ReplaceSignals(ctx context.Context, employeeID string, sigs []detect.Signal) error {
+	if _, err := s.activity.DeleteOne(ctx, bson.D{{Key: "_id", Value: employeeID}}); err != nil {
+		return fmt.Errorf("reset signals of %s: %w", employeeID, err)
+	}
+	if len(sigs) == 0 {
+		return nil
+	}
+	return s.AddSignals(ctx, employeeID, sigs)
+}
+
+// EmployeesNear implements review.SignalStore.
+func (s *SignalStore) EmployeesNear(ctx context.Context, counterpartyID string, from, to civil.Date) ([]string, error) {
+	cur, err := s.activity.Find(ctx, bson.D{{Key: "signals", Value: bson.D{{Key: "$elemMatch", Value: bson.D{
+		{Key: "counterparty_id", Value: counterpartyID},
+		{Key: "date", Value: bson.D{{Key: "$gte", Value: string(from)}, {Key: "$lte", Value: string(to)}}},
+	}}}}}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("employees near %s: %w", counterpartyID, err)
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("employees near %s: %w", counterpartyID, err)
+	}
+	out := make([]string, len(docs))
+	for i, d := range docs {
+		out[i] = d.ID
+	}
+	return out, nil
+}
+
+// AddSeminars implements review.SeminarStore.
+func (s *SignalStore) AddSeminars(ctx context.Context, ss []detect.Seminar) error {
+	docs := make([]any, 0, len(ss))
+	for _, sm := range ss {
+		docs = append(docs, seminarDoc{ID: sm.Ref.Key(), Source: sm.Ref.Source, EventID: sm.Ref.ID, SeminarID: sm.ID,
+			Organizer: sm.Organizer, Title: sm.Title, Date: string(sm.Date), City: sm.City, Paid: sm.Paid, CounterpartyID: sm.CounterpartyID})
+	}
+	if _, err := s.seminars.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil && !onlyDuplicates(err) {
+		return fmt.Errorf("add %d seminars: %w", len(docs), err)
+	}
+	return nil
+}
+
+// SeminarsBetween implements review.SeminarStore.
+func (s *SignalStore) SeminarsBetween(ctx context.Context, from, to civil.Date) ([]detect.Seminar, error) {
+	cur, err := s.seminars.Find(ctx, bson.D{{Key: "date", Value: bson.D{{Key: "$gte", Value: string(from)}, {Key: "$lte", Value: string(to)}}}},
+		options.Find().SetSort(bson.D{{Key: "date", Value: 1}, {Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("seminars %s..%s: %w", from, to, err)
+	}
+	var docs []seminarDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("seminars %s..%s: %w", from, to, err)
+	}
+	out := make([]detect.Seminar, len(docs))
+	for i, d := range docs {
+		out[i] = detect.Seminar{Ref: event.Ref{Source: d.Source, ID: d.EventID}, ID: d.SeminarID, Organizer: d.Organizer,
+			Title: d.Title, Date: civil.Date(d.Date), City: d.City, Paid: d.Paid, CounterpartyID: d.CounterpartyID}
+	}
+	return out, nil
+}

@@ -1,0 +1,203 @@
+package review
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/moonlight-oss/moonlight/internal/audit"
+	"github.com/moonlight-oss/moonlight/internal/civil"
+	"github.com/moonlight-oss/moonlight/internal/detect"
+	"github.com/moonlight-oss/moonlight/internal/employee"
+	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/watchlist"
+)
+
+// SignalStore keeps each employee's expense signals (small: only expenses
+// that point at research work).
+type SignalStore interface {
+	// AddSignals records signals idempotently (by event ref).
+	AddSignals(ctx context.Context, employeeID string, sigs []detect.Signal) error
+	Signals(ctx context.Context, employeeID string) ([]detect.Signal, error)
+	// EmployeesNear lists employees with a signal naming counterpartyID between from and to.
+	EmployeesNear(ctx context.Context, counterpartyID string, from, to civil.Date) ([]string, error)
+}
+
+// SeminarStore keeps reported seminars.
+type SeminarStore interface {
+	AddSeminars(ctx context.Context, ss []detect.Seminar) error
+	SeminarsBetween(ctx context.Context, from, to civil.Date) ([]detect.Seminar, error)
+}
+
+// Engagements gives an employee's declared engagements as detection sees them.
+type Engagements interface {
+	Engagements(ctx context.Context, employeeID string) ([]detect.Engagement, error)
+}
+
+// Rules gives the detection configuration and watchlist in force (both can be
+// reloaded at run time).
+type Rules interface {
+	Current() (detect.Config, *watchlist.Watchlist)
+}
+
+// Engine runs detection as part of consumption and whenever a disclosure
+// changes: it gathers an employee's inputs, evaluates the rules and syncs the
+// employee's case. Every step is idempotent, so redelivered events add nothing.
+type Engine struct {
+	Rules       Rules
+	Employees   employee.Store
+	Signals     SignalStore
+	Seminars    SeminarStore
+	Engagements Engagements
+	Cases       Store
+	Audit       audit.Store
+	Now         func() time.Time
+}
+
+// Process implements ingest.Stage.
+func (e *Engine) Process(ctx context.Context, batch []event.Received, changed []string) error {
+	cfg, wl := e.Rules.Current()
+	affected := map[string]bool{}
+	for _, id := range changed {
+		affected[id] = true
+	}
+	sigs := map[string][]detect.Signal{}
+	var seminars []detect.Seminar
+	for _, r := range batch {
+		if s, ok := detect.SignalOf(cfg, wl, r.Event); ok {
+			sigs[s.EmployeeID] = append(sigs[s.EmployeeID], s)
+		}
+		if s, ok := detect.SeminarOf(wl, r.Event); ok {
+			seminars = append(seminars, s)
+		}
+	}
+	for _, id := range sortedKeys(sigs) {
+		if err := e.Signals.AddSignals(ctx, id, sigs[id]); err != nil {
+			return err
+		}
+		affected[id] = true
+	}
+	if len(seminars) > 0 {
+		if err := e.Seminars.AddSeminars(ctx, seminars); err != nil {
+			return err
+		}
+		for _, s := range seminars {
+			if s.CounterpartyID == "" {
+				continue
+			}
+			w := cfg.SeminarWindowDays
+			ids, err := e.Signals.EmployeesNear(ctx, s.CounterpartyID, s.Date.AddDays(-w), s.Date.AddDays(w))
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				affected[id] = true
+			}
+		}
+	}
+	for _, id := range sortedKeys(affected) {
+		if err := e.Reevaluate(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reevaluate recomputes one employee's findings and syncs their case.
+func (e *Engine) Reevaluate(ctx context.Context, employeeID string) error {
+	for attempt := 0; attempt < 5; attempt++ {
+		err := e.reevaluate(ctx, employeeID)
+		if !errors.Is(err, ErrConflict) {
+			return err
+		}
+	}
+	return fmt.Errorf("reevaluate %s: still conflicting after 5 attempts: %w", employeeID, ErrConflict)
+}
+
+func (e *Engine) reevaluate(ctx context.Context, employeeID string) error {
+	cfg, wl := e.Rules.Current()
+	now := e.Now()
+	emp, err := e.Employees.Get(ctx, employeeID)
+	if errors.Is(err, employee.ErrNotFound) {
+		emp, err = employee.Employee{ID: employeeID}, nil
+	}
+	if err != nil {
+		return err
+	}
+	sigs, err := e.Signals.Signals(ctx, employeeID)
+	if err != nil {
+		return err
+	}
+	engs, err := e.Engagements.Engagements(ctx, employeeID)
+	if err != nil {
+		return err
+	}
+	var seminars []detect.Seminar
+	if len(sigs) > 0 {
+		from, to := sigs[0].Date, sigs[0].Date
+		for _, s := range sigs {
+			from, to = min(from, s.Date), max(to, s.Date)
+		}
+		w := cfg.SeminarWindowDays
+		if seminars, err = e.Seminars.SeminarsBetween(ctx, from.AddDays(-w), to.AddDays(w)); err != nil {
+			return err
+		}
+	}
+	findings := detect.Evaluate(cfg, wl, detect.Input{
+		EmployeeID: employeeID, Employee: emp, Signals: sigs, Seminars: seminars, Engagements: engs, Now: civil.Of(now),
+	})
+	var open *Case
+	if c, err := e.Cases.OpenFor(ctx, employeeID); err == nil {
+		open = &c
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	closed, err := e.Cases.ClosedFor(ctx, employeeID)
+	if err != nil {
+		return err
+	}
+	res := Sync(cfg, open, HandledBy(closed), findings, Subject{EmployeeID: employeeID, Name: emp.Name, Department: emp.Department}, now)
+	if !res.Changed {
+		return nil
+	}
+	// The audit entry goes first with an id derived from the change, so a
+	// crash between the two writes repeats it harmlessly.
+	if res.AutoCleared {
+		if err := e.Audit.Append(ctx, systemEntry(res.Case, audit.ActionCaseAutoClear, res.Case.Decision.Reason, now)); err != nil {
+			return err
+		}
+	}
+	if res.Created {
+		if err := e.Audit.Append(ctx, systemEntry(res.Case, ActionAuditCaseOpen, res.Case.History[0].Reason, now)); err != nil {
+			return err
+		}
+		return e.Cases.Create(ctx, res.Case)
+	}
+	return e.Cases.Update(ctx, res.Case)
+}
+
+// ActionAuditCaseOpen is the audit action of a case opened by detection.
+const ActionAuditCaseOpen audit.Action = "case.open"
+
+func systemEntry(c Case, action audit.Action, reason string, now time.Time) audit.Entry {
+	h := sha256.Sum256([]byte(c.ID + "\x00" + string(action) + "\x00" + strconv.FormatInt(c.Version, 10)))
+	return audit.Entry{
+		ID: "sys-" + hex.EncodeToString(h[:12]), At: now, Actor: audit.SystemActor, Action: action,
+		ResourceType: audit.ResourceCase, ResourceID: c.ID, OwnerID: c.EmployeeID, Reason: reason,
+		Details: map[string]string{"status": c.Status, "severity": c.Severity, "findings": strconv.Itoa(len(c.Findings))},
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

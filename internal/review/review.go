@@ -1,0 +1,320 @@
+// Package review holds cases: the reviewer's unit of work. A case gathers an
+// employee's uncovered findings; at most one case per employee is open (open
+// or in_review) at a time and new findings join it. Reviewers clear or
+// confirm it; a case whose findings all become covered by approved
+// disclosures is cleared automatically.
+package review
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/moonlight-oss/moonlight/internal/detect"
+)
+
+// Statuses.
+const (
+	StatusOpen      = "open"
+	StatusInReview  = "in_review"
+	StatusCleared   = "cleared"
+	StatusConfirmed = "confirmed"
+)
+
+// Actions in a case's history.
+const (
+	ActionOpened          = "opened"
+	ActionFindingsUpdated = "findings_updated"
+	ActionAssigned        = "assigned"
+	ActionCommented       = "commented"
+	ActionDecided         = "decided"
+	ActionAutoCleared     = "auto_cleared"
+)
+
+// System is the actor of automatic changes.
+const System = "system"
+
+// Sentinel errors; the HTTP layer maps them.
+var (
+	ErrNotFound     = errors.New("case not found")
+	ErrConflict     = errors.New("case changed concurrently")
+	ErrInvalidState = errors.New("case is not in a state that allows this")
+	ErrInvalid      = errors.New("invalid case request")
+)
+
+// Case is one employee's case.
+type Case struct {
+	ID           string
+	EmployeeID   string
+	EmployeeName string
+	Department   string
+	Status       string
+	Severity     string
+	Score        int
+	Findings     []detect.Finding
+	Assignee     string
+	Decision     *Decision
+	Comments     []Comment
+	History      []Change
+	OpenedAt     time.Time
+	UpdatedAt    time.Time
+	Version      int64
+}
+
+// Decision is how a case was closed.
+type Decision struct {
+	Outcome string // StatusCleared or StatusConfirmed
+	By      string // employee id, or System
+	Reason  string
+	At      time.Time
+}
+
+// Comment is a reviewer's note.
+type Comment struct {
+	At   time.Time
+	By   string
+	Text string
+}
+
+// Change is one line of a case's history.
+type Change struct {
+	At     time.Time
+	Actor  string
+	Action string
+	From   string
+	To     string
+	Reason string
+}
+
+// IsOpen reports whether the case still needs a decision.
+func (c Case) IsOpen() bool { return c.Status == StatusOpen || c.Status == StatusInReview }
+
+// Rules lists the distinct rules of the case's findings.
+func (c Case) Rules() []string {
+	var out []string
+	for _, f := range c.Findings {
+		if !slices.Contains(out, f.Rule) {
+			out = append(out, f.Rule)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Counterparties lists the distinct counterparties of the case's findings.
+func (c Case) Counterparties() []string {
+	var out []string
+	for _, f := range c.Findings {
+		if f.Counterparty != "" && !slices.Contains(out, f.Counterparty) {
+			out = append(out, f.Counterparty)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Subject is the employee a case is about, as the list shows them.
+type Subject struct {
+	EmployeeID string
+	Name       string
+	Department string
+}
+
+// SyncResult says what Sync did.
+type SyncResult struct {
+	Case        Case
+	Created     bool
+	Changed     bool
+	AutoCleared bool
+}
+
+// Sync brings an employee's case in line with their current findings. open is
+// the employee's open case, or nil; handled holds ids of findings a person
+// already decided in an earlier case (they do not come back). It is pure and
+// idempotent: the same findings give no change.
+func Sync(cfg detect.Config, open *Case, handled map[string]bool, findings []detect.Finding, who Subject, now time.Time) SyncResult {
+	var current []detect.Finding
+	for _, f := range findings {
+		if !handled[f.ID] {
+			current = append(current, f)
+		}
+	}
+	uncovered := 0
+	for _, f := range current {
+		if !f.Covered() {
+			uncovered++
+		}
+	}
+	if open == nil {
+		if uncovered == 0 {
+			return SyncResult{}
+		}
+		c := Case{
+			ID: caseID(who.EmployeeID, current), EmployeeID: who.EmployeeID, EmployeeName: who.Name, Department: who.Department,
+			Status: StatusOpen, Findings: current, OpenedAt: now, UpdatedAt: now,
+		}
+		c.Score, c.Severity = detect.Score(cfg, current)
+		c.History = []Change{{At: now, Actor: System, Action: ActionOpened, To: StatusOpen,
+			Reason: fmt.Sprintf("%d finding(s) without an approved disclosure", uncovered)}}
+		return SyncResult{Case: c, Created: true, Changed: true}
+	}
+	c := *open
+	c.Findings = slices.Clone(c.Findings)
+	c.History = slices.Clone(c.History)
+	changed := false
+	if who.Name != "" && (c.EmployeeName != who.Name || c.Department != who.Department) {
+		c.EmployeeName, c.Department = who.Name, who.Department
+		changed = true
+	}
+	if !sameFindings(c.Findings, current) {
+		c.Findings = current
+		c.Score, c.Severity = detect.Score(cfg, current)
+		if c.Severity == "" {
+			c.Severity = open.Severity // keep the last severity on record when auto-clearing
+		}
+		c.History = append(c.History, Change{At: now, Actor: System, Action: ActionFindingsUpdated,
+			Reason: fmt.Sprintf("%d finding(s), %d without an approved disclosure", len(current), uncovered)})
+		changed = true
+	}
+	res := SyncResult{Case: c}
+	if uncovered == 0 {
+		reason := "every finding is covered by an approved disclosure"
+		if len(current) == 0 {
+			reason = "no finding remains once all information arrived"
+		}
+		res.Case.History = append(res.Case.History, Change{At: now, Actor: System, Action: ActionAutoCleared, From: c.Status, To: StatusCleared, Reason: reason})
+		res.Case.Status = StatusCleared
+		res.Case.Decision = &Decision{Outcome: StatusCleared, By: System, Reason: reason, At: now}
+		res.AutoCleared, changed = true, true
+	}
+	if changed {
+		res.Case.UpdatedAt = now
+	}
+	res.Changed = changed
+	return res
+}
+
+func sameFindings(a, b []detect.Finding) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.ID != y.ID || x.CoveredBy != y.CoveredBy || x.Severity != y.Severity || x.Score != y.Score ||
+			x.Summary != y.Summary || x.Employment != y.Employment || x.Project != y.Project ||
+			!slices.Equal(x.DisclosureIDs, y.DisclosureIDs) || len(x.EventRefs) != len(y.EventRefs) {
+			return false
+		}
+		for j := range x.EventRefs {
+			if x.EventRefs[j] != y.EventRefs[j] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// caseID is deterministic, so replaying the events that opened a case does
+// not open a second one.
+func caseID(employeeID string, fs []detect.Finding) string {
+	ids := make([]string, 0, len(fs))
+	for _, f := range fs {
+		if !f.Covered() {
+			ids = append(ids, f.ID)
+		}
+	}
+	sort.Strings(ids)
+	h := sha256.Sum256([]byte(employeeID + "\x00" + strings.Join(ids, "\x00")))
+	return "case-" + hex.EncodeToString(h[:8])
+}
+
+// Assign puts an open case in review with an assignee.
+func (c *Case) Assign(actor, assignee string, now time.Time) error {
+	if !c.IsOpen() {
+		return fmt.Errorf("assign case %s (%s): %w", c.ID, c.Status, ErrInvalidState)
+	}
+	if assignee == "" {
+		assignee = actor
+	}
+	from := c.Status
+	c.Assignee, c.Status, c.UpdatedAt = assignee, StatusInReview, now
+	c.History = append(c.History, Change{At: now, Actor: actor, Action: ActionAssigned, From: from, To: StatusInReview, Reason: "assigned to " + assignee})
+	return nil
+}
+
+// AddComment records a reviewer's note.
+func (c *Case) AddComment(actor, text string, now time.Time) error {
+	text = strings.TrimSpace(text)
+	if text == "" || len([]rune(text)) > 4000 {
+		return fmt.Errorf("comment must have 1 to 4000 characters: %w", ErrInvalid)
+	}
+	c.Comments = append(c.Comments, Comment{At: now, By: actor, Text: text})
+	c.History = append(c.History, Change{At: now, Actor: actor, Action: ActionCommented})
+	c.UpdatedAt = now
+	return nil
+}
+
+// Decide closes an open case as cleared or confirmed, with a reason.
+func (c *Case) Decide(actor, outcome, reason string, now time.Time) error {
+	if outcome != StatusCleared && outcome != StatusConfirmed {
+		return fmt.Errorf("outcome must be cleared or confirmed, got %q: %w", outcome, ErrInvalid)
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len([]rune(reason)) > 4000 {
+		return fmt.Errorf("reason must have 1 to 4000 characters: %w", ErrInvalid)
+	}
+	if !c.IsOpen() {
+		return fmt.Errorf("decide case %s (%s): %w", c.ID, c.Status, ErrInvalidState)
+	}
+	from := c.Status
+	c.Status, c.UpdatedAt = outcome, now
+	c.Decision = &Decision{Outcome: outcome, By: actor, Reason: reason, At: now}
+	c.History = append(c.History, Change{At: now, Actor: actor, Action: ActionDecided, From: from, To: outcome, Reason: reason})
+	return nil
+}
+
+// HandledBy returns the ids of findings a person decided in closed cases.
+func HandledBy(closed []Case) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range closed {
+		if c.IsOpen() || c.Decision == nil || c.Decision.By == System {
+			continue
+		}
+		for _, f := range c.Findings {
+			out[f.ID] = true
+		}
+	}
+	return out
+}
+
+// Filter selects cases for the queue.
+type Filter struct {
+	Status       string
+	Severity     string
+	EmployeeID   string
+	Department   string
+	Rule         string
+	Counterparty string
+}
+
+// Store persists cases.
+type Store interface {
+	// OpenFor returns the employee's open case, or ErrNotFound.
+	OpenFor(ctx context.Context, employeeID string) (Case, error)
+	// ClosedFor returns the employee's closed cases.
+	ClosedFor(ctx context.Context, employeeID string) ([]Case, error)
+	// Create stores a new case; ErrConflict when the employee already has an
+	// open case or the id exists.
+	Create(ctx context.Context, c Case) error
+	// Update writes c if its version is unchanged (then bumps it), else ErrConflict.
+	Update(ctx context.Context, c Case) error
+	Get(ctx context.Context, id string) (Case, error)
+	// List returns a page of cases, highest score first, and the next cursor ("" at the end).
+	List(ctx context.Context, f Filter, limit int, cursor string) ([]Case, string, error)
+}
