@@ -19,6 +19,7 @@ import (
 	"github.com/knadh/koanf/v2"
 
 	"github.com/moonlight-oss/moonlight/internal/auth"
+	"github.com/moonlight-oss/moonlight/internal/disclosure"
 )
 
 // EnvPrefix starts every environment override, e.g. MOONLIGHT_HTTP_ADDR or
@@ -28,11 +29,30 @@ const EnvPrefix = "MOONLIGHT_"
 
 // Config is the whole configuration.
 type Config struct {
-	HTTP  HTTP        `koanf:"http"`
-	Kafka Kafka       `koanf:"kafka"`
-	Mongo Mongo       `koanf:"mongo"`
-	Log   Log         `koanf:"log"`
-	Auth  auth.Config `koanf:"auth"`
+	HTTP       HTTP        `koanf:"http"`
+	Kafka      Kafka       `koanf:"kafka"`
+	Mongo      Mongo       `koanf:"mongo"`
+	Log        Log         `koanf:"log"`
+	Auth       auth.Config `koanf:"auth"`
+	Detect     Detect      `koanf:"detect"`
+	Disclosure Disclosure  `koanf:"disclosure"`
+}
+
+// Detect configures detection.
+type Detect struct {
+	// RulesFile and WatchlistFile override the built-in configs/rules.yaml and
+	// configs/watchlist.yaml; both can be reloaded through the admin API.
+	RulesFile     string `koanf:"rules_file"`
+	WatchlistFile string `koanf:"watchlist_file"`
+	// SweepInterval is how often employees whose declared engagement dates
+	// have passed are re-evaluated (time alone can make a finding).
+	SweepInterval time.Duration `koanf:"sweep_interval"`
+}
+
+// Disclosure configures declarations.
+type Disclosure struct {
+	Policy disclosure.Policy `koanf:"policy"`
+	Limits disclosure.Limits `koanf:"limits"`
 }
 
 // DemoSigningKey signs development tokens in `moonlight demo` and when no key
@@ -100,9 +120,11 @@ func Default() Config {
 			DLQSuffix: ".dlq", BatchSize: 500, BatchWait: 100 * time.Millisecond, MaxEventBytes: 1 << 20,
 			RetryMinWait: 200 * time.Millisecond, RetryMaxWait: 10 * time.Second, SessionTimeout: 10 * time.Second, Partitions: 3,
 		},
-		Mongo: Mongo{URI: "mongodb://127.0.0.1:27017/", Database: "moonlight", Timeout: 30 * time.Second},
-		Log:   Log{Level: "info", Format: "text"},
-		Auth:  demoAuth(),
+		Mongo:      Mongo{URI: "mongodb://127.0.0.1:27017/", Database: "moonlight", Timeout: 30 * time.Second},
+		Log:        Log{Level: "info", Format: "text"},
+		Auth:       demoAuth(),
+		Detect:     Detect{SweepInterval: time.Hour},
+		Disclosure: Disclosure{Policy: disclosure.DefaultPolicy(), Limits: disclosure.DefaultLimits()},
 	}
 }
 
@@ -225,6 +247,7 @@ func (c Config) Validate() error {
 	check(c.Log.Level == "debug" || c.Log.Level == "info" || c.Log.Level == "warn" || c.Log.Level == "error",
 		"log.level must be debug, info, warn or error, got %q", c.Log.Level)
 	check(c.Log.Format == "text" || c.Log.Format == "json", "log.format must be text or json, got %q", c.Log.Format)
+	check(c.Detect.SweepInterval >= time.Minute, "detect.sweep_interval must be at least 1m")
 	if err := c.Auth.Validate(); err != nil {
 		errs = append(errs, err)
 	}

@@ -16,12 +16,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/moonlight-oss/moonlight/configs"
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/config"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/httpapi"
 	"github.com/moonlight-oss/moonlight/internal/ingest"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
+	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
 // Service is the running system.
@@ -34,8 +36,14 @@ type Service struct {
 	publisher *ingest.Publisher
 	handler   http.Handler
 
-	Events    *mongostore.EventStore
-	Employees *mongostore.EmployeeStore
+	Events      *mongostore.EventStore
+	Employees   *mongostore.EmployeeStore
+	Disclosures *mongostore.DisclosureStore
+	Audit       *mongostore.AuditStore
+	Cases       *mongostore.CaseStore
+	Signals     *mongostore.SignalStore
+	Rules       *review.RuleHolder
+	Engine      *review.Engine
 }
 
 // New connects to MongoDB and Kafka, creates indexes and topics, and builds
@@ -79,7 +87,18 @@ func (s *Service) init(ctx context.Context) error {
 
 	s.Events = mongostore.NewEventStore(s.db)
 	s.Employees = mongostore.NewEmployeeStore(s.db)
-	pipeline := &ingest.Pipeline{Events: s.Events, Employees: s.Employees}
+	s.Disclosures = mongostore.NewDisclosureStore(s.db)
+	s.Audit = mongostore.NewAuditStore(s.db)
+	s.Cases = mongostore.NewCaseStore(s.db)
+	s.Signals = mongostore.NewSignalStore(s.db)
+	if s.Rules, err = review.NewRuleHolder(cfg.Detect.RulesFile, cfg.Detect.WatchlistFile, configs.Rules, configs.Watchlist); err != nil {
+		return err
+	}
+	s.Engine = &review.Engine{
+		Rules: s.Rules, Employees: s.Employees, Signals: s.Signals, Seminars: s.Signals,
+		Engagements: review.DisclosureEngagements{Store: s.Disclosures}, Cases: s.Cases, Audit: s.Audit, Now: time.Now,
+	}
+	pipeline := &ingest.Pipeline{Events: s.Events, Employees: s.Employees, Stages: []ingest.Stage{s.Engine}}
 	s.consumer = ingest.NewConsumer(ingest.Config{
 		Brokers: cfg.Kafka.Brokers, GroupID: cfg.Kafka.GroupID, Topics: cfg.Kafka.Topics.All(),
 		DLQSuffix: cfg.Kafka.DLQSuffix, BatchSize: cfg.Kafka.BatchSize, BatchWait: cfg.Kafka.BatchWait,
