@@ -24,9 +24,10 @@ var folders = sync.Pool{New: func() any {
 // characters decomposed (NFKC) and case folded. It keeps punctuation and
 // spacing; Normalize goes further for names.
 func Fold(s string) string {
-	if isASCII(s) {
-		// Same result as the x/text chain for ASCII, without its allocations:
-		// Match runs on every expense event.
+	if isPlain(s) {
+		// Same result as the x/text chain for ASCII and common CJK ideographs
+		// (both stable under NFKC and width folding, ideographs caseless),
+		// without its cost: Match runs on every expense event.
 		return strings.ToLower(s)
 	}
 	t := folders.Get().(transform.Transformer)
@@ -38,9 +39,11 @@ func Fold(s string) string {
 	return out
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
+// isPlain reports whether s holds only ASCII and CJK Unified Ideographs
+// (U+4E00..U+9FFF).
+func isPlain(s string) bool {
+	for _, r := range s {
+		if r >= utf8.RuneSelf && (r < 0x4E00 || r > 0x9FFF) {
 			return false
 		}
 	}

@@ -90,7 +90,7 @@ type Counterparty struct {
 // network)" when matched by another name, "Capvision (expert network)" otherwise.
 func (c Counterparty) Label(asMatched string) string {
 	kind := strings.ReplaceAll(c.Type, "_", " ")
-	if asMatched == "" || Key(asMatched) == Key(c.Name) {
+	if asMatched == "" || asMatched == c.Name || Key(asMatched) == Key(c.Name) {
 		return fmt.Sprintf("%s (%s)", c.Name, kind)
 	}
 	return fmt.Sprintf("%s (%s, %s)", asMatched, c.Name, kind)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/text/transform"
 )
 
 func defaultList(t testing.TB) *Watchlist {
@@ -279,5 +281,20 @@ func BenchmarkMatch(b *testing.B) {
 				w.Match(text)
 			}
 		})
+	}
+}
+
+// The fast path of Fold must agree with the x/text chain.
+func TestFoldFastPathAgrees(t *testing.T) {
+	for _, s := range []string{"GLG Expert Call", "中信证券EV研讨会", "Capvision 凯盛融英 2024", "ÀB", "ＧＬＧ（上海）"} {
+		tr := folders.Get().(transform.Transformer)
+		want, _, err := transform.String(tr, s)
+		folders.Put(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Fold(s); got != want {
+			t.Errorf("Fold(%q) = %q, want %q", s, got, want)
+		}
 	}
 }

@@ -1,0 +1,823 @@
+// Package detect turns an employee's expense signals, reported seminars,
+// declared engagements and HR history into findings: explained, evidenced
+// reasons to look at the employee. It is pure: no I/O and no clock (the caller
+// passes Now), so the same input always gives the same findings.
+//
+// # How findings are judged
+//
+// Rules, each a Finding.Rule:
+//   - expense-at-research-counterparty: an expense claim or card payment
+//     naming a watchlisted firm, or seminar vocabulary with an unlisted
+//     brokerage/fund/expert network (see SignalOf). Medium; high when the text
+//     names a seminar, call or fee, or a reported seminar by the same
+//     organiser (same city, within SeminarWindowDays) corroborates it.
+//   - unapproved-engagement: a declared engagement whose start date is before
+//     Now and that is not approved. An expense for it (same counterparty and
+//     date, within CoverageSlackDays) joins this finding as evidence rather
+//     than counting as a second violation. Pending: medium (declared, but done
+//     before approval). Rejected: high (done despite the rejection).
+//     Withdrawn before its start date: no finding (the employee called it
+//     off); withdrawn on or after it: medium (it may well have happened).
+//   - confidential-project-blackout: a finding dated while the employee is
+//     assigned to a confidential or secret project, within BlackoutDays
+//     before its launch date (the launch day itself is public), is raised to
+//     high and gets Bonus.Blackout. An approved engagement with a research
+//     counterparty (watchlisted, or declared as expert network, brokerage or
+//     investment firm) overlapping that window gets its own medium finding
+//     asking for the approval to be reviewed again, even if still in the
+//     future. Projects without a launch date have no window.
+//   - frequency: per calendar quarter that already has an uncovered finding,
+//     the number of activities (engagements that took place, and expense
+//     signals not matching a declared engagement) and the declared
+//     compensation, against Config.Frequency.
+//
+// Employment is judged at each finding's date, not today: inside an
+// employment interval it counts fully; up to CoolingOffDays after an
+// interval ended it is a low finding with CoolingOffPoints; later, or before
+// the first hire, there is no finding. When no HR facts about employment have
+// arrived yet the finding is raised at medium: the caller re-runs Evaluate
+// when they arrive, and the late facts decide.
+//
+// Coverage: an approved engagement with the same counterparty (watchlist
+// Same) whose dates, widened by CoverageSlackDays, contain the finding's date
+// covers it. The finding stays, with CoveredBy set, and adds nothing to the
+// score. Approval arriving later covers earlier findings on the next run.
+package detect
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moonlight-oss/moonlight/internal/civil"
+	"github.com/moonlight-oss/moonlight/internal/employee"
+	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/watchlist"
+)
+
+// Rule ids.
+const (
+	RuleExpense    = "expense-at-research-counterparty"
+	RuleUnapproved = "unapproved-engagement"
+	RuleBlackout   = "confidential-project-blackout"
+	RuleFrequency  = "frequency"
+)
+
+// Rules lists every rule id.
+var Rules = []string{RuleExpense, RuleUnapproved, RuleBlackout, RuleFrequency}
+
+func isRule(r string) bool {
+	for _, x := range Rules {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Severities, in increasing order.
+const (
+	SeverityLow    = "low"
+	SeverityMedium = "medium"
+	SeverityHigh   = "high"
+)
+
+func rank(sev string) int {
+	switch sev {
+	case SeverityLow:
+		return 1
+	case SeverityMedium:
+		return 2
+	case SeverityHigh:
+		return 3
+	}
+	return 0
+}
+
+func maxSeverity(a, b string) string {
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
+}
+
+// Employment states of a finding's date.
+const (
+	EmploymentEmployed   = "employed"
+	EmploymentCoolingOff = "cooling_off"
+	EmploymentUnknown    = "unknown"
+)
+
+// Engagement statuses (as in disclosures).
+const (
+	StatusPending   = "pending"
+	StatusApproved  = "approved"
+	StatusRejected  = "rejected"
+	StatusWithdrawn = "withdrawn"
+)
+
+// Seminar is a reported external research seminar (intel.seminar.reported).
+type Seminar struct {
+	Ref       event.Ref
+	ID        string
+	Organizer string
+	Title     string
+	Date      civil.Date
+	City      string
+	Paid      bool
+	// CounterpartyID is the organiser's watchlist id, "" when not listed.
+	CounterpartyID string
+}
+
+// SeminarOf returns the seminar an intel.seminar.reported event reports.
+func SeminarOf(wl *watchlist.Watchlist, ev event.Event) (Seminar, bool) {
+	d, ok := ev.Data.(*event.SeminarReported)
+	if !ok || d.Date.IsZero() {
+		return Seminar{}, false
+	}
+	s := Seminar{Ref: ev.Ref, ID: d.SeminarID, Organizer: d.Organizer, Title: d.Title, Date: d.Date, City: d.City}
+	s.Paid = d.Paid != nil && *d.Paid
+	if m, ok := wl.Lookup(d.Organizer); ok {
+		s.CounterpartyID = m.Counterparty.ID
+	}
+	return s, true
+}
+
+// Engagement is a declared outside engagement (a disclosure) as detection
+// needs it.
+type Engagement struct {
+	ID               string
+	EmployeeID       string
+	Kind             string
+	Counterparty     string
+	CounterpartyType string
+	Topic            string
+	Start            civil.Date
+	End              civil.Date // zero: a one-day engagement
+	Status           string     // StatusPending, StatusApproved, StatusRejected, StatusWithdrawn
+	Paid             bool
+	Compensation     event.Money
+	// DecidedAt is when the disclosure reached its status (approved,
+	// rejected, withdrawn); zero while pending.
+	DecidedAt time.Time
+}
+
+func (e Engagement) end() civil.Date {
+	if e.End.IsZero() || e.End.Before(e.Start) {
+		return e.Start
+	}
+	return e.End
+}
+
+// Input is everything Evaluate needs about one employee.
+type Input struct {
+	EmployeeID string
+	// Employee is the HR projection; zero (or without employment intervals)
+	// when no HR facts have arrived yet.
+	Employee    employee.Employee
+	Signals     []Signal
+	Seminars    []Seminar
+	Engagements []Engagement
+	Now         civil.Date
+}
+
+// Finding is one explained reason to review an employee.
+type Finding struct {
+	// ID is deterministic: a hash of rule, employee and evidence, so a re-run
+	// replaces the same finding rather than adding one.
+	ID         string
+	EmployeeID string
+	Rule       string
+	Severity   string
+	// Score is the points the finding adds to a case when not covered.
+	Score      int
+	Summary    string
+	OccurredOn civil.Date
+	// Counterparty is the watchlist's canonical name when listed.
+	Counterparty     string
+	CounterpartyType string
+	EventRefs        []event.Ref
+	DisclosureIDs    []string
+	// CoveredBy is the id of the approved disclosure that covers the finding.
+	CoveredBy string
+	// Employment is EmploymentEmployed, EmploymentCoolingOff or EmploymentUnknown.
+	Employment string
+	// Project is the confidential project whose blackout the finding falls in.
+	Project string
+}
+
+// Covered reports whether an approved disclosure covers the finding.
+func (f Finding) Covered() bool { return f.CoveredBy != "" }
+
+// Evaluate applies every rule to one employee's input and returns the
+// findings sorted by date, rule and id. Input order does not matter and
+// duplicates (same event ref, same disclosure id) count once.
+func Evaluate(cfg Config, wl *watchlist.Watchlist, in Input) []Finding {
+	ev := newEvaluation(cfg, wl, in)
+	var fs []Finding
+	unapproved := map[string]int{} // engagement id -> index of its finding
+	for i, e := range ev.engagements {
+		if f, ok := ev.unapproved(i); ok {
+			unapproved[e.ID] = len(fs)
+			fs = append(fs, f)
+		}
+		if f, ok := ev.blackoutReview(i); ok {
+			fs = append(fs, f)
+		}
+	}
+	for _, s := range ev.signals {
+		// An expense for an engagement that was declared but not approved is
+		// evidence of that engagement, not a second violation.
+		if _, covered := ev.coverage(s.CounterpartyID, s.Counterparty, s.Date, ""); !covered {
+			if e, ok := ev.declared(s.CounterpartyID, s.Counterparty, s.Date); ok {
+				if j, ok := unapproved[e.ID]; ok {
+					fs[j].EventRefs = append(fs[j].EventRefs, s.Ref)
+					fs[j].Summary += fmt.Sprintf("; an expense on %s for %s confirms it", s.Date, formatMoney(s.Amount))
+					continue
+				}
+			}
+		}
+		if f, ok := ev.expense(s); ok {
+			fs = append(fs, f)
+		}
+	}
+	fs = append(fs, ev.frequency(fs)...)
+	sort.Slice(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.OccurredOn != b.OccurredOn {
+			return a.OccurredOn < b.OccurredOn
+		}
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		return a.ID < b.ID
+	})
+	return fs
+}
+
+type evaluation struct {
+	cfg         Config
+	wl          *watchlist.Watchlist
+	emp         employee.Employee
+	id          string
+	now         civil.Date
+	signals     []Signal
+	seminars    []Seminar
+	engagements []Engagement
+	// engCP[i] is engagements[i]'s watchlist entry, if listed.
+	engCP     []watchlist.Counterparty
+	engList   []bool
+	engWindow [][2]civil.Date
+}
+
+func newEvaluation(cfg Config, wl *watchlist.Watchlist, in Input) *evaluation {
+	ev := &evaluation{cfg: cfg, wl: wl, emp: in.Employee, id: in.EmployeeID, now: in.Now}
+	if ev.id == "" {
+		ev.id = in.Employee.ID
+	}
+	seen := map[event.Ref]bool{}
+	for _, s := range in.Signals {
+		if !seen[s.Ref] {
+			seen[s.Ref] = true
+			ev.signals = append(ev.signals, s)
+		}
+	}
+	sort.Slice(ev.signals, func(i, j int) bool {
+		a, b := ev.signals[i], ev.signals[j]
+		if a.Date != b.Date {
+			return a.Date < b.Date
+		}
+		return a.Ref.Key() < b.Ref.Key()
+	})
+	seenSem := map[event.Ref]bool{}
+	for _, s := range in.Seminars {
+		if !seenSem[s.Ref] {
+			seenSem[s.Ref] = true
+			ev.seminars = append(ev.seminars, s)
+		}
+	}
+	sort.Slice(ev.seminars, func(i, j int) bool {
+		a, b := ev.seminars[i], ev.seminars[j]
+		if a.Date != b.Date {
+			return a.Date < b.Date
+		}
+		return a.Ref.Key() < b.Ref.Key()
+	})
+	seenEng := map[string]bool{}
+	for _, e := range in.Engagements {
+		if !seenEng[e.ID] {
+			seenEng[e.ID] = true
+			ev.engagements = append(ev.engagements, e)
+		}
+	}
+	sort.Slice(ev.engagements, func(i, j int) bool {
+		a, b := ev.engagements[i], ev.engagements[j]
+		if a.Start != b.Start {
+			return a.Start < b.Start
+		}
+		return a.ID < b.ID
+	})
+	for _, e := range ev.engagements {
+		m, ok := wl.Lookup(e.Counterparty)
+		ev.engCP = append(ev.engCP, m.Counterparty)
+		ev.engList = append(ev.engList, ok)
+		slack := cfg.CoverageSlackDays
+		ev.engWindow = append(ev.engWindow, [2]civil.Date{e.Start.AddDays(-slack), e.end().AddDays(slack)})
+	}
+	return ev
+}
+
+// employment judges date d against the employment intervals: the state, a
+// phrase for the summary, and false when activity on d is not the
+// company's concern (before hire, or after the cooling-off period).
+func (ev *evaluation) employment(d civil.Date) (state, note string, ok bool) {
+	if len(ev.emp.Employments) == 0 {
+		return EmploymentUnknown, "no HR record of the employee's employment has arrived yet", true
+	}
+	if _, ok := ev.emp.EmploymentOn(d); ok {
+		return EmploymentEmployed, "", true
+	}
+	if iv, ok := ev.emp.LastEndedBefore(d); ok {
+		if days := iv.End.DaysUntil(d); days <= ev.cfg.CoolingOffDays {
+			return EmploymentCoolingOff, fmt.Sprintf("%d days after employment ended on %s (within the %d-day cooling-off period)",
+				days, iv.End, ev.cfg.CoolingOffDays), true
+		}
+	}
+	return "", "", false
+}
+
+// blackout returns the confidential project in whose pre-launch window d falls.
+func (ev *evaluation) blackout(d civil.Date) (employee.Assignment, bool) {
+	var best employee.Assignment
+	found := false
+	for _, p := range ev.emp.ProjectsOn(d) {
+		if !sensitive(p) || !inWindow(d, p.LaunchDate, ev.cfg.BlackoutDays) {
+			continue
+		}
+		if !found || p.LaunchDate < best.LaunchDate || (p.LaunchDate == best.LaunchDate && p.Code < best.Code) {
+			best, found = p, true
+		}
+	}
+	return best, found
+}
+
+func sensitive(p employee.Assignment) bool {
+	return (p.Sensitivity == "confidential" || p.Sensitivity == "secret") && !p.LaunchDate.IsZero()
+}
+
+// inWindow: launch-days <= d < launch.
+func inWindow(d, launch civil.Date, days int) bool {
+	return !d.Before(launch.AddDays(-days)) && d.Before(launch)
+}
+
+// sameCounterparty reports whether engagement i is with the named firm.
+func (ev *evaluation) sameCounterparty(i int, id, name string) bool {
+	if ev.engList[i] && id != "" {
+		return ev.engCP[i].ID == id
+	}
+	if ev.engList[i] || id != "" {
+		return false // one listed, the other not
+	}
+	return ev.wl.Same(ev.engagements[i].Counterparty, name)
+}
+
+// around reports whether d is within engagement i's dates, widened by
+// CoverageSlackDays.
+func (ev *evaluation) around(i int, d civil.Date) bool {
+	w := ev.engWindow[i]
+	return !d.Before(w[0]) && !d.After(w[1])
+}
+
+// coverage returns the approved engagement (other than skip) covering a
+// finding with the counterparty on d.
+func (ev *evaluation) coverage(id, name string, d civil.Date, skip string) (Engagement, bool) {
+	for i, e := range ev.engagements {
+		if e.Status == StatusApproved && e.ID != skip && ev.around(i, d) && ev.sameCounterparty(i, id, name) {
+			return e, true
+		}
+	}
+	return Engagement{}, false
+}
+
+// declared returns a not-approved engagement matching the counterparty on d,
+// to point the reviewer at it.
+func (ev *evaluation) declared(id, name string, d civil.Date) (Engagement, bool) {
+	for i, e := range ev.engagements {
+		if e.Status != StatusApproved && ev.tookPlace(e) && ev.around(i, d) && ev.sameCounterparty(i, id, name) {
+			return e, true
+		}
+	}
+	return Engagement{}, false
+}
+
+// tookPlace: not withdrawn before its start date.
+func (ev *evaluation) tookPlace(e Engagement) bool {
+	if e.Status != StatusWithdrawn {
+		return true
+	}
+	return !e.DecidedAt.IsZero() && !civil.Of(e.DecidedAt).Before(e.Start)
+}
+
+func (ev *evaluation) corroboration(s Signal) (Seminar, bool) {
+	var best Seminar
+	bestDiff := -1
+	for _, sem := range ev.seminars {
+		diff := abs(s.Date.DaysUntil(sem.Date))
+		if diff > ev.cfg.SeminarWindowDays || !sameCity(s.City, sem.City) {
+			continue
+		}
+		same := false
+		switch {
+		case s.CounterpartyID != "" && sem.CounterpartyID != "":
+			same = s.CounterpartyID == sem.CounterpartyID
+		case s.CounterpartyID == "" && sem.CounterpartyID == "":
+			same = ev.wl.Same(s.Counterparty, sem.Organizer)
+		}
+		if same && (bestDiff < 0 || diff < bestDiff) {
+			best, bestDiff = sem, diff
+		}
+	}
+	return best, bestDiff >= 0
+}
+
+func (ev *evaluation) expense(s Signal) (Finding, bool) {
+	state, empNote, ok := ev.employment(s.Date)
+	if !ok {
+		return Finding{}, false
+	}
+	f := Finding{
+		EmployeeID: ev.id, Rule: RuleExpense, OccurredOn: s.Date,
+		Counterparty: s.Counterparty, CounterpartyType: s.CounterpartyType,
+		EventRefs: []event.Ref{s.Ref}, Employment: state,
+	}
+	sev, points := SeverityMedium, ev.cfg.Weights[RuleExpense]
+	var notes []string
+	if len(s.Vocabulary) > 0 {
+		sev, points = SeverityHigh, points+ev.cfg.Bonus.Vocabulary
+	}
+	if sem, ok := ev.corroboration(s); ok {
+		sev, points = SeverityHigh, points+ev.cfg.Bonus.Seminar
+		f.EventRefs = append(f.EventRefs, sem.Ref)
+		notes = append(notes, seminarNote(sem))
+	}
+	sev, points, notes = ev.adjust(&f, sev, points, notes, empNote)
+	f.Severity, f.Score = sev, points
+
+	label := ev.label(s.CounterpartyID, s.Counterparty, s.CounterpartyType, s.AsMatched)
+	var b strings.Builder
+	switch {
+	case s.Kind == KindCardTransaction:
+		fmt.Fprintf(&b, "Card payment to %s on %s for %s", label, s.Date, formatMoney(s.Amount))
+	case s.Field == "merchant":
+		fmt.Fprintf(&b, "Expense claim at %s on %s for %s", label, s.Date, formatMoney(s.Amount))
+	case s.Field == "attendees":
+		fmt.Fprintf(&b, "Expense claim at %q on %s for %s with attendee %s", s.Merchant, s.Date, formatMoney(s.Amount), label)
+	default:
+		fmt.Fprintf(&b, "Expense claim at %q on %s for %s naming %s", s.Merchant, s.Date, formatMoney(s.Amount), label)
+	}
+	if s.Description != "" {
+		fmt.Fprintf(&b, " '%s'", s.Description)
+	}
+	if len(s.Vocabulary) > 0 {
+		fmt.Fprintf(&b, "; it mentions %s", strings.Join(s.Vocabulary, ", "))
+	}
+	ev.finish(&f, &b, notes, s.CounterpartyID, s.Counterparty, "")
+	f.ID = findingID(f.Rule, ev.id, s.Ref.Key())
+	return f, true
+}
+
+// adjust applies blackout and employment to a violation's severity and
+// points, in that order: cooling-off and unknown employment have the last
+// word, as they say how much the company can hold the employee to.
+func (ev *evaluation) adjust(f *Finding, sev string, points int, notes []string, empNote string) (string, int, []string) {
+	if f.Employment != EmploymentCoolingOff {
+		if p, ok := ev.blackout(f.OccurredOn); ok {
+			sev, points = SeverityHigh, points+ev.cfg.Bonus.Blackout
+			f.Project = p.Code
+			notes = append(notes, blackoutNote(p, f.OccurredOn))
+		}
+	}
+	switch f.Employment {
+	case EmploymentCoolingOff:
+		sev, points = SeverityLow, ev.cfg.CoolingOffPoints
+	case EmploymentUnknown:
+		sev = SeverityMedium
+	}
+	if empNote != "" {
+		notes = append(notes, empNote)
+	}
+	return sev, points, notes
+}
+
+// finish appends notes and the coverage verdict to the summary.
+func (ev *evaluation) finish(f *Finding, b *strings.Builder, notes []string, id, name, skip string) {
+	for _, n := range notes {
+		b.WriteString("; ")
+		b.WriteString(n)
+	}
+	if e, ok := ev.coverage(id, name, f.OccurredOn, skip); ok {
+		f.CoveredBy = e.ID
+		f.DisclosureIDs = appendUnique(f.DisclosureIDs, e.ID)
+		fmt.Fprintf(b, "; covered by approved disclosure %s", e.ID)
+	} else if f.Rule == RuleExpense {
+		b.WriteString("; no approved disclosure covers it")
+		if e, ok := ev.declared(id, name, f.OccurredOn); ok {
+			fmt.Fprintf(b, " (disclosure %s is %s)", e.ID, e.Status)
+			f.DisclosureIDs = appendUnique(f.DisclosureIDs, e.ID)
+		}
+	}
+	f.Summary = b.String()
+}
+
+func (ev *evaluation) unapproved(i int) (Finding, bool) {
+	e := ev.engagements[i]
+	if e.Status == StatusApproved || !e.Start.Before(ev.now) || !ev.tookPlace(e) {
+		return Finding{}, false
+	}
+	state, empNote, ok := ev.employment(e.Start)
+	if !ok {
+		return Finding{}, false
+	}
+	id, name, typ := ev.engCounterparty(i)
+	f := Finding{
+		EmployeeID: ev.id, Rule: RuleUnapproved, OccurredOn: e.Start,
+		Counterparty: name, CounterpartyType: typ, DisclosureIDs: []string{e.ID}, Employment: state,
+	}
+	sev := SeverityMedium
+	why := "it is still pending approval"
+	switch e.Status {
+	case StatusRejected:
+		sev, why = SeverityHigh, "its disclosure was rejected"
+	case StatusWithdrawn:
+		why = fmt.Sprintf("its disclosure was withdrawn only on %s", civil.Of(e.DecidedAt))
+	case StatusPending:
+	default:
+		why = fmt.Sprintf("its disclosure is %s, not approved", e.Status)
+	}
+	sev, points, notes := ev.adjust(&f, sev, ev.cfg.Weights[RuleUnapproved], nil, empNote)
+	f.Severity, f.Score = sev, points
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "Declared %s with %s %s (disclosure %s%s) has taken place, but %s",
+		kindText(e.Kind), ev.label(id, name, typ, e.Counterparty), dates(e), e.ID, pay(e), why)
+	ev.finish(&f, &b, notes, id, name, e.ID)
+	f.ID = findingID(f.Rule, ev.id, "disclosure:"+e.ID)
+	return f, true
+}
+
+func (ev *evaluation) blackoutReview(i int) (Finding, bool) {
+	e := ev.engagements[i]
+	if e.Status != StatusApproved {
+		return Finding{}, false
+	}
+	id, name, typ := ev.engCounterparty(i)
+	if !ev.engList[i] && !researchType(e.CounterpartyType) {
+		return Finding{}, false
+	}
+	var best employee.Assignment
+	var bestDay civil.Date
+	for _, p := range ev.emp.Projects {
+		if !sensitive(p) {
+			continue
+		}
+		from := latest(p.LaunchDate.AddDays(-ev.cfg.BlackoutDays), p.Start, e.Start)
+		to := p.LaunchDate.AddDays(-1)
+		if !p.End.IsZero() && p.End.Before(to) {
+			to = p.End
+		}
+		if e.end().Before(to) {
+			to = e.end()
+		}
+		if from.After(to) {
+			continue
+		}
+		if state, _, ok := ev.employment(from); !ok || state == EmploymentCoolingOff {
+			continue
+		}
+		if bestDay.IsZero() || from.Before(bestDay) || (from == bestDay && p.Code < best.Code) {
+			best, bestDay = p, from
+		}
+	}
+	if bestDay.IsZero() {
+		return Finding{}, false
+	}
+	state, _, _ := ev.employment(bestDay)
+	f := Finding{
+		EmployeeID: ev.id, Rule: RuleBlackout, Severity: SeverityMedium, Score: ev.cfg.Weights[RuleBlackout],
+		OccurredOn: bestDay, Counterparty: name, CounterpartyType: typ, DisclosureIDs: []string{e.ID},
+		Employment: state, Project: best.Code,
+	}
+	f.Summary = fmt.Sprintf("Approved %s with %s %s (disclosure %s%s) falls in the %d-day pre-launch blackout of %s "+
+		"(launch %s); the approval should be reviewed again",
+		kindText(e.Kind), ev.label(id, name, typ, e.Counterparty), dates(e), e.ID, pay(e),
+		ev.cfg.BlackoutDays, projectText(best), best.LaunchDate)
+	f.ID = findingID(f.Rule, ev.id, "disclosure:"+e.ID, best.Code)
+	return f, true
+}
+
+func (ev *evaluation) engCounterparty(i int) (id, name, typ string) {
+	e := ev.engagements[i]
+	if ev.engList[i] {
+		c := ev.engCP[i]
+		return c.ID, c.Name, c.Type
+	}
+	return "", e.Counterparty, e.CounterpartyType
+}
+
+// frequency adds one finding per quarter with an uncovered violation whose
+// activity count or declared compensation passes the thresholds.
+func (ev *evaluation) frequency(fs []Finding) []Finding {
+	open := map[string]bool{}
+	for _, f := range fs {
+		if !f.Covered() && f.Employment != EmploymentCoolingOff {
+			open[f.OccurredOn.Quarter()] = true
+		}
+	}
+	if len(open) == 0 {
+		return nil
+	}
+	type tally struct {
+		count int
+		last  civil.Date
+		refs  []event.Ref
+		discl []string
+		comp  map[string]float64
+	}
+	byQ := map[string]*tally{}
+	add := func(d civil.Date) *tally {
+		q := d.Quarter()
+		t := byQ[q]
+		if t == nil {
+			t = &tally{comp: map[string]float64{}}
+			byQ[q] = t
+		}
+		t.count++
+		if d.After(t.last) {
+			t.last = d
+		}
+		return t
+	}
+	counts := func(d civil.Date) bool {
+		state, _, ok := ev.employment(d)
+		return ok && state != EmploymentCoolingOff
+	}
+	for _, e := range ev.engagements {
+		if !ev.tookPlace(e) || !e.Start.Before(ev.now) || !counts(e.Start) {
+			continue
+		}
+		t := add(e.Start)
+		t.discl = append(t.discl, e.ID)
+		if e.Paid {
+			if v, err := strconv.ParseFloat(e.Compensation.Amount, 64); err == nil {
+				t.comp[strings.ToUpper(e.Compensation.Currency)] += v
+			}
+		}
+	}
+	for _, s := range ev.signals {
+		if !counts(s.Date) {
+			continue
+		}
+		if _, ok := ev.anyDeclared(s); ok {
+			continue // the same activity as a declared engagement, counted there
+		}
+		t := add(s.Date)
+		t.refs = append(t.refs, s.Ref)
+	}
+	quarters := make([]string, 0, len(byQ))
+	for q := range byQ {
+		quarters = append(quarters, q)
+	}
+	sort.Strings(quarters)
+	var out []Finding
+	fq := ev.cfg.Frequency
+	for _, q := range quarters {
+		t := byQ[q]
+		if !open[q] {
+			continue
+		}
+		sev := ""
+		var reasons []string
+		if t.count >= fq.Count {
+			sev = SeverityMedium
+			if t.count >= fq.HighCount {
+				sev = SeverityHigh
+			}
+			reasons = append(reasons, fmt.Sprintf("%d research engagements or expenses in %s (threshold %d, high at %d)",
+				t.count, q, fq.Count, fq.HighCount))
+		}
+		curs := make([]string, 0, len(t.comp))
+		for c := range t.comp {
+			curs = append(curs, c)
+		}
+		sort.Strings(curs)
+		for _, c := range curs {
+			lim, ok := fq.Compensation[c]
+			if !ok || t.comp[c] < lim {
+				continue
+			}
+			s := SeverityMedium
+			if hi, ok := fq.HighCompensation[c]; ok && t.comp[c] >= hi {
+				s = SeverityHigh
+			}
+			sev = maxSeverity(sev, s)
+			reasons = append(reasons, fmt.Sprintf("declared compensation of %s in %s (threshold %s)",
+				formatMoney(event.Money{Amount: strconv.FormatFloat(t.comp[c], 'f', 2, 64), Currency: c}), q,
+				formatMoney(event.Money{Amount: strconv.FormatFloat(lim, 'f', 2, 64), Currency: c})))
+		}
+		if sev == "" {
+			continue
+		}
+		sort.Slice(t.refs, func(i, j int) bool { return t.refs[i].Key() < t.refs[j].Key() })
+		sort.Strings(t.discl)
+		f := Finding{
+			EmployeeID: ev.id, Rule: RuleFrequency, Severity: sev, Score: ev.cfg.Weights[RuleFrequency],
+			OccurredOn: t.last, EventRefs: t.refs, DisclosureIDs: t.discl, Employment: EmploymentEmployed,
+			Summary: "Frequent outside research work: " + strings.Join(reasons, "; "),
+		}
+		if len(ev.emp.Employments) == 0 {
+			f.Employment = EmploymentUnknown
+		}
+		f.ID = findingID(f.Rule, ev.id, q)
+		out = append(out, f)
+	}
+	return out
+}
+
+// anyDeclared finds a declared engagement (any status, that took place) for
+// the signal's counterparty and date.
+func (ev *evaluation) anyDeclared(s Signal) (Engagement, bool) {
+	for i, e := range ev.engagements {
+		if ev.tookPlace(e) && ev.around(i, s.Date) && ev.sameCounterparty(i, s.CounterpartyID, s.Counterparty) {
+			return e, true
+		}
+	}
+	return Engagement{}, false
+}
+
+// Score totals a case's uncovered findings (capped at MaxScore) and gives
+// its severity: the highest severity among them, raised to medium or high
+// when the total reaches Severity.Medium or Severity.High. With no uncovered
+// finding it returns 0 and "" (nothing to review).
+func Score(cfg Config, fs []Finding) (int, string) {
+	total, sev := 0, ""
+	for _, f := range fs {
+		if f.Covered() {
+			continue
+		}
+		total += f.Score
+		sev = maxSeverity(sev, f.Severity)
+		if sev == "" {
+			sev = SeverityLow
+		}
+	}
+	if sev == "" {
+		return 0, ""
+	}
+	total = min(total, cfg.MaxScore)
+	switch {
+	case total >= cfg.Severity.High:
+		sev = SeverityHigh
+	case total >= cfg.Severity.Medium:
+		sev = maxSeverity(sev, SeverityMedium)
+	}
+	return total, sev
+}
+
+func findingID(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(h[:16])
+}
+
+func researchType(t string) bool {
+	return t == watchlist.TypeExpertNetwork || t == watchlist.TypeBrokerage || t == watchlist.TypeInvestmentFirm
+}
+
+func latest(ds ...civil.Date) civil.Date {
+	var m civil.Date
+	for _, d := range ds {
+		if d.After(m) {
+			m = d
+		}
+	}
+	return m
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+func appendUnique(xs []string, x string) []string {
+	for _, v := range xs {
+		if v == x {
+			return xs
+		}
+	}
+	return append(xs, x)
+}
