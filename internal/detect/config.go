@@ -153,7 +153,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must not be negative", k))
 		}
 	}
-	for _, r := range Rules {
+	for _, r := range Rules() {
 		if w, ok := c.Weights[r]; !ok || w < 0 {
 			errs = append(errs, fmt.Errorf("weights.%s must be given and not negative", r))
 		}

@@ -67,11 +67,11 @@ const (
 	RuleFrequency  = "frequency"
 )
 
-// Rules lists every rule id.
-var Rules = []string{RuleExpense, RuleUnapproved, RuleBlackout, RuleFrequency}
+// Rules returns every rule id.
+func Rules() []string { return []string{RuleExpense, RuleUnapproved, RuleBlackout, RuleFrequency} }
 
 func isRule(r string) bool {
-	for _, x := range Rules {
+	for _, x := range Rules() {
 		if x == r {
 			return true
 		}
