@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# Runs de.bwaldvogel:mongo-java-server (H2 MVStore backend) on 127.0.0.1 as a second
+# MongoDB-wire server for the integration tests, next to FerretDB.
+#
+#   deployments/mongo-java-server/mongo-java-server.sh start|stop|status|restart|reset
+#
+# The server and its dependencies come from Maven Central through pom.xml; the small
+# main in src/ is compiled into the state dir. Progress goes to stderr; on success
+# `start` and `status` print a shell assignment on stdout, so a caller can do
+#   eval "$(deployments/mongo-java-server/mongo-java-server.sh start)" && export MOONLIGHT_TEST_MONGO_URI
+#
+# Environment:
+#   MONGO_JAVA_PORT           listen port (default 27018)
+#   MONGO_JAVA_IN_MEMORY      1 = keep data in memory only (lost on stop); default: H2 file
+#   MOONLIGHT_SERVICES_DIR    state root (default <repo>/.services); state lives in ./mongo-java-server
+#   MONGO_JAVA_HEAP_OPTS      JVM heap flags (default -Xms128m -Xmx512m)
+#   MONGO_JAVA_START_TIMEOUT  seconds to wait for the server to answer (default 60)
+#   MONGO_JAVA_STOP_TIMEOUT   seconds between SIGTERM and SIGKILL (default 20)
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "${SCRIPT_DIR}/../.." && pwd)"
+readonly SCRIPT_DIR REPO_ROOT
+readonly STATE_DIR="${MOONLIGHT_SERVICES_DIR:-${REPO_ROOT}/.services}/mongo-java-server"
+readonly BUILD_DIR="${STATE_DIR}/build"
+readonly LIB_DIR="${BUILD_DIR}/lib"
+readonly DATA_FILE="${STATE_DIR}/data/mongo.mv.db"
+readonly PID_FILE="${STATE_DIR}/mongo-java-server.pid"
+readonly LOG_FILE="${STATE_DIR}/mongo-java-server.log"
+readonly MVN_LOG_FILE="${STATE_DIR}/mvn.log"
+readonly PORT="${MONGO_JAVA_PORT:-27018}"
+readonly HOST="127.0.0.1"
+readonly URI="mongodb://${HOST}:${PORT}"
+readonly IN_MEMORY="${MONGO_JAVA_IN_MEMORY:-0}"
+readonly HEAP_OPTS="${MONGO_JAVA_HEAP_OPTS:--Xms128m -Xmx512m}"
+readonly START_TIMEOUT="${MONGO_JAVA_START_TIMEOUT:-60}"
+readonly STOP_TIMEOUT="${MONGO_JAVA_STOP_TIMEOUT:-20}"
+readonly MAIN_CLASS="io.github.moonlightoss.mongojavaserver.Main"
+# Marks our JVM's command line, so a recycled pid is never mistaken for the server.
+readonly MARKER="-Dmoonlight.service=mongo-java-server"
+readonly INSTALL_HINT="install OpenJDK 17 (or newer) and Maven:
+  Debian/Ubuntu: apt-get install -y openjdk-17-jdk-headless maven
+  Fedora/RHEL:   dnf install -y java-17-openjdk-devel maven
+  macOS:         brew install openjdk@17 maven"
+
+JAVA="java"
+if [[ -n "${JAVA_HOME:-}" && -x "${JAVA_HOME}/bin/java" ]]; then
+  JAVA="${JAVA_HOME}/bin/java"
+fi
+readonly JAVA
+readonly CLASSPATH_="${BUILD_DIR}/classes:${LIB_DIR}/*"
+
+log() { printf 'mongo-java-server: %s\n' "$*" >&2; }
+die() {
+  log "$*"
+  exit 1
+}
+
+# java_major prints the major version of $JAVA ("1.8.0_x" -> 8, "17.0.15" -> 17).
+java_major() {
+  local version
+  version="$("${JAVA}" -version 2>&1 | awk -F'"' '/version/ { print $2; exit }')"
+  if [[ "${version}" == 1.* ]]; then
+    version="${version#1.}"
+  fi
+  printf '%s\n' "${version%%[.+-]*}"
+}
+
+check_tools() {
+  local major
+  if ! command -v "${JAVA}" >/dev/null 2>&1; then
+    die "java not found; ${INSTALL_HINT}"
+  fi
+  major="$(java_major)"
+  if ! [[ "${major}" =~ ^[0-9]+$ ]] || ((major < 17)); then
+    die "java ${major:-unknown} is too old (17+ needed); ${INSTALL_HINT}"
+  fi
+  if ! command -v mvn >/dev/null 2>&1; then
+    die "mvn not found; ${INSTALL_HINT}"
+  fi
+}
+
+# pid_alive reports whether the pid file names a live JVM that is our server.
+pid_alive() {
+  local pid
+  [[ -f "${PID_FILE}" ]] || return 1
+  pid="$(<"${PID_FILE}")"
+  [[ "${pid}" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "${pid}" 2>/dev/null || return 1
+  ps -p "${pid}" -o args= 2>/dev/null | grep -q -- "${MARKER}"
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/${HOST}/${PORT}") 2>/dev/null
+}
+
+print_env() {
+  printf 'MOONLIGHT_TEST_MONGO_URI=%s\n' "${URI}"
+}
+
+# build compiles the main and copies the jars once; the stamp holds a checksum of the
+# pom and sources so an edit rebuilds.
+build() {
+  local stamp="${BUILD_DIR}/.sources.cksum" want
+  want="$(cd "${SCRIPT_DIR}" && find pom.xml src -type f | LC_ALL=C sort | xargs cat | cksum)"
+  if [[ -f "${stamp}" && "$(<"${stamp}")" == "${want}" ]]; then
+    return 0
+  fi
+  log "building with Maven into ${BUILD_DIR} (first run only; log: ${MVN_LOG_FILE})"
+  rm -rf "${BUILD_DIR}"
+  mkdir -p "${BUILD_DIR}"
+  if ! mvn -B -Dstyle.color=never -f "${SCRIPT_DIR}/pom.xml" \
+    -Dmoonlight.build.dir="${BUILD_DIR}" \
+    compile dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="${LIB_DIR}" \
+    >"${MVN_LOG_FILE}" 2>&1; then
+    tail -n 30 "${MVN_LOG_FILE}" >&2 || true
+    die "maven build failed (is Maven Central reachable?)"
+  fi
+  printf '%s\n' "${want}" >"${stamp}"
+}
+
+# answers is true once the server replies ok to a wire-protocol ping, not merely
+# accepts TCP.
+answers() {
+  port_open || return 1
+  "${JAVA}" -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "${CLASSPATH_}" "${MAIN_CLASS}" --ping "${PORT}" >/dev/null 2>&1
+}
+
+show_log_tail() {
+  log "$1; last log lines (${LOG_FILE}):"
+  tail -n 40 "${LOG_FILE}" >&2 || true
+}
+
+start() {
+  local pid started deadline
+  local -a storage
+  if pid_alive; then
+    log "already running (pid $(<"${PID_FILE}"))"
+    print_env
+    return 0
+  fi
+  check_tools
+  rm -f "${PID_FILE}"
+  if port_open; then
+    die "port ${PORT} on ${HOST} is in use by another process; set MONGO_JAVA_PORT"
+  fi
+  mkdir -p "${STATE_DIR}"
+  build
+  if [[ "${IN_MEMORY}" == "1" ]]; then
+    storage=(--in-memory)
+  else
+    storage=(--file "${DATA_FILE}")
+  fi
+  if [[ -f "${LOG_FILE}" ]]; then
+    mv -f "${LOG_FILE}" "${LOG_FILE}.1"
+  fi
+
+  started="${SECONDS}"
+  # Job control gives the JVM its own process group, so a Ctrl-C aimed at `make test`
+  # does not kill the server mid-write; nohup keeps it alive when the terminal goes.
+  # 9>&- keeps the JVM from inheriting (and forever holding) the command lock.
+  set -m
+  # shellcheck disable=SC2086 # HEAP_OPTS is a list of JVM flags.
+  nohup "${JAVA}" ${HEAP_OPTS} "${MARKER}" -XX:+UseSerialGC -Djava.awt.headless=true \
+    -Dorg.slf4j.simpleLogger.showDateTime=true \
+    -Dorg.slf4j.simpleLogger.dateTimeFormat="yyyy-MM-dd'T'HH:mm:ss.SSS" \
+    -Dorg.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoWireProtocolHandler=warn \
+    -cp "${CLASSPATH_}" "${MAIN_CLASS}" --port "${PORT}" "${storage[@]}" \
+    >"${LOG_FILE}" 2>&1 </dev/null 9>&- &
+  pid=$!
+  set +m
+  printf '%s\n' "${pid}" >"${PID_FILE}"
+  log "started pid ${pid}, waiting up to ${START_TIMEOUT}s for ${URI} (log: ${LOG_FILE})"
+
+  deadline=$((SECONDS + START_TIMEOUT))
+  until answers; do
+    if ! kill -0 "${pid}" 2>/dev/null; then
+      rm -f "${PID_FILE}"
+      show_log_tail "server exited during startup"
+      exit 1
+    fi
+    if ((SECONDS >= deadline)); then
+      show_log_tail "server did not answer within ${START_TIMEOUT}s"
+      stop || true
+      exit 1
+    fi
+    sleep 0.5
+  done
+  log "ready in $((SECONDS - started))s"
+  print_env
+}
+
+stop() {
+  local pid deadline
+  if ! pid_alive; then
+    rm -f "${PID_FILE}"
+    log "not running"
+    return 0
+  fi
+  pid="$(<"${PID_FILE}")"
+  log "stopping pid ${pid}"
+  kill -TERM "${pid}" 2>/dev/null || true
+  deadline=$((SECONDS + STOP_TIMEOUT))
+  while kill -0 "${pid}" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      log "still running after ${STOP_TIMEOUT}s, sending SIGKILL"
+      kill -KILL "${pid}" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  # The JVM can linger a moment after SIGKILL; the port must be free for a restart.
+  while kill -0 "${pid}" 2>/dev/null; do
+    sleep 0.2
+  done
+  rm -f "${PID_FILE}"
+  log "stopped"
+}
+
+status() {
+  if pid_alive; then
+    log "running (pid $(<"${PID_FILE}"), ${URI})"
+    print_env
+    return 0
+  fi
+  log "not running"
+  return 3
+}
+
+reset() {
+  stop
+  log "deleting $(dirname "${DATA_FILE}")"
+  rm -rf "$(dirname "${DATA_FILE}")"
+}
+
+# lock serialises commands, so two test runs calling `start` at once cannot launch two
+# JVMs over one pid file. flock is Linux-only; elsewhere the commands run unlocked.
+lock() {
+  mkdir -p "${STATE_DIR}"
+  command -v flock >/dev/null 2>&1 || return 0
+  exec 9>"${STATE_DIR}/.lock"
+  flock -w 300 9 || die "another ${0##*/} command has held ${STATE_DIR}/.lock for 300s"
+}
+
+main() {
+  case "${1:-}" in
+    start | stop | restart | reset) lock ;;
+    *) ;;
+  esac
+  case "${1:-}" in
+    start) start ;;
+    stop) stop ;;
+    status) status ;;
+    restart)
+      stop
+      start
+      ;;
+    reset) reset ;;
+    *)
+      printf 'usage: %s start|stop|status|restart|reset\n' "$0" >&2
+      printf '  reset = stop and delete all databases (the Maven build stays cached)\n' >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"
