@@ -87,12 +87,7 @@ func NewSignalStore(db *DB) *SignalStore {
 func (s *SignalStore) AddSignals(ctx context.Context, employeeID string, sigs []detect.Signal) error {
 	docs := make(bson.A, 0, len(sigs))
 	for _, sg := range sigs {
-		docs = append(docs, signalDoc{
-			Source: sg.Ref.Source, ID: sg.Ref.ID, Kind: sg.Kind, Date: string(sg.Date), Amount: sg.Amount.Amount,
-			Currency: sg.Amount.Currency, Merchant: sg.Merchant, Description: sg.Description, City: sg.City,
-			Counterparty: sg.Counterparty, CounterpartyID: sg.CounterpartyID, CounterpartyType: sg.CounterpartyType,
-			AsMatched: sg.AsMatched, Field: sg.Field, Vocabulary: nonNil(sg.Vocabulary),
-		})
+		docs = append(docs, toSignalDoc(sg))
 	}
 	_, err := s.activity.UpdateOne(ctx, bson.D{{Key: "_id", Value: employeeID}},
 		bson.D{{Key: "$addToSet", Value: bson.D{{Key: "signals", Value: bson.D{{Key: "$each", Value: docs}}}}}},
@@ -101,6 +96,15 @@ func (s *SignalStore) AddSignals(ctx context.Context, employeeID string, sigs []
 		return fmt.Errorf("add %d signals of %s: %w", len(sigs), employeeID, err)
 	}
 	return nil
+}
+
+func toSignalDoc(sg detect.Signal) signalDoc {
+	return signalDoc{
+		Source: sg.Ref.Source, ID: sg.Ref.ID, Kind: sg.Kind, Date: string(sg.Date), Amount: sg.Amount.Amount,
+		Currency: sg.Amount.Currency, Merchant: sg.Merchant, Description: sg.Description, City: sg.City,
+		Counterparty: sg.Counterparty, CounterpartyID: sg.CounterpartyID, CounterpartyType: sg.CounterpartyType,
+		AsMatched: sg.AsMatched, Field: sg.Field, Vocabulary: nonNil(sg.Vocabulary),
+	}
 }
 
 // Signals implements review.SignalStore. Signals repeated by an earlier
@@ -137,34 +141,51 @@ func (s *SignalStore) Signals(ctx context.Context, employeeID string) ([]detect.
 }
 
 // ReplaceSignals sets an employee's signals (a rescan after a rule change).
+// It replaces the one document in a single write, so a reader running
+// detection at the same time sees the old signals or the new, never none.
 func (s *SignalStore) ReplaceSignals(ctx context.Context, employeeID string, sigs []detect.Signal) error {
-	if _, err := s.activity.DeleteOne(ctx, bson.D{{Key: "_id", Value: employeeID}}); err != nil {
-		return fmt.Errorf("reset signals of %s: %w", employeeID, err)
-	}
 	if len(sigs) == 0 {
+		if _, err := s.activity.DeleteOne(ctx, bson.D{{Key: "_id", Value: employeeID}}); err != nil {
+			return fmt.Errorf("reset signals of %s: %w", employeeID, err)
+		}
 		return nil
 	}
-	return s.AddSignals(ctx, employeeID, sigs)
+	seen := map[event.Ref]bool{}
+	doc := activityDoc{ID: employeeID, Signals: make([]signalDoc, 0, len(sigs))}
+	for _, sg := range sigs {
+		if seen[sg.Ref] {
+			continue
+		}
+		seen[sg.Ref] = true
+		doc.Signals = append(doc.Signals, toSignalDoc(sg))
+	}
+	_, err := s.activity.ReplaceOne(ctx, bson.D{{Key: "_id", Value: employeeID}}, doc, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("replace %d signals of %s: %w", len(sigs), employeeID, err)
+	}
+	return nil
 }
 
-// EmployeesNear implements review.SignalStore.
+// EmployeesNear implements review.SignalStore. Seminar reports are rare, so
+// it reads every activity document and filters in Go: FerretDB does not run
+// $elemMatch with field conditions.
 func (s *SignalStore) EmployeesNear(ctx context.Context, counterpartyID string, from, to civil.Date) ([]string, error) {
-	cur, err := s.activity.Find(ctx, bson.D{{Key: "signals", Value: bson.D{{Key: "$elemMatch", Value: bson.D{
-		{Key: "counterparty_id", Value: counterpartyID},
-		{Key: "date", Value: bson.D{{Key: "$gte", Value: string(from)}, {Key: "$lte", Value: string(to)}}},
-	}}}}}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	cur, err := s.activity.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, fmt.Errorf("employees near %s: %w", counterpartyID, err)
 	}
-	var docs []struct {
-		ID string `bson:"_id"`
-	}
+	var docs []activityDoc
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("employees near %s: %w", counterpartyID, err)
 	}
-	out := make([]string, len(docs))
-	for i, d := range docs {
-		out[i] = d.ID
+	var out []string
+	for _, d := range docs {
+		for _, sg := range d.Signals {
+			if sg.CounterpartyID == counterpartyID && sg.Date >= string(from) && sg.Date <= string(to) {
+				out = append(out, d.ID)
+				break
+			}
+		}
 	}
 	return out, nil
 }
@@ -173,13 +194,31 @@ func (s *SignalStore) EmployeesNear(ctx context.Context, counterpartyID string, 
 func (s *SignalStore) AddSeminars(ctx context.Context, ss []detect.Seminar) error {
 	docs := make([]any, 0, len(ss))
 	for _, sm := range ss {
-		docs = append(docs, seminarDoc{ID: sm.Ref.Key(), Source: sm.Ref.Source, EventID: sm.Ref.ID, SeminarID: sm.ID,
-			Organizer: sm.Organizer, Title: sm.Title, Date: string(sm.Date), City: sm.City, Paid: sm.Paid, CounterpartyID: sm.CounterpartyID})
+		docs = append(docs, toSeminarDoc(sm))
 	}
 	if _, err := s.seminars.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil && !onlyDuplicates(err) {
 		return fmt.Errorf("add %d seminars: %w", len(docs), err)
 	}
 	return nil
+}
+
+// PutSeminars stores seminars, replacing ones already stored (a rescan after
+// a watchlist change may give an organiser another counterparty id).
+func (s *SignalStore) PutSeminars(ctx context.Context, ss []detect.Seminar) error {
+	models := make([]mongo.WriteModel, 0, len(ss))
+	for _, sm := range ss {
+		d := toSeminarDoc(sm)
+		models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.ID}}).SetReplacement(d).SetUpsert(true))
+	}
+	if err := bulkWriteChunked(ctx, s.seminars, models); err != nil {
+		return fmt.Errorf("put %d seminars: %w", len(ss), err)
+	}
+	return nil
+}
+
+func toSeminarDoc(sm detect.Seminar) seminarDoc {
+	return seminarDoc{ID: sm.Ref.Key(), Source: sm.Ref.Source, EventID: sm.Ref.ID, SeminarID: sm.ID,
+		Organizer: sm.Organizer, Title: sm.Title, Date: string(sm.Date), City: sm.City, Paid: sm.Paid, CounterpartyID: sm.CounterpartyID}
 }
 
 // SeminarsBetween implements review.SeminarStore.

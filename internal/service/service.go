@@ -129,6 +129,9 @@ func (s *Service) Topics() ingest.Topics {
 	return ingest.Topics{HR: t.HR, Expense: t.Expense, Intel: t.Intel}
 }
 
+// Brokers returns the Kafka brokers in use.
+func (s *Service) Brokers() []string { return s.cfg.Kafka.Brokers }
+
 // Publisher publishes events to the configured topics.
 func (s *Service) Publisher() *ingest.Publisher { return s.publisher }
 
