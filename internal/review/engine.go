@@ -165,6 +165,13 @@ func (e *Engine) reevaluate(ctx context.Context, employeeID string) error {
 	if !res.Changed {
 		return nil
 	}
+	if res.Created && len(closed) > 0 {
+		// The same uncovered findings can open a case again after an earlier
+		// one with them was cleared automatically (a disclosure approved, then
+		// withdrawn): the id must not collide with the closed case's. The
+		// number of closed cases only grows, so the id stays deterministic.
+		res.Case.ID = generationID(res.Case.ID, len(closed))
+	}
 	// The audit entry goes first with an id derived from the change, so a
 	// crash between the two writes repeats it harmlessly.
 	if res.AutoCleared {
@@ -191,6 +198,11 @@ func systemEntry(c Case, action audit.Action, reason string, now time.Time) audi
 		ResourceType: audit.ResourceCase, ResourceID: c.ID, OwnerID: c.EmployeeID, Reason: reason,
 		Details: map[string]string{"status": c.Status, "severity": c.Severity, "findings": strconv.Itoa(len(c.Findings))},
 	}
+}
+
+func generationID(id string, closed int) string {
+	h := sha256.Sum256([]byte(id + "\x00" + strconv.Itoa(closed)))
+	return "case-" + hex.EncodeToString(h[:8])
 }
 
 func sortedKeys[V any](m map[string]V) []string {
