@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,5 +63,17 @@ func TestMaskURI(t *testing.T) {
 	got := MaskURI("mongodb://user:s3cret@db:27017/x")
 	if strings.Contains(got, "s3cret") || !strings.Contains(got, "user:xxxxx@db") {
 		t.Fatalf("MaskURI = %q", got)
+	}
+}
+
+// The shipped configs/moonlight.yaml documents every setting with its default.
+func TestShippedConfigIsTheDefault(t *testing.T) {
+	got, err := Load("../../configs/moonlight.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	if fmt.Sprintf("%+v", got.Masked()) != fmt.Sprintf("%+v", want.Masked()) {
+		t.Fatalf("configs/moonlight.yaml differs from the defaults:\n got %+v\nwant %+v", got.Masked(), want.Masked())
 	}
 }
