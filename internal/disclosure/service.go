@@ -1,0 +1,389 @@
+package disclosure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/moonlight-oss/moonlight/internal/audit"
+	"github.com/moonlight-oss/moonlight/internal/employee"
+)
+
+// Actor is who calls the Service: the authenticated employee (or service
+// account), their roles and the request id that ties audit entries to logs.
+type Actor struct {
+	ID        string
+	Roles     []string
+	RequestID string
+}
+
+func (a Actor) has(role string) bool { return slices.Contains(a.Roles, role) }
+
+// Directory answers the reporting-line questions access rules need. The HR
+// projection (employee.Store) backs it.
+type Directory interface {
+	// ManagerOf returns the id of employeeID's manager, "" when the employee
+	// is unknown or has none.
+	ManagerOf(ctx context.Context, employeeID string) (string, error)
+	// Reports returns the ids of managerID's direct reports.
+	Reports(ctx context.Context, managerID string) ([]string, error)
+}
+
+// EmployeeDirectory is the Directory of the HR projection.
+type EmployeeDirectory struct{ Employees employee.Store }
+
+// ManagerOf implements Directory.
+func (d EmployeeDirectory) ManagerOf(ctx context.Context, employeeID string) (string, error) {
+	e, err := d.Employees.Get(ctx, employeeID)
+	if errors.Is(err, employee.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return e.ManagerID, nil
+}
+
+// Reports implements Directory.
+func (d EmployeeDirectory) Reports(ctx context.Context, managerID string) ([]string, error) {
+	return d.Employees.ListReports(ctx, managerID)
+}
+
+// Service is the declaration workflow as the API offers it: it loads,
+// checks access, applies the state machine, stores, audits and triggers
+// re-detection. Access rules, in one place:
+//
+//   - the owner reads, edits and withdraws their own disclosures;
+//   - compliance and auditors read every disclosure; the owner's manager
+//     (by the HR projection) reads their direct reports';
+//   - compliance decides any disclosure, a manager only the manager-level
+//     ones of their direct reports, nobody their own (DeciderRole);
+//   - a disclosure the actor may not read is ErrNotFound, never
+//     ErrForbidden, so ids do not reveal that someone declared something.
+//
+// Every create, change and decision appends an audit entry, and so does
+// every read by someone other than the owner (lists included, one entry per
+// disclosure shown); entries carry ids and statuses, never contents. A
+// change is stored first and audited next: should the append fail, the call
+// fails loudly (the change stays, the error is logged as a 500) rather than
+// report success for an unaudited act; reads are audited before any data is
+// returned, so a failing audit log shows nothing.
+type Service struct {
+	Store     Store
+	Directory Directory
+	Audit     audit.Store
+	Policy    Policy
+	Limits    Limits
+	Now       func() time.Time
+	// OnChange re-runs detection for the employee after a stored change, so
+	// an approved disclosure covers its expenses at once. It may be nil.
+	// Its failure does not undo or fail the change, which is already stored
+	// and audited: it is logged, and the periodic sweep or the employee's
+	// next event re-evaluates them anyway.
+	OnChange func(ctx context.Context, employeeID string) error
+	// Log receives OnChange failures; nil discards them.
+	Log *slog.Logger
+}
+
+// ListFilter narrows List. Zero fields do not filter.
+type ListFilter struct {
+	Status     Status
+	EmployeeID string
+	Approver   Approver
+}
+
+// Create declares an engagement for the actor. The result is pending, or
+// approved when the policy pre-approves it.
+func (s *Service) Create(ctx context.Context, a Actor, in Input) (Disclosure, error) {
+	if a.ID == "" {
+		return Disclosure{}, ErrForbidden
+	}
+	now := s.Now()
+	if err := in.Validate(now, s.Limits); err != nil {
+		return Disclosure{}, err
+	}
+	d := New(NewID(), a.ID, in, s.Policy, now)
+	if err := s.Store.Create(ctx, d); err != nil {
+		return Disclosure{}, fmt.Errorf("create disclosure: %w", err)
+	}
+	details := map[string]string{"status": string(d.Status), "approver": string(d.Approver), "version": "1"}
+	if err := s.audit(ctx, a, audit.ActionDisclosureCreate, d, "", details, now); err != nil {
+		return Disclosure{}, err
+	}
+	s.changed(ctx, a, d.EmployeeID)
+	return d, nil
+}
+
+// ListMine returns the actor's own disclosures, newest first.
+func (s *Service) ListMine(ctx context.Context, a Actor, page Page) ([]Disclosure, string, error) {
+	if a.ID == "" {
+		return nil, "", ErrForbidden
+	}
+	ds, next, err := s.Store.ListByEmployee(ctx, a.ID, page)
+	if err != nil {
+		return nil, "", fmt.Errorf("list own disclosures: %w", err)
+	}
+	return ds, next, nil
+}
+
+// Get returns one disclosure the actor may read (ErrNotFound otherwise). A
+// read by anyone but the owner is audited before the data is returned, so a
+// failing audit log means no data.
+func (s *Service) Get(ctx context.Context, a Actor, id string) (Disclosure, error) {
+	d, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return Disclosure{}, err
+	}
+	isManager, err := s.isManagerOf(ctx, a, d.EmployeeID)
+	if err != nil {
+		return Disclosure{}, err
+	}
+	if !CanRead(d, a.ID, a.Roles, isManager) {
+		return Disclosure{}, fmt.Errorf("get disclosure %s: %w", id, ErrNotFound)
+	}
+	if err := s.auditRead(ctx, a, d, "get", readReason(a, isManager)); err != nil {
+		return Disclosure{}, err
+	}
+	return d, nil
+}
+
+// Edit replaces the actor's own disclosure (see Disclosure.Edit). Someone
+// else's id is ErrNotFound.
+func (s *Service) Edit(ctx context.Context, a Actor, id string, in Input) (Disclosure, error) {
+	now := s.Now()
+	if err := in.Validate(now, s.Limits); err != nil {
+		return Disclosure{}, err
+	}
+	d, err := s.own(ctx, a, id)
+	if err != nil {
+		return Disclosure{}, err
+	}
+	from := d.Status
+	if err := d.Edit(a.ID, in, s.Policy, now); err != nil {
+		return Disclosure{}, fmt.Errorf("edit disclosure %s: %w", id, err)
+	}
+	if d, err = s.update(ctx, d); err != nil {
+		return Disclosure{}, err
+	}
+	details := map[string]string{"from": string(from), "status": string(d.Status), "approver": string(d.Approver),
+		"version": strconv.FormatInt(d.Version, 10)}
+	if err := s.audit(ctx, a, audit.ActionDisclosureEdit, d, "", details, now); err != nil {
+		return Disclosure{}, err
+	}
+	s.changed(ctx, a, d.EmployeeID)
+	return d, nil
+}
+
+// Withdraw cancels the actor's own pending or approved disclosure.
+func (s *Service) Withdraw(ctx context.Context, a Actor, id, comment string) (Disclosure, error) {
+	now := s.Now()
+	d, err := s.own(ctx, a, id)
+	if err != nil {
+		return Disclosure{}, err
+	}
+	from := d.Status
+	if err := d.Withdraw(a.ID, comment, now); err != nil {
+		return Disclosure{}, fmt.Errorf("withdraw disclosure %s: %w", id, err)
+	}
+	if d, err = s.update(ctx, d); err != nil {
+		return Disclosure{}, err
+	}
+	details := map[string]string{"from": string(from), "status": string(d.Status), "version": strconv.FormatInt(d.Version, 10)}
+	if err := s.audit(ctx, a, audit.ActionDisclosureWithdraw, d, comment, details, now); err != nil {
+		return Disclosure{}, err
+	}
+	s.changed(ctx, a, d.EmployeeID)
+	return d, nil
+}
+
+// DecisionInput is an approval or rejection as requested.
+type DecisionInput struct {
+	Outcome    Outcome
+	Comment    string
+	Conditions []string
+}
+
+// Decide approves or rejects a pending disclosure. A disclosure the actor
+// may not read is ErrNotFound; one they may read but not decide (their own,
+// an auditor, a manager on a compliance-level one) is ErrForbidden; a
+// withdrawn or already decided one is ErrInvalidState.
+func (s *Service) Decide(ctx context.Context, a Actor, id string, in DecisionInput) (Disclosure, error) {
+	if err := ValidateDecision(in.Outcome, in.Comment, in.Conditions); err != nil {
+		return Disclosure{}, err
+	}
+	now := s.Now()
+	d, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return Disclosure{}, err
+	}
+	isManager, err := s.isManagerOf(ctx, a, d.EmployeeID)
+	if err != nil {
+		return Disclosure{}, err
+	}
+	if !CanRead(d, a.ID, a.Roles, isManager) {
+		return Disclosure{}, fmt.Errorf("decide disclosure %s: %w", id, ErrNotFound)
+	}
+	role, err := DeciderRole(d, a.ID, a.Roles, isManager)
+	if err != nil {
+		return Disclosure{}, fmt.Errorf("decide disclosure %s: %w", id, err)
+	}
+	from := d.Status
+	if err := d.Decide(a.ID, role, in.Outcome, in.Comment, in.Conditions, now); err != nil {
+		return Disclosure{}, fmt.Errorf("decide disclosure %s: %w", id, err)
+	}
+	if d, err = s.update(ctx, d); err != nil {
+		return Disclosure{}, err
+	}
+	details := map[string]string{"from": string(from), "status": string(d.Status), "decision": string(in.Outcome),
+		"as": string(role), "conditions": strconv.Itoa(len(in.Conditions)), "version": strconv.FormatInt(d.Version, 10)}
+	if err := s.audit(ctx, a, audit.ActionDisclosureDecide, d, in.Comment, details, now); err != nil {
+		return Disclosure{}, err
+	}
+	s.changed(ctx, a, d.EmployeeID)
+	return d, nil
+}
+
+// List returns the disclosures the actor may review, newest first:
+// compliance and auditors see everyone's, a manager their direct reports'
+// (an EmployeeID outside them gives an empty page, not an error, so the
+// answer does not say who reports to whom). Anyone else is ErrForbidden.
+// Every disclosure returned that is not the actor's own is audited as read.
+func (s *Service) List(ctx context.Context, a Actor, f ListFilter, page Page) ([]Disclosure, string, error) {
+	switch {
+	case a.has(roleCompliance), a.has(roleAuditor):
+		return s.list(ctx, a, f, page, false)
+	case a.has(roleManager):
+		return s.list(ctx, a, f, page, true)
+	}
+	return nil, "", fmt.Errorf("list disclosures: %w", ErrForbidden)
+}
+
+// Inbox returns the pending disclosures the actor may decide, newest first:
+// for compliance every pending one (compliance may decide manager-level ones
+// too); for a manager the pending manager-level ones of their direct
+// reports. Anyone else (auditors included) is ErrForbidden.
+func (s *Service) Inbox(ctx context.Context, a Actor, page Page) ([]Disclosure, string, error) {
+	switch {
+	case a.has(roleCompliance):
+		return s.list(ctx, a, ListFilter{Status: StatusPending}, page, false)
+	case a.has(roleManager):
+		return s.list(ctx, a, ListFilter{Status: StatusPending, Approver: ApproverManager}, page, true)
+	}
+	return nil, "", fmt.Errorf("disclosure inbox: %w", ErrForbidden)
+}
+
+// list runs f over everyone's disclosures, or only over the actor's direct
+// reports' when reportsOnly, and audits the reads.
+func (s *Service) list(ctx context.Context, a Actor, f ListFilter, page Page, reportsOnly bool) ([]Disclosure, string, error) {
+	sf := Filter{Status: f.Status, Approver: f.Approver}
+	if f.EmployeeID != "" {
+		sf.EmployeeIDs = []string{f.EmployeeID}
+	}
+	if reportsOnly {
+		reports, err := s.Directory.Reports(ctx, a.ID)
+		if err != nil {
+			return nil, "", fmt.Errorf("list disclosures: reports of %s: %w", a.ID, err)
+		}
+		sf.EmployeeIDs = []string{} // no reports: nothing, not everyone
+		for _, r := range reports {
+			if r != a.ID && (f.EmployeeID == "" || f.EmployeeID == r) {
+				sf.EmployeeIDs = append(sf.EmployeeIDs, r)
+			}
+		}
+	}
+	ds, next, err := s.Store.List(ctx, sf, page)
+	if err != nil {
+		return nil, "", fmt.Errorf("list disclosures: %w", err)
+	}
+	reason := readReason(a, reportsOnly)
+	for _, d := range ds {
+		if err := s.auditRead(ctx, a, d, "list", reason); err != nil {
+			return nil, "", err
+		}
+	}
+	return ds, next, nil
+}
+
+// own loads id and checks the actor owns it; someone else's is ErrNotFound.
+func (s *Service) own(ctx context.Context, a Actor, id string) (Disclosure, error) {
+	d, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return Disclosure{}, err
+	}
+	if a.ID == "" || d.EmployeeID != a.ID {
+		return Disclosure{}, fmt.Errorf("disclosure %s of another employee: %w", id, ErrNotFound)
+	}
+	return d, nil
+}
+
+func (s *Service) update(ctx context.Context, d Disclosure) (Disclosure, error) {
+	v, err := s.Store.Update(ctx, d)
+	if err != nil {
+		return Disclosure{}, err
+	}
+	d.Version = v
+	return d, nil
+}
+
+// isManagerOf reports whether the actor, holding the manager role, is the
+// HR manager of employeeID. Without the role the directory is not asked.
+func (s *Service) isManagerOf(ctx context.Context, a Actor, employeeID string) (bool, error) {
+	if a.ID == "" || !a.has(roleManager) || a.ID == employeeID {
+		return false, nil
+	}
+	m, err := s.Directory.ManagerOf(ctx, employeeID)
+	if err != nil {
+		return false, fmt.Errorf("manager of %s: %w", employeeID, err)
+	}
+	return m != "" && m == a.ID, nil
+}
+
+// readReason says in which capacity a non-owner read, for the audit entry.
+func readReason(a Actor, isManager bool) string {
+	switch {
+	case a.has(roleCompliance):
+		return "compliance review"
+	case a.has(roleAuditor):
+		return "audit"
+	case isManager:
+		return "manager of the employee"
+	}
+	return "read"
+}
+
+func (s *Service) auditRead(ctx context.Context, a Actor, d Disclosure, via, reason string) error {
+	if !audit.NeedsReadAudit(d.EmployeeID, a.ID) {
+		return nil
+	}
+	details := map[string]string{"status": string(d.Status), "via": via}
+	return s.audit(ctx, a, audit.ActionDisclosureRead, d, reason, details, s.Now())
+}
+
+// audit appends one entry about d. Ids and statuses only: reason is the
+// actor's own words on the act (a decision comment), never the declaration.
+func (s *Service) audit(ctx context.Context, a Actor, action audit.Action, d Disclosure, reason string, details map[string]string, now time.Time) error {
+	e := audit.Entry{
+		ID: audit.NewID(), At: now, Actor: a.ID, ActorRoles: slices.Clone(a.Roles), Action: action,
+		ResourceType: audit.ResourceDisclosure, ResourceID: d.ID, OwnerID: d.EmployeeID,
+		Reason: reason, Details: details, RequestID: a.RequestID,
+	}
+	if err := s.Audit.Append(ctx, e); err != nil {
+		return fmt.Errorf("audit %s of disclosure %s: %w", action, d.ID, err)
+	}
+	return nil
+}
+
+// changed runs OnChange; see the field for why a failure is only logged.
+func (s *Service) changed(ctx context.Context, a Actor, employeeID string) {
+	if s.OnChange == nil {
+		return
+	}
+	if err := s.OnChange(ctx, employeeID); err != nil && s.Log != nil {
+		s.Log.LogAttrs(ctx, slog.LevelWarn, "re-evaluation after disclosure change failed; the sweep will retry",
+			slog.String("employee_id", employeeID), slog.String("request_id", a.RequestID), slog.Any("err", err))
+	}
+}

@@ -1,0 +1,131 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/moonlight-oss/moonlight/internal/audit"
+	"github.com/moonlight-oss/moonlight/internal/auth"
+)
+
+// AuditRoutes serves the audit log, read-only: no route changes or removes
+// an entry.
+type AuditRoutes struct {
+	Store audit.Store
+}
+
+// Register implements Routes.
+func (h AuditRoutes) Register(api *gin.RouterGroup) {
+	api.GET("/audit", auth.Require(auth.RoleAuditor, auth.RoleAdmin), h.list)
+}
+
+// MapAuditErrors maps the audit package's errors; register it in Config.Mappers.
+func MapAuditErrors(err error) (*Error, bool) {
+	if errors.Is(err, audit.ErrBadCursor) {
+		return BadRequest("bad_cursor", "the cursor is not one this API issued", Detail{Field: "cursor", Message: "is invalid"}), true
+	}
+	return nil, false
+}
+
+type auditEntryJSON struct {
+	ID           string            `json:"id"`
+	At           time.Time         `json:"at"`
+	Actor        string            `json:"actor"`
+	ActorRoles   []string          `json:"actor_roles"`
+	Action       string            `json:"action"`
+	ResourceType string            `json:"resource_type"`
+	ResourceID   string            `json:"resource_id"`
+	OwnerID      string            `json:"owner_id"`
+	Reason       string            `json:"reason"`
+	Details      map[string]string `json:"details"`
+	RequestID    string            `json:"request_id"`
+}
+
+type auditPage struct {
+	Items      []auditEntryJSON `json:"items"`
+	NextCursor string           `json:"next_cursor"`
+}
+
+var (
+	// actionParam and resourceTypeParam are the shapes the audit package
+	// gives actions ("disclosure.read") and resource types ("disclosure").
+	actionParam       = regexp.MustCompile(`^[a-z][a-z_]*(\.[a-z][a-z_]*)?$`)
+	resourceTypeParam = regexp.MustCompile(`^[a-z][a-z_]{0,31}$`)
+)
+
+func (h AuditRoutes) list(c *gin.Context) {
+	q, err := query(c, "actor", "action", "resource_type", "resource_id", "owner_id", "from", "to", "limit", "cursor")
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	f := audit.Filter{Actor: q["actor"], Action: audit.Action(q["action"]), ResourceType: q["resource_type"],
+		ResourceID: q["resource_id"], OwnerID: q["owner_id"]}
+	var errs []error
+	for _, name := range []string{"actor", "resource_id", "owner_id"} {
+		errs = append(errs, checkRef(name, q[name]))
+	}
+	if v := q["action"]; v != "" && (len(v) > 64 || !actionParam.MatchString(v)) {
+		errs = append(errs, BadRequest("invalid_query", "a query parameter is malformed",
+			Detail{Field: "action", Message: `must look like "disclosure.read"`}))
+	}
+	if v := q["resource_type"]; v != "" && !resourceTypeParam.MatchString(v) {
+		errs = append(errs, BadRequest("invalid_query", "a query parameter is malformed",
+			Detail{Field: "resource_type", Message: `must look like "disclosure"`}))
+	}
+	f.From, err = parseTimeParam("from", q["from"])
+	errs = append(errs, err)
+	f.To, err = parseTimeParam("to", q["to"])
+	errs = append(errs, err)
+	limit, err := parseLimit(q["limit"], audit.MaxLimit)
+	errs = append(errs, err)
+	if q["cursor"] != "" {
+		if _, _, err := audit.DecodeCursor(q["cursor"]); err != nil {
+			errs = append(errs, BadRequest("bad_cursor", "the cursor is not one this API issued", Detail{Field: "cursor", Message: "is invalid"}))
+		}
+	}
+	if err := mergeBadRequests(errs...); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		_ = c.Error(BadRequest("invalid_query", "from must be before to", Detail{Field: "to", Message: "must be after from"}))
+		return
+	}
+	es, next, err := h.Store.List(c.Request.Context(), f, limit, q["cursor"])
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	page := auditPage{Items: make([]auditEntryJSON, len(es)), NextCursor: next}
+	for i, e := range es {
+		roles, details := e.ActorRoles, e.Details
+		if roles == nil {
+			roles = []string{}
+		}
+		if details == nil {
+			details = map[string]string{}
+		}
+		page.Items[i] = auditEntryJSON{ID: e.ID, At: e.At, Actor: e.Actor, ActorRoles: roles, Action: string(e.Action),
+			ResourceType: e.ResourceType, ResourceID: e.ResourceID, OwnerID: e.OwnerID, Reason: e.Reason,
+			Details: details, RequestID: e.RequestID}
+	}
+	c.JSON(http.StatusOK, page)
+}
+
+// parseTimeParam reads an RFC 3339 time, when given.
+func parseTimeParam(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, BadRequest("invalid_query", "a query parameter is not a time",
+			Detail{Field: name, Message: "must be an RFC 3339 time like 2024-03-15T09:00:00Z"})
+	}
+	return t.UTC(), nil
+}

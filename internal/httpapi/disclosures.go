@@ -1,0 +1,379 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/moonlight-oss/moonlight/internal/auth"
+	"github.com/moonlight-oss/moonlight/internal/civil"
+	"github.com/moonlight-oss/moonlight/internal/disclosure"
+)
+
+// DisclosureRoutes serves the declaration workflow. Access beyond the role
+// guards below is decided by disclosure.Service: someone else's disclosure
+// that the caller may not read answers 404, not 403, so ids reveal nothing.
+type DisclosureRoutes struct {
+	Service *disclosure.Service
+}
+
+// Register implements Routes. It only reads h's handlers, never its
+// dependencies, so the OpenAPI test can register a zero value.
+func (h DisclosureRoutes) Register(api *gin.RouterGroup) {
+	anyone := auth.Require(auth.RoleEmployee)
+	api.POST("/me/disclosures", anyone, h.create)
+	api.GET("/me/disclosures", anyone, h.listMine)
+	api.PUT("/me/disclosures/:id", anyone, h.edit)
+	api.POST("/me/disclosures/:id/withdraw", anyone, h.withdraw)
+	api.GET("/disclosures", auth.Require(auth.RoleCompliance, auth.RoleAuditor, auth.RoleManager), h.list)
+	api.GET("/disclosures/:id", anyone, h.get)
+	api.POST("/disclosures/:id/decision", auth.Require(auth.RoleCompliance, auth.RoleManager), h.decide)
+}
+
+// MapDisclosureErrors maps the disclosure package's errors; register it in
+// Config.Mappers.
+func MapDisclosureErrors(err error) (*Error, bool) {
+	var ve *disclosure.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		details := make([]Detail, len(ve.Details))
+		for i, d := range ve.Details {
+			details[i] = Detail{Field: d.Field, Message: d.Message}
+		}
+		return BadRequest("invalid_body", "the request is invalid", details...), true
+	case errors.Is(err, disclosure.ErrNotFound):
+		return NotFound("disclosure"), true
+	case errors.Is(err, disclosure.ErrConflict):
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: "the disclosure changed meanwhile; read it again and retry"}, true
+	case errors.Is(err, disclosure.ErrInvalidState):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_state", Message: "the disclosure's status does not allow this"}, true
+	case errors.Is(err, disclosure.ErrForbidden):
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "you may not do this to this disclosure"}, true
+	case errors.Is(err, disclosure.ErrBadCursor):
+		return BadRequest("bad_cursor", "the cursor is not one this API issued", Detail{Field: "cursor", Message: "is invalid"}), true
+	}
+	return nil, false
+}
+
+// --- request and response bodies (the API's shape, not the domain's) ---
+
+type compensationJSON struct {
+	Amount   string `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+// disclosureRequest is the body of create and edit.
+type disclosureRequest struct {
+	Kind             string            `json:"kind"`
+	Counterparty     string            `json:"counterparty"`
+	CounterpartyType string            `json:"counterparty_type"`
+	Topic            string            `json:"topic"`
+	StartDate        string            `json:"start_date"`
+	EndDate          string            `json:"end_date"`
+	Paid             bool              `json:"paid"`
+	Compensation     *compensationJSON `json:"compensation"`
+	Notes            string            `json:"notes"`
+}
+
+func (r disclosureRequest) input() disclosure.Input {
+	in := disclosure.Input{
+		Kind: disclosure.Kind(r.Kind), Counterparty: r.Counterparty,
+		CounterpartyType: disclosure.CounterpartyType(r.CounterpartyType), Topic: r.Topic,
+		StartDate: civil.Date(r.StartDate), EndDate: civil.Date(r.EndDate), Paid: r.Paid, Notes: r.Notes,
+	}
+	if r.Compensation != nil {
+		in.Compensation = &disclosure.Compensation{Amount: r.Compensation.Amount, Currency: r.Compensation.Currency}
+	}
+	return in
+}
+
+type withdrawRequest struct {
+	Comment string `json:"comment"`
+}
+
+type decisionRequest struct {
+	Decision   string   `json:"decision"`
+	Comment    string   `json:"comment"`
+	Conditions []string `json:"conditions"`
+}
+
+type decisionJSON struct {
+	Decision   string    `json:"decision"`
+	By         string    `json:"by"`
+	Role       string    `json:"role"`
+	Comment    string    `json:"comment"`
+	Conditions []string  `json:"conditions"`
+	At         time.Time `json:"at"`
+}
+
+type historyJSON struct {
+	At               time.Time     `json:"at"`
+	Actor            string        `json:"actor"`
+	Action           string        `json:"action"`
+	From             string        `json:"from,omitempty"`
+	To               string        `json:"to"`
+	Comment          string        `json:"comment,omitempty"`
+	PreviousDecision *decisionJSON `json:"previous_decision,omitempty"`
+}
+
+type disclosureJSON struct {
+	ID               string            `json:"id"`
+	EmployeeID       string            `json:"employee_id"`
+	Kind             string            `json:"kind"`
+	Counterparty     string            `json:"counterparty"`
+	CounterpartyType string            `json:"counterparty_type"`
+	Topic            string            `json:"topic"`
+	StartDate        string            `json:"start_date"`
+	EndDate          string            `json:"end_date"`
+	Paid             bool              `json:"paid"`
+	Compensation     *compensationJSON `json:"compensation"`
+	Notes            string            `json:"notes"`
+	Status           string            `json:"status"`
+	Approver         string            `json:"approver"`
+	Decision         *decisionJSON     `json:"decision"`
+	History          []historyJSON     `json:"history"`
+	Version          int64             `json:"version"`
+	CreatedAt        time.Time         `json:"created_at"`
+	UpdatedAt        time.Time         `json:"updated_at"`
+}
+
+type disclosurePage struct {
+	Items      []disclosureJSON `json:"items"`
+	NextCursor string           `json:"next_cursor"`
+}
+
+func toDecisionJSON(d *disclosure.Decision) *decisionJSON {
+	if d == nil {
+		return nil
+	}
+	conds := d.Conditions
+	if conds == nil {
+		conds = []string{}
+	}
+	return &decisionJSON{Decision: string(d.Outcome), By: d.By, Role: string(d.Role), Comment: d.Comment,
+		Conditions: conds, At: d.At}
+}
+
+func toDisclosureJSON(d disclosure.Disclosure) disclosureJSON {
+	out := disclosureJSON{
+		ID: d.ID, EmployeeID: d.EmployeeID, Kind: string(d.Kind), Counterparty: d.Counterparty,
+		CounterpartyType: string(d.CounterpartyType), Topic: d.Topic, StartDate: string(d.StartDate),
+		EndDate: string(d.EndDate), Paid: d.Paid, Notes: d.Notes, Status: string(d.Status),
+		Approver: string(d.Approver), Decision: toDecisionJSON(d.Decision), History: make([]historyJSON, len(d.History)),
+		Version: d.Version, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+	}
+	if c := d.Compensation; c != nil {
+		out.Compensation = &compensationJSON{Amount: c.Amount, Currency: c.Currency}
+	}
+	for i, h := range d.History {
+		out.History[i] = historyJSON{At: h.At, Actor: h.Actor, Action: string(h.Action), From: string(h.From),
+			To: string(h.To), Comment: h.Comment, PreviousDecision: toDecisionJSON(h.PreviousDecision)}
+	}
+	return out
+}
+
+func toDisclosurePage(ds []disclosure.Disclosure, next string) disclosurePage {
+	p := disclosurePage{Items: make([]disclosureJSON, len(ds)), NextCursor: next}
+	for i, d := range ds {
+		p.Items[i] = toDisclosureJSON(d)
+	}
+	return p
+}
+
+// --- handlers ---
+
+// actor is the caller as the domain sees it. The auth middleware guarantees
+// a principal on every /api/v1 route.
+func actor(c *gin.Context) disclosure.Actor {
+	p, _ := auth.FromContext(c)
+	return disclosure.Actor{ID: p.Subject, Roles: p.Roles, RequestID: RequestID(c)}
+}
+
+// disclosureID validates the path id before anything reaches the store, so
+// `{"$ne":null}` and friends are a 400, never a query.
+func disclosureID(c *gin.Context) (string, error) {
+	id := c.Param("id")
+	if !disclosure.ValidID(id) {
+		return "", BadRequest("invalid_id", "the disclosure id is malformed",
+			Detail{Field: "id", Message: "must be an id of letters, digits and _ . : - (at most 128)"})
+	}
+	return id, nil
+}
+
+// pageParams reads limit and cursor from q.
+func pageParams(q map[string]string) (disclosure.Page, error) {
+	n, err := parseLimit(q["limit"], disclosure.MaxLimit)
+	if err != nil {
+		return disclosure.Page{}, err
+	}
+	if cur := q["cursor"]; cur != "" {
+		if _, _, err := disclosure.DecodeCursor(cur); err != nil {
+			return disclosure.Page{}, err
+		}
+	}
+	return disclosure.Page{Limit: n, Cursor: q["cursor"]}, nil
+}
+
+func (h DisclosureRoutes) create(c *gin.Context) {
+	var req disclosureRequest
+	if err := bindJSON(c, &req, false); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	d, err := h.Service.Create(c.Request.Context(), actor(c), req.input())
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.Header("Location", "/api/v1/disclosures/"+d.ID)
+	c.JSON(http.StatusCreated, toDisclosureJSON(d))
+}
+
+func (h DisclosureRoutes) listMine(c *gin.Context) {
+	q, err := query(c, "limit", "cursor")
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	page, err := pageParams(q)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	ds, next, err := h.Service.ListMine(c.Request.Context(), actor(c), page)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, toDisclosurePage(ds, next))
+}
+
+func (h DisclosureRoutes) get(c *gin.Context) {
+	id, err := disclosureID(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	d, err := h.Service.Get(c.Request.Context(), actor(c), id)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, toDisclosureJSON(d))
+}
+
+func (h DisclosureRoutes) edit(c *gin.Context) {
+	id, err := disclosureID(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	var req disclosureRequest
+	if err := bindJSON(c, &req, false); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	d, err := h.Service.Edit(c.Request.Context(), actor(c), id, req.input())
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, toDisclosureJSON(d))
+}
+
+func (h DisclosureRoutes) withdraw(c *gin.Context) {
+	id, err := disclosureID(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	var req withdrawRequest
+	if err := bindJSON(c, &req, true); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	d, err := h.Service.Withdraw(c.Request.Context(), actor(c), id, req.Comment)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, toDisclosureJSON(d))
+}
+
+func (h DisclosureRoutes) decide(c *gin.Context) {
+	id, err := disclosureID(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	var req decisionRequest
+	if err := bindJSON(c, &req, false); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	d, err := h.Service.Decide(c.Request.Context(), actor(c), id, disclosure.DecisionInput{
+		Outcome: disclosure.Outcome(req.Decision), Comment: req.Comment, Conditions: req.Conditions,
+	})
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, toDisclosureJSON(d))
+}
+
+// list is the reviewers' view. With inbox=true it is what the caller may
+// decide now (status and approver are implied); otherwise every disclosure
+// the caller may review, filtered.
+func (h DisclosureRoutes) list(c *gin.Context) {
+	q, err := query(c, "status", "employee_id", "approver", "inbox", "limit", "cursor")
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	f := disclosure.ListFilter{
+		Status: disclosure.Status(q["status"]), EmployeeID: q["employee_id"], Approver: disclosure.Approver(q["approver"]),
+	}
+	err = mergeBadRequests(
+		checkEnum("status", q["status"], disclosure.Status.Valid, disclosure.Statuses()),
+		checkEnum("approver", q["approver"], disclosure.Approver.Valid,
+			[]disclosure.Approver{disclosure.ApproverManager, disclosure.ApproverCompliance, disclosure.ApproverPolicy}),
+		checkRef("employee_id", q["employee_id"]),
+	)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	inbox := false
+	switch q["inbox"] {
+	case "", "false":
+	case "true":
+		inbox = true
+		if f != (disclosure.ListFilter{}) {
+			_ = c.Error(BadRequest("invalid_query", "inbox=true cannot be combined with filters",
+				Detail{Field: "inbox", Message: "use either inbox=true or status/approver/employee_id"}))
+			return
+		}
+	default:
+		_ = c.Error(BadRequest("invalid_query", "inbox must be true or false", Detail{Field: "inbox", Message: "must be true or false"}))
+		return
+	}
+	page, err := pageParams(q)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	var ds []disclosure.Disclosure
+	var next string
+	if inbox {
+		ds, next, err = h.Service.Inbox(c.Request.Context(), actor(c), page)
+	} else {
+		ds, next, err = h.Service.List(c.Request.Context(), actor(c), f, page)
+	}
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, toDisclosurePage(ds, next))
+}
