@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/moonlight-oss/moonlight/internal/config"
+	"github.com/moonlight-oss/moonlight/internal/ingest"
 	"github.com/moonlight-oss/moonlight/internal/produce"
 )
 
@@ -31,7 +32,7 @@ func produceCommand(load func() (config.Config, error), stdout io.Writer) *cobra
 			t := cfg.Kafka.Topics
 			res, err := produce.Run(cmd.Context(), produce.Config{
 				Brokers: bs, File: file, Out: cmd.ErrOrStderr(),
-				Topics: produce.Topics{HR: t.HR, Expense: t.Expense, Intel: t.Intel},
+				Topics: ingest.Topics{HR: t.HR, Expense: t.Expense, Intel: t.Intel},
 			})
 			fmt.Fprintf(stdout, "produced %d events, rejected %d lines\n", res.Produced, len(res.Rejected))
 			for _, le := range res.Rejected {

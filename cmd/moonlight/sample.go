@@ -31,7 +31,7 @@ func loadSample(ctx context.Context, svc *service.Service, out io.Writer) error 
 	w := produce.NewWriter(svc.Brokers())
 	defer w.Close()
 	t := svc.Topics()
-	if err := produce.Publish(ctx, w, produce.Topics{HR: t.HR, Expense: t.Expense, Intel: t.Intel}, msgs); err != nil {
+	if err := produce.Publish(ctx, w, t, msgs); err != nil {
 		return fmt.Errorf("load sample data: %w", err)
 	}
 	fmt.Fprintf(out, "Loaded the sample data set: %d events published; the consumers are storing them now.\n", len(msgs))

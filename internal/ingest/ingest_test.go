@@ -132,9 +132,9 @@ func (r *rig) msg(e event.Event) kafka.Message {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	topic, err := r.topics.TopicFor(e.Type)
-	if err != nil {
-		r.t.Fatal(err)
+	topic, ok := r.topics.For(e.Type)
+	if !ok {
+		r.t.Fatalf("no topic for %s", e.Type)
 	}
 	return kafka.Message{Topic: topic, Key: []byte(e.PartitionKey()), Value: raw}
 }

@@ -13,47 +13,22 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/ingest"
 	"github.com/moonlight-oss/moonlight/internal/sample"
 )
 
 // Topics names the topic of each event family.
-type Topics struct {
-	HR, Expense, Intel string
-}
+type Topics = ingest.Topics
 
 // DefaultTopics are the contract's default topic names.
 func DefaultTopics() Topics {
 	return Topics{HR: sample.TopicHR, Expense: sample.TopicExpense, Intel: sample.TopicIntel}
-}
-
-// For returns the topic of an event type by its prefix (hr., expense., intel.).
-func (t Topics) For(eventType string) (string, bool) {
-	prefix, _, _ := strings.Cut(eventType, ".")
-	var topic string
-	switch prefix {
-	case "hr":
-		topic = t.HR
-	case "expense":
-		topic = t.Expense
-	case "intel":
-		topic = t.Intel
-	}
-	return topic, topic != ""
-}
-
-// Validate checks every topic is named.
-func (t Topics) Validate() error {
-	if t.HR == "" || t.Expense == "" || t.Intel == "" {
-		return fmt.Errorf("topics: hr %q, expense %q and intel %q must all be named", t.HR, t.Expense, t.Intel)
-	}
-	return nil
 }
 
 // contentType is the CloudEvents Kafka binding's header for structured mode.
@@ -62,20 +37,8 @@ const contentType = "application/cloudevents+json; charset=UTF-8"
 // batchSize is how many messages one WriteMessages call carries.
 const batchSize = 1000
 
-// NewWriter returns the writer every producer of contract events should use:
-// acknowledged by all in-sync replicas, batched, and partitioned by a hash of
-// the key so an employee's events always land in the same partition. Messages
-// name their topic. The caller closes it.
-func NewWriter(brokers []string) *kafka.Writer {
-	return &kafka.Writer{
-		Addr:                   kafka.TCP(brokers...),
-		Balancer:               &kafka.Hash{},
-		RequiredAcks:           kafka.RequireAll,
-		BatchSize:              batchSize,
-		BatchTimeout:           10 * time.Millisecond, // the default 1 s stalls every partial batch
-		AllowAutoTopicCreation: true,
-	}
-}
+// NewWriter is ingest.NewWriter: every producer of contract events partitions alike.
+func NewWriter(brokers []string) *kafka.Writer { return ingest.NewWriter(brokers) }
 
 // Message turns one encoded event into the Kafka message the contract asks
 // for. It decodes value fully, so a bad event never reaches a topic; the error
