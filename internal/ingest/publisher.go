@@ -42,7 +42,8 @@ func (t Topics) Validate() error {
 // NewWriter returns the writer every producer of contract events uses:
 // acknowledged by all in-sync replicas, batched, and partitioned by a hash of
 // the key, so an employee's events always land in the same partition whoever
-// produced them. Messages name their topic. The caller closes it.
+// produced them. Messages over kafka-go's default 1 MiB batch limit (Kafka's
+// default message.max.bytes) are refused here rather than by the broker. Messages name their topic. The caller closes it.
 func NewWriter(brokers []string) *kafka.Writer {
 	return &kafka.Writer{
 		Addr:                   kafka.TCP(brokers...),
@@ -50,7 +51,6 @@ func NewWriter(brokers []string) *kafka.Writer {
 		RequiredAcks:           kafka.RequireAll,
 		BatchSize:              1000,
 		BatchTimeout:           10 * time.Millisecond, // the default 1 s stalls every partial batch
-		BatchBytes:             16 << 20,
 		AllowAutoTopicCreation: true,
 	}
 }
