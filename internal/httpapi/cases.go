@@ -1,0 +1,348 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/moonlight-oss/moonlight/internal/auth"
+	"github.com/moonlight-oss/moonlight/internal/detect"
+	"github.com/moonlight-oss/moonlight/internal/review"
+)
+
+// CaseRoutes serves the review queue: compliance and auditors read cases,
+// compliance assigns, comments and decides. Every read by someone other than
+// the case's subject is audited by review.Service.
+type CaseRoutes struct {
+	Service *review.Service
+}
+
+// Register implements Routes. It reads no dependency, so a zero value can be
+// registered (the OpenAPI test does).
+func (h CaseRoutes) Register(api *gin.RouterGroup) {
+	readers := auth.Require(auth.RoleCompliance, auth.RoleAuditor)
+	reviewers := auth.Require(auth.RoleCompliance)
+	api.GET("/cases", readers, h.list)
+	api.GET("/cases/:id", readers, h.get)
+	api.POST("/cases/:id/decision", reviewers, h.decide)
+	api.POST("/cases/:id/assign", reviewers, h.assign)
+	api.POST("/cases/:id/comments", reviewers, h.comment)
+}
+
+// MapCaseErrors maps the review package's errors; register it in Config.Mappers.
+func MapCaseErrors(err error) (*Error, bool) {
+	switch {
+	case errors.Is(err, review.ErrNotFound):
+		return NotFound("case"), true
+	case errors.Is(err, review.ErrConflict):
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: "the case changed meanwhile; read it again and retry"}, true
+	case errors.Is(err, review.ErrInvalidState):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_state", Message: "the case's status does not allow this (it is already closed)"}, true
+	case errors.Is(err, review.ErrForbidden):
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "nobody reviews a case about themselves"}, true
+	case errors.Is(err, review.ErrInvalid):
+		// The review package's messages name the field and the rule only.
+		msg := strings.TrimSuffix(err.Error(), ": "+review.ErrInvalid.Error())
+		if strings.Contains(msg, "cursor") {
+			return BadRequest("bad_cursor", "the cursor is not one this API issued", Detail{Field: "cursor", Message: "is invalid"}), true
+		}
+		return BadRequest("invalid_request", msg), true
+	}
+	return nil, false
+}
+
+// --- response bodies: the contract's case shape plus reviewer fields ---
+
+type eventRefJSON struct {
+	Source string `json:"source"`
+	ID     string `json:"id"`
+}
+
+type findingJSON struct {
+	ID               string         `json:"id"`
+	Rule             string         `json:"rule"`
+	Severity         string         `json:"severity"`
+	Score            int            `json:"score"`
+	Summary          string         `json:"summary"`
+	OccurredOn       string         `json:"occurred_on"`
+	Counterparty     string         `json:"counterparty"`
+	CounterpartyType string         `json:"counterparty_type,omitempty"`
+	EventRefs        []eventRefJSON `json:"event_refs"`
+	DisclosureIDs    []string       `json:"disclosure_ids"`
+	CoveredBy        *string        `json:"covered_by"`
+	Employment       string         `json:"employment,omitempty"`
+	Project          string         `json:"project,omitempty"`
+}
+
+type caseDecisionJSON struct {
+	Outcome string    `json:"outcome"`
+	By      string    `json:"by"`
+	Reason  string    `json:"reason"`
+	At      time.Time `json:"at"`
+}
+
+type caseCommentJSON struct {
+	At   time.Time `json:"at"`
+	By   string    `json:"by"`
+	Text string    `json:"text"`
+}
+
+type caseChangeJSON struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	From   string    `json:"from,omitempty"`
+	To     string    `json:"to,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+type caseJSON struct {
+	ID           string            `json:"id"`
+	EmployeeID   string            `json:"employee_id"`
+	EmployeeName string            `json:"employee_name,omitempty"`
+	Department   string            `json:"department,omitempty"`
+	Status       string            `json:"status"`
+	Severity     string            `json:"severity"`
+	Score        int               `json:"score"`
+	Findings     []findingJSON     `json:"findings"`
+	Assignee     string            `json:"assignee,omitempty"`
+	Decision     *caseDecisionJSON `json:"decision"`
+	Comments     []caseCommentJSON `json:"comments"`
+	History      []caseChangeJSON  `json:"history"`
+	OpenedAt     time.Time         `json:"opened_at"`
+	UpdatedAt    time.Time         `json:"updated_at"`
+	Version      int64             `json:"version"`
+}
+
+type casePage struct {
+	Items      []caseJSON `json:"items"`
+	NextCursor string     `json:"next_cursor"`
+}
+
+func toCaseJSON(c review.Case) caseJSON {
+	out := caseJSON{
+		ID: c.ID, EmployeeID: c.EmployeeID, EmployeeName: c.EmployeeName, Department: c.Department,
+		Status: c.Status, Severity: c.Severity, Score: c.Score, Assignee: c.Assignee,
+		Findings: []findingJSON{}, Comments: []caseCommentJSON{}, History: []caseChangeJSON{},
+		OpenedAt: c.OpenedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(), Version: c.Version,
+	}
+	for _, f := range c.Findings {
+		fj := findingJSON{
+			ID: f.ID, Rule: f.Rule, Severity: f.Severity, Score: f.Score, Summary: f.Summary,
+			OccurredOn: string(f.OccurredOn), Counterparty: f.Counterparty, CounterpartyType: f.CounterpartyType,
+			EventRefs: []eventRefJSON{}, DisclosureIDs: []string{}, Employment: f.Employment, Project: f.Project,
+		}
+		for _, r := range f.EventRefs {
+			fj.EventRefs = append(fj.EventRefs, eventRefJSON{Source: r.Source, ID: r.ID})
+		}
+		fj.DisclosureIDs = append(fj.DisclosureIDs, f.DisclosureIDs...)
+		if f.CoveredBy != "" {
+			by := f.CoveredBy
+			fj.CoveredBy = &by
+		}
+		out.Findings = append(out.Findings, fj)
+	}
+	if c.Decision != nil {
+		out.Decision = &caseDecisionJSON{Outcome: c.Decision.Outcome, By: c.Decision.By, Reason: c.Decision.Reason, At: c.Decision.At.UTC()}
+	}
+	for _, cm := range c.Comments {
+		out.Comments = append(out.Comments, caseCommentJSON{At: cm.At.UTC(), By: cm.By, Text: cm.Text})
+	}
+	for _, h := range c.History {
+		out.History = append(out.History, caseChangeJSON{At: h.At.UTC(), Actor: h.Actor, Action: h.Action, From: h.From, To: h.To, Reason: h.Reason})
+	}
+	return out
+}
+
+// --- request bodies ---
+
+type caseDecisionRequest struct {
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason"`
+}
+
+type caseAssignRequest struct {
+	Assignee string `json:"assignee"`
+}
+
+type caseCommentRequest struct {
+	Text string `json:"text"`
+}
+
+// --- handlers ---
+
+func caseActor(c *gin.Context, purpose string) review.Actor {
+	p, _ := auth.FromContext(c) // the guards ran, so there is a principal
+	return review.Actor{ID: p.Subject, Roles: p.Roles, RequestID: RequestID(c), Purpose: purpose}
+}
+
+func caseID(c *gin.Context) (string, error) {
+	id := c.Param("id")
+	if !refPattern.MatchString(id) {
+		return "", NotFound("case")
+	}
+	return id, nil
+}
+
+func caseStatuses() []string {
+	return []string{review.StatusOpen, review.StatusInReview, review.StatusCleared, review.StatusConfirmed}
+}
+
+func caseSeverities() []string {
+	return []string{detect.SeverityLow, detect.SeverityMedium, detect.SeverityHigh}
+}
+
+func oneOf(all []string) func(string) bool {
+	return func(v string) bool {
+		for _, a := range all {
+			if a == v {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// checkQueryText validates a free-text query parameter: at most 128 characters,
+// no control characters.
+func checkQueryText(name, v string) error {
+	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > 128 || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return BadRequest("invalid_query", "a query parameter is not valid text",
+			Detail{Field: name, Message: "must be at most 128 characters without control characters"})
+	}
+	return nil
+}
+
+func (h CaseRoutes) list(c *gin.Context) {
+	q, err := query(c, "status", "severity", "employee_id", "department", "rule", "counterparty", "limit", "cursor")
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	limit, limitErr := parseLimit(q["limit"], review.MaxLimit)
+	if limit == 0 {
+		limit = review.DefaultLimit
+	}
+	if err := mergeBadRequests(
+		checkEnum("status", q["status"], oneOf(caseStatuses()), caseStatuses()),
+		checkEnum("severity", q["severity"], oneOf(caseSeverities()), caseSeverities()),
+		checkEnum("rule", q["rule"], oneOf(detect.Rules()), detect.Rules()),
+		checkRef("employee_id", q["employee_id"]),
+		checkQueryText("department", q["department"]),
+		checkQueryText("counterparty", q["counterparty"]),
+		checkQueryText("cursor", q["cursor"]),
+		limitErr,
+	); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	f := review.Filter{Status: q["status"], Severity: q["severity"], EmployeeID: q["employee_id"],
+		Department: q["department"], Rule: q["rule"], Counterparty: q["counterparty"]}
+	cs, next, err := h.Service.List(c.Request.Context(), caseActor(c, "case queue"), f, limit, q["cursor"])
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	page := casePage{Items: make([]caseJSON, 0, len(cs)), NextCursor: next}
+	for _, x := range cs {
+		page.Items = append(page.Items, toCaseJSON(x))
+	}
+	c.JSON(http.StatusOK, page)
+}
+
+func (h CaseRoutes) get(c *gin.Context) {
+	id, err := caseID(c)
+	if err == nil {
+		_, err = query(c)
+	}
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	x, err := h.Service.Get(c.Request.Context(), caseActor(c, "case review"), id)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, toCaseJSON(x))
+}
+
+func (h CaseRoutes) decide(c *gin.Context) {
+	id, err := caseID(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	var req caseDecisionRequest
+	if err := bindJSON(c, &req, false); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	var errs []error
+	if req.Outcome != review.StatusCleared && req.Outcome != review.StatusConfirmed {
+		errs = append(errs, BadRequest("invalid_body", "the request is invalid", Detail{Field: "outcome", Message: "must be cleared or confirmed"}))
+	}
+	if n := utf8.RuneCountInString(strings.TrimSpace(req.Reason)); n == 0 || n > 4000 {
+		errs = append(errs, BadRequest("invalid_body", "the request is invalid", Detail{Field: "reason", Message: "must have 1 to 4000 characters"}))
+	}
+	if err := mergeBadRequests(errs...); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	x, err := h.Service.Decide(c.Request.Context(), caseActor(c, "case decision"), id, req.Outcome, req.Reason)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, toCaseJSON(x))
+}
+
+func (h CaseRoutes) assign(c *gin.Context) {
+	id, err := caseID(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	var req caseAssignRequest
+	if err := bindJSON(c, &req, true); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	if err := checkRef("assignee", req.Assignee); err != nil {
+		_ = c.Error(BadRequest("invalid_body", "the request is invalid", Detail{Field: "assignee", Message: "must be an employee id"}))
+		return
+	}
+	x, err := h.Service.Assign(c.Request.Context(), caseActor(c, "case assignment"), id, req.Assignee)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, toCaseJSON(x))
+}
+
+func (h CaseRoutes) comment(c *gin.Context) {
+	id, err := caseID(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	var req caseCommentRequest
+	if err := bindJSON(c, &req, false); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	if n := utf8.RuneCountInString(strings.TrimSpace(req.Text)); n == 0 || n > 4000 {
+		_ = c.Error(BadRequest("invalid_body", "the request is invalid", Detail{Field: "text", Message: "must have 1 to 4000 characters"}))
+		return
+	}
+	x, err := h.Service.Comment(c.Request.Context(), caseActor(c, "case comment"), id, req.Text)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusCreated, toCaseJSON(x))
+}

@@ -1,0 +1,310 @@
+package httpapi_test
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/moonlight-oss/moonlight/configs"
+	"github.com/moonlight-oss/moonlight/internal/auth"
+	"github.com/moonlight-oss/moonlight/internal/civil"
+	"github.com/moonlight-oss/moonlight/internal/detect"
+	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/httpapi"
+	"github.com/moonlight-oss/moonlight/internal/mongostore"
+	"github.com/moonlight-oss/moonlight/internal/review"
+	"github.com/moonlight-oss/moonlight/internal/testenv"
+)
+
+// caseServer is the case and admin API over a fresh real database.
+type caseServer struct {
+	t     *testing.T
+	h     http.Handler
+	cases *mongostore.CaseStore
+}
+
+func newCaseServer(t *testing.T) *caseServer {
+	t.Helper()
+	db := mongostore.Use(testenv.Database(t))
+	if err := db.EnsureIndexes(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	cs := &caseServer{t: t, cases: mongostore.NewCaseStore(db)}
+	auditStore := mongostore.NewAuditStore(db)
+	signals, discl := mongostore.NewSignalStore(db), mongostore.NewDisclosureStore(db)
+	rules, err := review.NewRuleHolder("", "", configs.Rules, configs.Watchlist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := &review.Engine{Rules: rules, Employees: mongostore.NewEmployeeStore(db), Signals: signals, Seminars: signals,
+		Engagements: review.DisclosureEngagements{Store: discl}, Cases: cs.cases, Audit: auditStore, Now: time.Now}
+	rescan := &review.Rescan{Engine: engine, Events: mongostore.NewEventStore(db), Signals: signals,
+		Others: []review.EmployeeLister{review.OpenCases{Store: cs.cases}}}
+	v, err := auth.NewVerifier(t.Context(), testAuthConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs.h = httpapi.New(httpapi.Config{
+		MaxBodyBytes: testMaxBody,
+		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Verifier:     v,
+		Gatherer:     prometheus.NewRegistry(),
+		Routes: []httpapi.Routes{
+			httpapi.CaseRoutes{Service: &review.Service{Cases: cs.cases, Audit: auditStore, Now: time.Now}},
+			&httpapi.AdminRoutes{Rules: rules, Rescan: rescan, Audit: auditStore, Now: time.Now},
+			httpapi.AuditRoutes{Store: auditStore},
+		},
+		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapAuditErrors},
+	})
+	return cs
+}
+
+func (cs *caseServer) do(method, path, token, body string) *httptest.ResponseRecorder {
+	cs.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, r)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("X-Request-Id", "req-"+strings.ReplaceAll(cs.t.Name(), "/", "-"))
+	w := httptest.NewRecorder()
+	cs.h.ServeHTTP(w, req)
+	return w
+}
+
+func (cs *caseServer) must(want int, method, path, token, body string) *httptest.ResponseRecorder {
+	cs.t.Helper()
+	w := cs.do(method, path, token, body)
+	if w.Code != want {
+		cs.t.Fatalf("%s %s = %d %s, want %d", method, path, w.Code, w.Body.String(), want)
+	}
+	return w
+}
+
+func (cs *caseServer) seed(id, employee, severity string, score int, counterparty string) {
+	cs.t.Helper()
+	at := time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)
+	c := review.Case{
+		ID: id, EmployeeID: employee, EmployeeName: "Name " + employee, Department: "EV Unit",
+		Status: review.StatusOpen, Severity: severity, Score: score, OpenedAt: at, UpdatedAt: at,
+		Findings: []detect.Finding{{
+			ID: "f-" + id, EmployeeID: employee, Rule: detect.RuleExpense, Severity: severity, Score: score,
+			Summary: "Expense claim at 中信证券 (CITIC Securities, brokerage) on 2024-01-10", OccurredOn: civil.MustParse("2024-01-10"),
+			Counterparty: counterparty, CounterpartyType: "brokerage", Employment: detect.EmploymentEmployed,
+			EventRefs: []event.Ref{{Source: "expense/concur-cn", ID: "X-" + id}},
+		}},
+		History: []review.Change{{At: at, Actor: review.System, Action: review.ActionOpened, To: review.StatusOpen, Reason: "1 finding"}},
+	}
+	if err := cs.cases.Create(cs.t.Context(), c); err != nil {
+		cs.t.Fatal(err)
+	}
+}
+
+// caseResp is a case as a client reads it.
+type caseResp struct {
+	ID         string `json:"id"`
+	EmployeeID string `json:"employee_id"`
+	Status     string `json:"status"`
+	Severity   string `json:"severity"`
+	Score      int    `json:"score"`
+	Findings   []struct {
+		Rule         string  `json:"rule"`
+		Summary      string  `json:"summary"`
+		OccurredOn   string  `json:"occurred_on"`
+		Counterparty string  `json:"counterparty"`
+		CoveredBy    *string `json:"covered_by"`
+		EventRefs    []struct {
+			Source string `json:"source"`
+			ID     string `json:"id"`
+		} `json:"event_refs"`
+	} `json:"findings"`
+	Assignee string `json:"assignee"`
+	Decision *struct {
+		Outcome string `json:"outcome"`
+		By      string `json:"by"`
+		Reason  string `json:"reason"`
+	} `json:"decision"`
+	Comments []struct {
+		By   string `json:"by"`
+		Text string `json:"text"`
+	} `json:"comments"`
+	History []struct {
+		Actor  string `json:"actor"`
+		Action string `json:"action"`
+	} `json:"history"`
+	OpenedAt  time.Time `json:"opened_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Version   int64     `json:"version"`
+}
+
+func TestCasesAPIContractShape(t *testing.T) {
+	cs := newCaseServer(t)
+	cs.seed("case-1", "E1", "high", 70, "CITIC Securities")
+	w := cs.must(http.StatusOK, "GET", "/api/v1/cases/case-1", token(t, "C1", "compliance"), "")
+	raw := decode[map[string]any](t, w)
+	for _, k := range []string{"id", "employee_id", "status", "severity", "score", "findings", "opened_at", "updated_at",
+		"employee_name", "department", "decision", "comments", "history"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("case has no %q: %s", k, w.Body.String())
+		}
+	}
+	f := raw["findings"].([]any)[0].(map[string]any)
+	for _, k := range []string{"rule", "summary", "occurred_on", "counterparty", "event_refs", "covered_by", "id", "severity", "score"} {
+		if _, ok := f[k]; !ok {
+			t.Errorf("finding has no %q: %v", k, f)
+		}
+	}
+	if f["covered_by"] != nil {
+		t.Errorf("covered_by = %v, want null", f["covered_by"])
+	}
+	ref := f["event_refs"].([]any)[0].(map[string]any)
+	if ref["source"] != "expense/concur-cn" || ref["id"] != "X-case-1" {
+		t.Errorf("event ref = %v", ref)
+	}
+}
+
+func TestCasesAPIAccessAndValidation(t *testing.T) {
+	cs := newCaseServer(t)
+	cs.seed("case-1", "E1", "high", 70, "CITIC Securities")
+	compliance, auditor, employee := token(t, "C1", "compliance"), token(t, "A1", "auditor"), token(t, "E2")
+	tests := []struct {
+		name, method, path, token, body string
+		wantStatus                      int
+		wantCode, wantField             string
+	}{
+		{"no token", "GET", "/api/v1/cases", "", "", 401, "unauthorized", ""},
+		{"employee may not list", "GET", "/api/v1/cases", employee, "", 403, "forbidden", ""},
+		{"employee may not read", "GET", "/api/v1/cases/case-1", employee, "", 403, "forbidden", ""},
+		{"auditor may not decide", "POST", "/api/v1/cases/case-1/decision", auditor, `{"outcome":"cleared","reason":"x"}`, 403, "forbidden", ""},
+		{"unknown case", "GET", "/api/v1/cases/case-404", compliance, "", 404, "not_found", ""},
+		{"bad id", "GET", "/api/v1/cases/%24where", compliance, "", 404, "not_found", ""},
+		{"limit too large", "GET", "/api/v1/cases?limit=201", compliance, "", 400, "invalid_query", "limit"},
+		{"limit zero", "GET", "/api/v1/cases?limit=0", compliance, "", 400, "invalid_query", "limit"},
+		{"unknown status", "GET", "/api/v1/cases?status=closed", compliance, "", 400, "invalid_query", "status"},
+		{"unknown rule", "GET", "/api/v1/cases?rule=x", compliance, "", 400, "invalid_query", "rule"},
+		{"operator in query", "GET", "/api/v1/cases?status[$ne]=open", compliance, "", 400, "invalid_query", "status[$ne]"},
+		{"repeated parameter", "GET", "/api/v1/cases?status=open&status=cleared", compliance, "", 400, "invalid_query", "status"},
+		{"bad employee id", "GET", "/api/v1/cases?employee_id=%7B%22%24gt%22%3A%22%22%7D", compliance, "", 400, "invalid_query", "employee_id"},
+		{"bad cursor", "GET", "/api/v1/cases?cursor=abc", compliance, "", 400, "bad_cursor", "cursor"},
+		{"bad outcome", "POST", "/api/v1/cases/case-1/decision", compliance, `{"outcome":"dismissed","reason":"x"}`, 400, "invalid_body", "outcome"},
+		{"missing reason", "POST", "/api/v1/cases/case-1/decision", compliance, `{"outcome":"cleared"}`, 400, "invalid_body", "reason"},
+		{"unknown field", "POST", "/api/v1/cases/case-1/decision", compliance, `{"outcome":"cleared","reason":"x","by":"E9"}`, 400, "invalid_body", "by"},
+		{"dollar key", "POST", "/api/v1/cases/case-1/decision", compliance, `{"outcome":"cleared","reason":"x","$set":{}}`, 400, "invalid_body", "$set"},
+		{"not an object", "POST", "/api/v1/cases/case-1/decision", compliance, `["cleared"]`, 400, "invalid_body", ""},
+		{"empty comment", "POST", "/api/v1/cases/case-1/comments", compliance, `{"text":"  "}`, 400, "invalid_body", "text"},
+		{"decide own case", "POST", "/api/v1/cases/case-1/decision", token(t, "E1", "compliance"), `{"outcome":"cleared","reason":"mine"}`, 403, "forbidden", ""},
+		{"decide unknown case", "POST", "/api/v1/cases/case-404/decision", compliance, `{"outcome":"cleared","reason":"x"}`, 404, "not_found", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantError(t, cs.do(tt.method, tt.path, tt.token, tt.body), tt.wantStatus, tt.wantCode, tt.wantField)
+		})
+	}
+	// None of the refused requests changed the case.
+	got := decode[caseResp](t, cs.must(200, "GET", "/api/v1/cases/case-1", compliance, ""))
+	if got.Status != review.StatusOpen || got.Version != 1 {
+		t.Errorf("after refused requests: status %s version %d", got.Status, got.Version)
+	}
+}
+
+func TestCasesAPIReviewFlow(t *testing.T) {
+	cs := newCaseServer(t)
+	cs.seed("case-a", "E1", "high", 90, "CITIC Securities")
+	cs.seed("case-b", "E2", "medium", 50, "GLG")
+	cs.seed("case-c", "E3", "low", 5, "GLG")
+	compliance, auditor := token(t, "C1", "compliance"), token(t, "A1", "auditor")
+
+	// Filters and pages.
+	page := decode[pageResp[caseResp]](t, cs.must(200, "GET", "/api/v1/cases?limit=2", auditor, ""))
+	if len(page.Items) != 2 || page.Items[0].ID != "case-a" || page.Items[1].ID != "case-b" || page.NextCursor == "" {
+		t.Fatalf("first page = %+v", page)
+	}
+	next := decode[pageResp[caseResp]](t, cs.must(200, "GET", "/api/v1/cases?limit=2&cursor="+page.NextCursor, auditor, ""))
+	if len(next.Items) != 1 || next.Items[0].ID != "case-c" || next.NextCursor != "" {
+		t.Fatalf("second page = %+v", next)
+	}
+	for q, want := range map[string]string{
+		"severity=medium": "case-b", "employee_id=E3": "case-c", "counterparty=CITIC%20Securities": "case-a",
+	} {
+		got := decode[pageResp[caseResp]](t, cs.must(200, "GET", "/api/v1/cases?"+q, compliance, "")).Items
+		if len(got) != 1 || got[0].ID != want {
+			t.Errorf("?%s = %d items, want %s", q, len(got), want)
+		}
+	}
+
+	// Assign, comment, decide.
+	c := decode[caseResp](t, cs.must(200, "POST", "/api/v1/cases/case-a/assign", compliance, `{"assignee":"C2"}`))
+	if c.Status != review.StatusInReview || c.Assignee != "C2" {
+		t.Errorf("after assign: %s %s", c.Status, c.Assignee)
+	}
+	c = decode[caseResp](t, cs.must(201, "POST", "/api/v1/cases/case-a/comments", compliance, `{"text":"receipt names 中信证券研究部"}`))
+	if len(c.Comments) != 1 || c.Comments[0].By != "C1" {
+		t.Errorf("comments = %+v", c.Comments)
+	}
+	c = decode[caseResp](t, cs.must(200, "POST", "/api/v1/cases/case-a/decision", compliance,
+		`{"outcome":"confirmed","reason":"paid brokerage seminar without approval"}`))
+	if c.Status != review.StatusConfirmed || c.Decision == nil || c.Decision.By != "C1" || c.Version != 4 {
+		t.Errorf("after decision: %+v", c)
+	}
+	wantError(t, cs.do("POST", "/api/v1/cases/case-a/decision", compliance, `{"outcome":"cleared","reason":"again"}`), 422, "invalid_state", "")
+	var actions []string
+	for _, h := range c.History {
+		actions = append(actions, h.Action)
+	}
+	if got := strings.Join(actions, ","); got != "opened,assigned,commented,decided" {
+		t.Errorf("history = %s", got)
+	}
+
+	// The audit log has the reads and the decision, with the request id.
+	reads := decode[pageResp[auditResp]](t, cs.must(200, "GET", "/api/v1/audit?action=case.read&resource_id=case-a", auditor, "")).Items
+	if len(reads) < 2 {
+		t.Errorf("%d case.read entries for case-a, want the list reads", len(reads))
+	}
+	decisions := decode[pageResp[auditResp]](t, cs.must(200, "GET", "/api/v1/audit?action=case.decide", auditor, "")).Items
+	if len(decisions) != 1 || decisions[0].Actor != "C1" || decisions[0].OwnerID != "E1" || decisions[0].ResourceID != "case-a" ||
+		!strings.HasPrefix(decisions[0].RequestID, "req-") {
+		t.Errorf("case.decide entries = %+v", decisions)
+	}
+}
+
+func TestAdminAPI(t *testing.T) {
+	cs := newCaseServer(t)
+	admin, compliance := token(t, "AD1", "admin"), token(t, "C1", "compliance")
+	wantError(t, cs.do("POST", "/api/v1/admin/watchlist/reload", compliance, ""), 403, "forbidden", "")
+	wl := decode[struct {
+		Items []struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"items"`
+		Count int `json:"count"`
+	}](t, cs.must(200, "GET", "/api/v1/admin/watchlist", admin, ""))
+	if wl.Count < 20 || len(wl.Items) != wl.Count {
+		t.Errorf("watchlist has %d entries (%d items), want the built-in list", wl.Count, len(wl.Items))
+	}
+	reload := decode[map[string]any](t, cs.must(200, "POST", "/api/v1/admin/watchlist/reload", admin, ""))
+	if int(reload["counterparties"].(float64)) != wl.Count {
+		t.Errorf("reload = %v, want %d counterparties", reload, wl.Count)
+	}
+	wantError(t, cs.do("POST", "/api/v1/admin/watchlist/reload", admin, `{"x":1}`), 400, "invalid_body", "x")
+	res := decode[map[string]any](t, cs.must(200, "POST", "/api/v1/admin/rescan", admin, ""))
+	if res["events"].(float64) != 0 || res["employees"].(float64) != 0 {
+		t.Errorf("rescan of an empty store = %v", res)
+	}
+	entries := decode[pageResp[auditResp]](t, cs.must(200, "GET", "/api/v1/audit?actor=AD1", admin, "")).Items
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Action)
+	}
+	if strings.Join(got, ",") != "rescan,watchlist.reload" {
+		t.Errorf("admin audit entries = %v, want rescan and watchlist.reload", got)
+	}
+}
