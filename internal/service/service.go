@@ -118,9 +118,19 @@ func (s *Service) init(ctx context.Context) error {
 		Gatherer: s.reg,
 		Routes: []httpapi.Routes{
 			httpapi.EventRoutes{Publisher: s.publisher, Decoder: event.NewDecoder(cfg.Kafka.MaxEventBytes), MaxEvents: 1000},
+			httpapi.CaseRoutes{Service: &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now}},
+			&httpapi.AdminRoutes{Rules: s.Rules, Rescan: s.Rescan(), Audit: s.Audit, Now: time.Now},
 		},
+		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors},
 	})
 	return nil
+}
+
+// Rescan re-evaluates every stored event with the rules in force (admin
+// API and `moonlight rescan`).
+func (s *Service) Rescan() *review.Rescan {
+	return &review.Rescan{Engine: s.Engine, Events: s.Events, Signals: s.Signals,
+		Others: []review.EmployeeLister{review.DisclosureEngagements{Store: s.Disclosures}, review.OpenCases{Store: s.Cases}}}
 }
 
 // Topics returns the configured input topics.
