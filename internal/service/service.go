@@ -179,6 +179,11 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 			cancel()
 		}
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.sweepEvery(ctx, s.cfg.Detect.SweepInterval)
+	}()
 	<-ctx.Done()
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.HTTP.ShutdownTimeout)
 	defer scancel()
@@ -188,6 +193,30 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	wg.Wait()
 	close(errs)
 	return errors.Join(collect(errs)...)
+}
+
+// sweepEvery re-evaluates, at start and then every interval, employees whose
+// declared engagements have started without approval: time alone can make a
+// finding. Replicas may sweep at once; re-evaluation is idempotent.
+func (s *Service) sweepEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := s.Engine.Sweep(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.log.Warn("sweep failed; next at the interval", "err", err)
+		case n > 0:
+			s.log.Info("swept declarations whose dates have passed", "employees", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close releases the connections.
