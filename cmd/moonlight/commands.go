@@ -36,6 +36,7 @@ func rootCommand(environ []string, stdout, stderr io.Writer) *cobra.Command {
 		serveCommand(load, stderr),
 		tokenCommand(load, stdout),
 		produceCommand(load, stdout),
+		rescanCommand(load, stdout),
 		embeddedMongoCommand(stdout, stderr), embeddedKafkaCommand(stdout),
 	)
 	return root
