@@ -19,6 +19,7 @@ import (
 	"github.com/moonlight-oss/moonlight/configs"
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/config"
+	"github.com/moonlight-oss/moonlight/internal/disclosure"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/httpapi"
 	"github.com/moonlight-oss/moonlight/internal/ingest"
@@ -44,6 +45,8 @@ type Service struct {
 	Signals     *mongostore.SignalStore
 	Rules       *review.RuleHolder
 	Engine      *review.Engine
+	// DisclosureService is the declaration workflow the API serves.
+	DisclosureService *disclosure.Service
 }
 
 // New connects to MongoDB and Kafka, creates indexes and topics, and builds
@@ -107,6 +110,12 @@ func (s *Service) init(ctx context.Context) error {
 	}, pipeline, metrics, s.log, mongostore.Transient)
 	s.publisher = ingest.NewPublisher(cfg.Kafka.Brokers, s.Topics())
 
+	s.DisclosureService = &disclosure.Service{
+		Store: s.Disclosures, Directory: disclosure.EmployeeDirectory{Employees: s.Employees}, Audit: s.Audit,
+		Policy: cfg.Disclosure.Policy, Limits: cfg.Disclosure.Limits, Now: time.Now,
+		OnChange: s.Engine.Reevaluate, Log: s.log,
+	}
+
 	s.handler = httpapi.New(httpapi.Config{
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Log:          s.log,
@@ -120,8 +129,10 @@ func (s *Service) init(ctx context.Context) error {
 			httpapi.EventRoutes{Publisher: s.publisher, Decoder: event.NewDecoder(cfg.Kafka.MaxEventBytes), MaxEvents: 1000},
 			httpapi.CaseRoutes{Service: &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now}},
 			&httpapi.AdminRoutes{Rules: s.Rules, Rescan: s.Rescan(), Audit: s.Audit, Now: time.Now},
+			httpapi.DisclosureRoutes{Service: s.DisclosureService},
+			httpapi.AuditRoutes{Store: s.Audit},
 		},
-		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors},
+		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors},
 	})
 	return nil
 }
