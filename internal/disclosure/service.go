@@ -102,10 +102,11 @@ func (s *Service) Create(ctx context.Context, a Actor, in Input) (Disclosure, er
 	if a.ID == "" {
 		return Disclosure{}, ErrForbidden
 	}
-	now := s.Now()
-	if err := in.Validate(now, s.Limits); err != nil {
+	clock := s.Now()
+	if err := in.Validate(clock, s.Limits); err != nil {
 		return Disclosure{}, err
 	}
+	now := stamp(clock)
 	d := New(NewID(), a.ID, in, s.Policy, now)
 	if err := s.Store.Create(ctx, d); err != nil {
 		return Disclosure{}, fmt.Errorf("create disclosure: %w", err)
@@ -154,10 +155,11 @@ func (s *Service) Get(ctx context.Context, a Actor, id string) (Disclosure, erro
 // Edit replaces the actor's own disclosure (see Disclosure.Edit). Someone
 // else's id is ErrNotFound.
 func (s *Service) Edit(ctx context.Context, a Actor, id string, in Input) (Disclosure, error) {
-	now := s.Now()
-	if err := in.Validate(now, s.Limits); err != nil {
+	clock := s.Now()
+	if err := in.Validate(clock, s.Limits); err != nil {
 		return Disclosure{}, err
 	}
+	now := stamp(clock)
 	d, err := s.own(ctx, a, id)
 	if err != nil {
 		return Disclosure{}, err
@@ -180,7 +182,7 @@ func (s *Service) Edit(ctx context.Context, a Actor, id string, in Input) (Discl
 
 // Withdraw cancels the actor's own pending or approved disclosure.
 func (s *Service) Withdraw(ctx context.Context, a Actor, id, comment string) (Disclosure, error) {
-	now := s.Now()
+	now := stamp(s.Now())
 	d, err := s.own(ctx, a, id)
 	if err != nil {
 		return Disclosure{}, err
@@ -215,7 +217,7 @@ func (s *Service) Decide(ctx context.Context, a Actor, id string, in DecisionInp
 	if err := ValidateDecision(in.Outcome, in.Comment, in.Conditions); err != nil {
 		return Disclosure{}, err
 	}
-	now := s.Now()
+	now := stamp(s.Now())
 	d, err := s.Store.Get(ctx, id)
 	if err != nil {
 		return Disclosure{}, err
@@ -342,6 +344,10 @@ func (s *Service) isManagerOf(ctx context.Context, a Actor, employeeID string) (
 	return m != "" && m == a.ID, nil
 }
 
+// stamp is t as the store keeps it (UTC, milliseconds), so what a call
+// answers equals what a later read returns.
+func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
 // readReason says in which capacity a non-owner read, for the audit entry.
 func readReason(a Actor, isManager bool) string {
 	switch {
@@ -360,7 +366,7 @@ func (s *Service) auditRead(ctx context.Context, a Actor, d Disclosure, via, rea
 		return nil
 	}
 	details := map[string]string{"status": string(d.Status), "via": via}
-	return s.audit(ctx, a, audit.ActionDisclosureRead, d, reason, details, s.Now())
+	return s.audit(ctx, a, audit.ActionDisclosureRead, d, reason, details, stamp(s.Now()))
 }
 
 // audit appends one entry about d. Ids and statuses only: reason is the

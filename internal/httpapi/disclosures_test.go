@@ -28,7 +28,10 @@ func TestDisclosureWorkflow(t *testing.T) {
 	id := d.ID
 
 	// The owner reads it (not audited) and lists it.
-	ts.must(http.StatusOK, "GET", "/api/v1/disclosures/"+id, e1, "")
+	// What create answered is what is stored, timestamps included.
+	if got := decode[disclosureResp](t, ts.must(http.StatusOK, "GET", "/api/v1/disclosures/"+id, e1, "")); !got.CreatedAt.Equal(d.CreatedAt) || !got.UpdatedAt.Equal(d.UpdatedAt) {
+		t.Errorf("read back created_at %v updated_at %v, create answered %v %v", got.CreatedAt, got.UpdatedAt, d.CreatedAt, d.UpdatedAt)
+	}
 	mine := decode[pageResp[disclosureResp]](t, ts.must(http.StatusOK, "GET", "/api/v1/me/disclosures", e1, ""))
 	if len(mine.Items) != 1 || mine.Items[0].ID != id || mine.NextCursor != "" {
 		t.Fatalf("own list = %+v", mine)
