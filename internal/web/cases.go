@@ -1,0 +1,360 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/moonlight-oss/moonlight/internal/auth"
+	"github.com/moonlight-oss/moonlight/internal/detect"
+	"github.com/moonlight-oss/moonlight/internal/disclosure"
+	"github.com/moonlight-oss/moonlight/internal/employee"
+	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/review"
+)
+
+func reviewActor(c *gin.Context, purpose string) review.Actor {
+	s := sessionOf(c)
+	return review.Actor{ID: s.Subject, Roles: s.Roles, RequestID: c.GetString("request_id"), Purpose: purpose}
+}
+
+// queueLimit is one page of the queue; the queue is sorted within it.
+const queueLimit = review.MaxLimit
+
+// Sort orders of the queue.
+var queueSorts = []string{"score", "severity", "opened", "updated", "employee"}
+
+type queueData struct {
+	Filter  review.Filter
+	Sort    string
+	Sorts   []string
+	Items   []review.Case
+	Next    string
+	Options queueOptions
+	// MoreHref is the next page with the same filter.
+	MoreHref template.URL
+}
+
+// queueOptions are the choices of the filter's selects.
+type queueOptions struct {
+	Statuses, Severities, Departments, Rules, Counterparties []string
+}
+
+func (u *UI) caseQueue(c *gin.Context) {
+	f := review.Filter{
+		Status: c.Query("status"), Severity: c.Query("severity"), Department: c.Query("department"),
+		Rule: c.Query("rule"), Counterparty: c.Query("counterparty"),
+	}
+	if _, set := c.GetQuery("status"); !set {
+		f.Status = review.StatusOpen // the work to do comes first
+	}
+	sortBy := c.DefaultQuery("sort", "score")
+	if !slices.Contains(queueSorts, sortBy) {
+		sortBy = "score"
+	}
+	ctx := c.Request.Context()
+	items, next, err := u.d.Cases.List(ctx, reviewActor(c, "case queue"), f, queueLimit, c.Query("cursor"))
+	if errors.Is(err, review.ErrInvalid) {
+		c.Redirect(http.StatusSeeOther, "/cases")
+		return
+	}
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	sortCases(items, sortBy)
+	opts, err := u.queueOptions(ctx)
+	if err != nil {
+		u.fail(c, err)
+		return
+	}
+	q := url.Values{}
+	for k, v := range map[string]string{"status": f.Status, "severity": f.Severity, "department": f.Department,
+		"rule": f.Rule, "counterparty": f.Counterparty, "sort": sortBy} {
+		q.Set(k, v)
+	}
+	u.render(c, http.StatusOK, "cases", "cases.title", queueData{Filter: f, Sort: sortBy, Sorts: queueSorts, Items: items,
+		Next: next, Options: opts, MoreHref: template.URL("/cases?" + q.Encode() + "&cursor=" + url.QueryEscape(next))})
+}
+
+func severityRank(s string) int {
+	switch s {
+	case "high":
+		return 3
+	case "medium":
+		return 2
+	case "low":
+		return 1
+	}
+	return 0
+}
+
+func sortCases(cs []review.Case, by string) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		switch by {
+		case "severity":
+			if ra, rb := severityRank(a.Severity), severityRank(b.Severity); ra != rb {
+				return ra > rb
+			}
+			return a.Score > b.Score
+		case "opened":
+			return a.OpenedAt.After(b.OpenedAt)
+		case "updated":
+			return a.UpdatedAt.After(b.UpdatedAt)
+		case "employee":
+			return a.EmployeeID < b.EmployeeID
+		}
+		if a.Score != b.Score {
+			return a.Score > b.Score
+		}
+		return a.ID < b.ID
+	})
+}
+
+// queueOptions offers the values that occur in the cases (all statuses),
+// read through the store: only the values are shown, no case.
+func (u *UI) queueOptions(ctx context.Context) (queueOptions, error) {
+	o := queueOptions{
+		Statuses:   []string{review.StatusOpen, review.StatusInReview, review.StatusCleared, review.StatusConfirmed},
+		Severities: []string{"high", "medium", "low"},
+	}
+	cs, err := u.allCases(ctx)
+	if err != nil {
+		return o, err
+	}
+	dept, rules, cps := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, c := range cs {
+		if c.Department != "" {
+			dept[c.Department] = true
+		}
+		for _, r := range c.Rules() {
+			rules[r] = true
+		}
+		for _, p := range c.Counterparties() {
+			cps[p] = true
+		}
+	}
+	o.Departments, o.Rules, o.Counterparties = sortedSet(dept), sortedSet(rules), sortedSet(cps)
+	return o, nil
+}
+
+// maxDashboardCases bounds the aggregates' work; beyond it they undercount
+// (and say so) rather than slow the page down.
+const maxDashboardCases = 5000
+
+// allCases reads every case through the store for aggregates.
+func (u *UI) allCases(ctx context.Context) ([]review.Case, error) {
+	if u.d.CaseStore == nil {
+		return nil, nil
+	}
+	var out []review.Case
+	cursor := ""
+	for {
+		cs, next, err := u.d.CaseStore.List(ctx, review.Filter{}, review.MaxLimit, cursor)
+		if err != nil {
+			return nil, wrapf(err, "list cases")
+		}
+		out = append(out, cs...)
+		if next == "" || len(out) >= maxDashboardCases {
+			return out, nil
+		}
+		cursor = next
+	}
+}
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// evidence is one event behind a finding, as the reviewer reads it.
+type evidence struct {
+	Ref     event.Ref
+	Type    string
+	Date    string
+	Summary string
+	Missing bool
+}
+
+type findingView struct {
+	F        detect.Finding
+	Evidence []evidence
+}
+
+type caseData struct {
+	C            review.Case
+	Employee     employee.Employee
+	ManagerName  string
+	Timeline     template.HTML
+	Rows         []timelineRow
+	Findings     []findingView
+	Declarations []disclosure.Disclosure
+	CanDecide    bool
+	Outcome      string
+	Reason       string
+	Error        string
+}
+
+func (u *UI) casePage(c *gin.Context) { u.renderCase(c, http.StatusOK, "", "", "") }
+
+func (u *UI) renderCase(c *gin.Context, status int, outcome, reason, errKey string) {
+	ctx := c.Request.Context()
+	id := c.Param("id")
+	if !disclosure.ValidID(id) {
+		u.errorPage(c, http.StatusNotFound, "error.notfound")
+		return
+	}
+	// Opening a case is a read of personal data: review.Service audits it.
+	cs, err := u.d.Cases.Get(ctx, reviewActor(c, "case review"), id)
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	emp, err := u.d.Employees.Get(ctx, cs.EmployeeID)
+	if err != nil && !errors.Is(err, employee.ErrNotFound) {
+		u.fail(c, wrapf(err, "employee of case %s", id))
+		return
+	}
+	if emp.ID == "" {
+		emp = employee.Employee{ID: cs.EmployeeID, Name: cs.EmployeeName, Department: cs.Department}
+	}
+	var managerName string
+	if emp.ManagerID != "" {
+		if m, err := u.d.Employees.Get(ctx, emp.ManagerID); err == nil {
+			managerName = m.Name
+		}
+	}
+	var sigs []detect.Signal
+	if u.d.Signals != nil {
+		if sigs, err = u.d.Signals.Signals(ctx, cs.EmployeeID); err != nil {
+			u.fail(c, wrapf(err, "signals of %s", cs.EmployeeID))
+			return
+		}
+	}
+	decls, _, err := u.d.Disclosures.List(ctx, actor(c), disclosure.ListFilter{EmployeeID: cs.EmployeeID}, disclosure.Page{Limit: 100})
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	views := make([]findingView, 0, len(cs.Findings))
+	for _, f := range cs.Findings {
+		views = append(views, findingView{F: f, Evidence: u.evidenceOf(ctx, langOf(c), f.EventRefs)})
+	}
+	tl := buildTimeline(langOf(c), emp, sigs, decls, cs.Findings, u.now())
+	s := sessionOf(c)
+	if outcome == "" {
+		outcome = review.StatusCleared
+	}
+	u.render(c, status, "case", "case.title", caseData{
+		C: cs, Employee: emp, ManagerName: managerName, Timeline: tl.SVG(), Rows: tl.Rows, Findings: views,
+		Declarations: decls, CanDecide: s.has(auth.RoleCompliance) && cs.IsOpen() && cs.EmployeeID != s.Subject,
+		Outcome: outcome, Reason: reason, Error: errKey,
+	})
+}
+
+// maxEvidence bounds the events fetched per finding.
+const maxEvidence = 10
+
+func (u *UI) evidenceOf(ctx context.Context, l *lang, refs []event.Ref) []evidence {
+	var out []evidence
+	for i, ref := range refs {
+		if i == maxEvidence || u.d.Events == nil {
+			break
+		}
+		r, err := u.d.Events.Get(ctx, ref)
+		if err != nil {
+			out = append(out, evidence{Ref: ref, Missing: true})
+			continue
+		}
+		out = append(out, describeEvent(l, r.Event))
+	}
+	return out
+}
+
+// describeEvent is a one-line account of an event for a reviewer.
+func describeEvent(l *lang, e event.Event) evidence {
+	ev := evidence{Ref: e.Ref, Type: e.Type}
+	if !e.Time.IsZero() {
+		ev.Date = e.Time.In(displayZone).Format("2006-01-02")
+	}
+	parts := []string{}
+	add := func(label, v string) {
+		if v != "" {
+			parts = append(parts, l.T(label)+": "+v)
+		}
+	}
+	switch d := e.Data.(type) {
+	case *event.ExpenseClaim:
+		ev.Date = string(d.IncurredOn)
+		add("ev.merchant", d.Merchant)
+		add("ev.amount", d.Amount.Amount+" "+d.Amount.Currency)
+		add("ev.category", d.Category)
+		add("ev.description", d.Description)
+		add("ev.city", d.City)
+		add("ev.attendees", strings.Join(d.Attendees, ", "))
+	case *event.CardTransaction:
+		ev.Date = d.OccurredAt.In(displayZone).Format("2006-01-02")
+		add("ev.merchant", d.Merchant)
+		add("ev.amount", d.Amount.Amount+" "+d.Amount.Currency)
+		add("ev.mcc", d.MCC)
+		add("ev.city", d.City)
+	case *event.SeminarReported:
+		ev.Date = string(d.Date)
+		add("ev.organizer", d.Organizer)
+		add("ev.title", d.Title)
+		add("ev.city", d.City)
+		add("ev.speakers", strings.Join(d.SpeakerDescriptors, "; "))
+	default:
+		add("ev.subject", e.Subject)
+	}
+	ev.Summary = strings.Join(parts, " · ")
+	return ev
+}
+
+func (u *UI) decideCase(c *gin.Context) {
+	outcome, reason := c.PostForm("outcome"), strings.TrimSpace(c.PostForm("reason"))
+	_, err := u.d.Cases.Decide(c.Request.Context(), reviewActor(c, "case decision"), c.Param("id"), outcome, reason)
+	if errors.Is(err, review.ErrInvalid) {
+		u.renderCase(c, http.StatusUnprocessableEntity, outcome, c.PostForm("reason"), "case.error.reason")
+		return
+	}
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	redirectDone(c, "/cases/"+url.PathEscape(c.Param("id")), "case."+outcome)
+}
+
+func (u *UI) assignCase(c *gin.Context) {
+	_, err := u.d.Cases.Assign(c.Request.Context(), reviewActor(c, "case assignment"), c.Param("id"), "")
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	redirectDone(c, "/cases/"+url.PathEscape(c.Param("id")), "case.assigned")
+}
+
+func (u *UI) commentCase(c *gin.Context) {
+	_, err := u.d.Cases.Comment(c.Request.Context(), reviewActor(c, "case comment"), c.Param("id"), c.PostForm("text"))
+	if errors.Is(err, review.ErrInvalid) {
+		u.renderCase(c, http.StatusUnprocessableEntity, "", "", "case.error.comment")
+		return
+	}
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	redirectDone(c, "/cases/"+url.PathEscape(c.Param("id")), "case.commented")
+}

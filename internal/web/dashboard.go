@@ -1,0 +1,247 @@
+package web
+
+import (
+	"context"
+	"html/template"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/review"
+)
+
+// Activity counts stored events by the hour they were received.
+type Activity interface {
+	// EventsPerHour returns counts keyed by the hour (UTC, truncated) for
+	// events received in [from, to).
+	EventsPerHour(ctx context.Context, from, to time.Time) (map[time.Time]int, error)
+}
+
+// EventScanner walks every stored event in pages (mongostore.EventStore).
+type EventScanner interface {
+	Scan(ctx context.Context, pageSize int, fn func([]event.Received) error) error
+}
+
+// ScanActivity counts by scanning the stored events. It reads the whole
+// collection, which suits the demo's few thousand events; a deployment with
+// millions should give the dashboard an Activity backed by an aggregation.
+type ScanActivity struct{ Events EventScanner }
+
+// EventsPerHour implements Activity.
+func (a ScanActivity) EventsPerHour(ctx context.Context, from, to time.Time) (map[time.Time]int, error) {
+	out := map[time.Time]int{}
+	err := a.Events.Scan(ctx, 500, func(evs []event.Received) error {
+		for _, e := range evs {
+			if !e.ReceivedAt.Before(from) && e.ReceivedAt.Before(to) {
+				out[e.ReceivedAt.UTC().Truncate(time.Hour)]++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrapf(err, "count events per hour")
+	}
+	return out, nil
+}
+
+type kv struct {
+	Key   string
+	Value int
+}
+
+type dashboardData struct {
+	Statuses     []kv
+	Total        int
+	Truncated    bool
+	OverTime     template.HTML
+	OverTimeData barChart
+	ByDept       template.HTML
+	DeptData     []hbar
+	ByCP         template.HTML
+	CPData       []hbar
+	PerHour      template.HTML
+	PerHourData  barChart
+	HasActivity  bool
+	Consumed     []kv
+	Rejected     []kv
+	Lag          []kv
+	RejectedSVG  template.HTML
+	LagSVG       template.HTML
+	HasMetrics   bool
+}
+
+// dashboardMonths is how far back "cases over time" goes.
+const dashboardMonths = 12
+
+func (u *UI) dashboard(c *gin.Context) {
+	ctx := c.Request.Context()
+	l := langOf(c)
+	cs, err := u.allCases(ctx)
+	if err != nil {
+		u.fail(c, err)
+		return
+	}
+	now := u.now()
+	d := dashboardData{Total: len(cs), Truncated: len(cs) >= maxDashboardCases}
+	d.Statuses = countStatuses(cs)
+	d.OverTimeData = casesOverTime(l, cs, now)
+	d.OverTime = d.OverTimeData.SVG(l.T("dash.nodata"))
+	d.DeptData = casesBy(cs, func(c review.Case) []string { return []string{orDash(c.Department)} }, "bar-dept")
+	d.ByDept = hbarSVG(l.T("dash.bydept"), l.T("dash.nodata"), d.DeptData)
+	d.CPData = casesBy(cs, review.Case.Counterparties, "bar-cp")
+	d.ByCP = hbarSVG(l.T("dash.bycp"), l.T("dash.nodata"), d.CPData)
+
+	if u.d.Activity != nil {
+		from := now.UTC().Truncate(time.Hour).Add(-23 * time.Hour)
+		counts, err := u.d.Activity.EventsPerHour(ctx, from, now.Add(time.Hour))
+		if err != nil {
+			u.fail(c, err)
+			return
+		}
+		d.HasActivity = true
+		ch := barChart{Title: l.T("dash.perhour"), Series: []series{{Name: l.T("dash.events"), Class: "bar-events"}}}
+		for h := from; !h.After(now); h = h.Add(time.Hour) {
+			ch.Labels = append(ch.Labels, h.In(displayZone).Format("15:00"))
+			ch.Series[0].Values = append(ch.Series[0].Values, counts[h])
+		}
+		d.PerHourData = ch
+		d.PerHour = ch.SVG(l.T("dash.nodata"))
+	}
+	if u.d.Gatherer != nil {
+		mfs, err := u.d.Gatherer.Gather()
+		if err != nil {
+			u.log.Warn("web: gather metrics", "err", err)
+		}
+		d.Consumed = metricSum(mfs, "moonlight_events_consumed_total", "topic")
+		d.Rejected = metricSum(mfs, "moonlight_events_rejected_total", "reason")
+		d.Lag = metricSum(mfs, "moonlight_consumer_lag", "topic")
+		d.HasMetrics = len(mfs) > 0
+		d.RejectedSVG = hbarSVG(l.T("dash.rejected"), l.T("dash.none"), toBars(d.Rejected, "bar-rejected"))
+		d.LagSVG = hbarSVG(l.T("dash.lag"), l.T("dash.nolag"), toBars(d.Lag, "bar-lag"))
+	}
+	u.render(c, http.StatusOK, "dashboard", "dash.title", d)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func countStatuses(cs []review.Case) []kv {
+	n := map[string]int{}
+	for _, c := range cs {
+		n[c.Status]++
+	}
+	var out []kv
+	for _, s := range []string{review.StatusOpen, review.StatusInReview, review.StatusCleared, review.StatusConfirmed} {
+		out = append(out, kv{s, n[s]})
+	}
+	return out
+}
+
+// casesOverTime counts cases by the month of their earliest finding (when
+// the conduct happened, which says more than when detection ran), stacked
+// by severity.
+func casesOverTime(l *lang, cs []review.Case, now time.Time) barChart {
+	sev := []string{"high", "medium", "low"}
+	ch := barChart{Title: l.T("dash.overtime")}
+	for _, s := range sev {
+		ch.Series = append(ch.Series, series{Name: l.Label("severity", s), Class: "bar-sev-" + s, Values: make([]int, dashboardMonths)})
+	}
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -(dashboardMonths - 1), 0)
+	idx := map[string]int{}
+	for i := 0; i < dashboardMonths; i++ {
+		m := first.AddDate(0, i, 0)
+		ch.Labels = append(ch.Labels, m.Format("2006-01"))
+		idx[m.Format("2006-01")] = i
+	}
+	for _, c := range cs {
+		earliest := ""
+		for _, f := range c.Findings {
+			if d := string(f.OccurredOn); d != "" && (earliest == "" || d < earliest) {
+				earliest = d
+			}
+		}
+		if len(earliest) < 7 {
+			earliest = c.OpenedAt.In(displayZone).Format("2006-01")
+		}
+		i, ok := idx[earliest[:7]]
+		if !ok {
+			continue
+		}
+		for k, s := range sev {
+			if c.Severity == s {
+				ch.Series[k].Values[i]++
+			}
+		}
+	}
+	return ch
+}
+
+// casesBy counts cases per key, largest first (at most 12 bars).
+func casesBy(cs []review.Case, keys func(review.Case) []string, class string) []hbar {
+	n := map[string]int{}
+	for _, c := range cs {
+		for _, k := range keys(c) {
+			n[k]++
+		}
+	}
+	var out []hbar
+	for k, v := range n {
+		out = append(out, hbar{Label: k, Value: v, Class: class})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Value != out[j].Value {
+			return out[i].Value > out[j].Value
+		}
+		return out[i].Label < out[j].Label
+	})
+	if len(out) > 12 {
+		out = out[:12]
+	}
+	return out
+}
+
+// metricSum sums a metric family's samples by one label, sorted by label.
+func metricSum(mfs []*dto.MetricFamily, name, label string) []kv {
+	n := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			key := ""
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == label {
+					key = lp.GetValue()
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				n[key] += m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				n[key] += m.GetGauge().GetValue()
+			}
+		}
+	}
+	out := make([]kv, 0, len(n))
+	for k, v := range n {
+		out = append(out, kv{k, int(v)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+func toBars(kvs []kv, class string) []hbar {
+	out := make([]hbar, 0, len(kvs))
+	for _, x := range kvs {
+		out = append(out, hbar{Label: x.Key, Value: x.Value, Class: class})
+	}
+	return out
+}

@@ -1,0 +1,383 @@
+// Package web is the browser UI: server-rendered pages (html/template, assets
+// embedded) for employees, approvers, reviewers and auditors, served by the
+// same Gin engine as the API.
+//
+// Decisions:
+//   - State lives in the browser, sealed: the session (who, roles, CSRF token,
+//     expiry) is an AES-GCM cookie under a key derived from configuration, so
+//     any replica serves any request and nothing is kept in process memory.
+//   - Every POST carries the session's synchronizer CSRF token; a request
+//     whose Origin names another host is refused as well.
+//   - The server's CSP forbids inline script and style, so pages use only the
+//     embedded CSS and JS files, and charts are SVG drawn on the server with
+//     presentation attributes and classes.
+//   - Pages call the same application services as the API (validation,
+//     access rules and audit included): the UI adds no rules of its own.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/moonlight-oss/moonlight/internal/audit"
+	"github.com/moonlight-oss/moonlight/internal/auth"
+	"github.com/moonlight-oss/moonlight/internal/detect"
+	"github.com/moonlight-oss/moonlight/internal/disclosure"
+	"github.com/moonlight-oss/moonlight/internal/employee"
+	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/review"
+)
+
+// DefaultSessionTTL is how long a sign-in lasts when Config.SessionTTL is zero.
+const DefaultSessionTTL = 8 * time.Hour
+
+// Config configures the UI.
+type Config struct {
+	// SessionSecret seals the session cookie (at least 32 bytes); the key is
+	// derived from it with HKDF. Every replica must have the same secret.
+	SessionSecret []byte
+	// SecureCookies marks cookies Secure: set it whenever the UI is served
+	// over https (it must be off for plain-http localhost, or browsers drop them).
+	SecureCookies bool
+	SessionTTL    time.Duration
+	// Auth is the service's authentication config: Mode picks the dev
+	// sign-in page or the OIDC authorization-code flow.
+	Auth auth.Config
+	// Limits are the declaration date limits the API applies.
+	Limits disclosure.Limits
+}
+
+// Disclosures is the declaration workflow (disclosure.Service).
+type Disclosures interface {
+	Create(ctx context.Context, a disclosure.Actor, in disclosure.Input) (disclosure.Disclosure, error)
+	ListMine(ctx context.Context, a disclosure.Actor, page disclosure.Page) ([]disclosure.Disclosure, string, error)
+	Get(ctx context.Context, a disclosure.Actor, id string) (disclosure.Disclosure, error)
+	Edit(ctx context.Context, a disclosure.Actor, id string, in disclosure.Input) (disclosure.Disclosure, error)
+	Withdraw(ctx context.Context, a disclosure.Actor, id, comment string) (disclosure.Disclosure, error)
+	Decide(ctx context.Context, a disclosure.Actor, id string, in disclosure.DecisionInput) (disclosure.Disclosure, error)
+	Inbox(ctx context.Context, a disclosure.Actor, page disclosure.Page) ([]disclosure.Disclosure, string, error)
+	List(ctx context.Context, a disclosure.Actor, f disclosure.ListFilter, page disclosure.Page) ([]disclosure.Disclosure, string, error)
+}
+
+// Cases is the reviewers' use of cases (review.Service): every read and
+// change is audited there.
+type Cases interface {
+	List(ctx context.Context, a review.Actor, f review.Filter, limit int, cursor string) ([]review.Case, string, error)
+	Get(ctx context.Context, a review.Actor, id string) (review.Case, error)
+	Decide(ctx context.Context, a review.Actor, id, outcome, reason string) (review.Case, error)
+	Assign(ctx context.Context, a review.Actor, id, assignee string) (review.Case, error)
+	Comment(ctx context.Context, a review.Actor, id, text string) (review.Case, error)
+}
+
+// Events reads stored raw events, the evidence behind findings.
+type Events interface {
+	Get(ctx context.Context, ref event.Ref) (event.Received, error)
+}
+
+// Signals reads an employee's research-related expenses.
+type Signals interface {
+	Signals(ctx context.Context, employeeID string) ([]detect.Signal, error)
+}
+
+// Deps are what the UI is built from. Now, Log and Gatherer may be nil.
+type Deps struct {
+	Config      Config
+	Log         *slog.Logger
+	Now         func() time.Time
+	Employees   employee.Store
+	Disclosures Disclosures
+	Cases       Cases
+	// CaseStore gives the dashboard its aggregates (counts only, no
+	// personal data shown, so these reads are not audited one by one).
+	CaseStore review.Store
+	Audit     audit.Store
+	Events    Events
+	Signals   Signals
+	// Gatherer gives the ingestion metrics the dashboard shows.
+	Gatherer prometheus.Gatherer
+	// Activity counts stored events per hour; nil hides that chart.
+	Activity Activity
+	// HTTPClient talks to the OIDC provider; nil means a client with a timeout.
+	HTTPClient *http.Client
+}
+
+// UI is the web interface.
+type UI struct {
+	d     Deps
+	cfg   Config
+	log   *slog.Logger
+	now   func() time.Time
+	jar   cookieJar
+	i18n  *i18n
+	pages map[string]*template.Template
+
+	oidcMu   sync.Mutex
+	oidcConf *oidcClient // discovered on first use, then kept
+}
+
+// New builds the UI; it fails on a short secret or a broken template.
+func New(d Deps) (*UI, error) {
+	cfg := d.Config
+	cfg.Auth = cfg.Auth.WithDefaults()
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.Limits == (disclosure.Limits{}) {
+		cfg.Limits = disclosure.DefaultLimits()
+	}
+	s, err := newSealer(cfg.SessionSecret)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	u := &UI{d: d, cfg: cfg, log: d.Log, now: d.Now, i18n: newI18n(), pages: pages,
+		jar: cookieJar{sealer: s, secure: cfg.SecureCookies, ttl: cfg.SessionTTL}}
+	if u.log == nil {
+		u.log = slog.New(slog.DiscardHandler)
+	}
+	if u.now == nil {
+		u.now = time.Now
+	}
+	if u.d.HTTPClient == nil {
+		u.d.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	return u, nil
+}
+
+// Register adds the UI's routes to r (httpapi.Config.Extra).
+func (u *UI) Register(r *gin.Engine) {
+	r.GET("/static/*file", u.static)
+	r.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
+
+	g := r.Group("", u.withSession, u.checkCSRF)
+	g.GET("/", u.home)
+	g.GET("/lang", u.switchLang)
+	g.GET("/signin", u.signinPage)
+	g.POST("/signin", u.signinDev)
+	g.GET("/signin/oidc", u.signinOIDC)
+	g.GET("/signin/callback", u.oidcCallback)
+	g.POST("/signout", u.signout)
+
+	anyone := g.Group("", u.need(auth.RoleEmployee))
+	anyone.GET("/declarations", u.myDeclarations)
+	anyone.GET("/declarations/new", u.newDeclaration)
+	anyone.POST("/declarations", u.createDeclaration)
+	anyone.POST("/declarations/validate", u.validateDeclaration)
+	anyone.GET("/declarations/:id", u.declaration)
+	anyone.GET("/declarations/:id/edit", u.editDeclaration)
+	anyone.POST("/declarations/:id/edit", u.updateDeclaration)
+	anyone.POST("/declarations/:id/withdraw", u.withdrawDeclaration)
+
+	approvers := g.Group("", u.need(auth.RoleManager, auth.RoleCompliance))
+	approvers.GET("/inbox", u.inbox)
+	approvers.POST("/inbox/:id/decide", u.decideDeclaration)
+
+	reviewers := g.Group("", u.need(auth.RoleCompliance, auth.RoleAuditor))
+	reviewers.GET("/cases", u.caseQueue)
+	reviewers.GET("/cases/:id", u.casePage)
+	deciders := g.Group("", u.need(auth.RoleCompliance))
+	deciders.POST("/cases/:id/decide", u.decideCase)
+	deciders.POST("/cases/:id/assign", u.assignCase)
+	deciders.POST("/cases/:id/comment", u.commentCase)
+
+	g.GET("/dashboard", u.need(auth.RoleCompliance, auth.RoleAuditor, auth.RoleAdmin), u.dashboard)
+	g.GET("/audit", u.need(auth.RoleAuditor, auth.RoleAdmin), u.auditLog)
+}
+
+// Gin context keys.
+const (
+	ctxSession = "web.session"
+	ctxLang    = "web.lang"
+	ctxExpired = "web.expired"
+)
+
+// withSession loads the sealed session (a fresh anonymous one if needed)
+// and the language, and keeps pages out of caches.
+func (u *UI) withSession(c *gin.Context) {
+	now := u.now()
+	s, fresh, expired := u.jar.load(c.Request, now)
+	if fresh {
+		if err := u.jar.save(c.Writer, s, now); err != nil {
+			u.fail(c, err)
+			return
+		}
+	}
+	c.Set(ctxSession, s)
+	c.Set(ctxExpired, expired)
+	c.Set(ctxLang, u.i18n.pick(c.Request))
+	c.Header("Cache-Control", "no-store")
+	c.Header("Vary", "Cookie, Accept-Language")
+	c.Next()
+}
+
+func sessionOf(c *gin.Context) session {
+	s, _ := c.Get(ctxSession)
+	v, _ := s.(session)
+	return v
+}
+
+func langOf(c *gin.Context) *lang {
+	l, _ := c.Get(ctxLang)
+	v, _ := l.(*lang)
+	return v
+}
+
+// checkCSRF refuses a state-changing request whose token is not the
+// session's, or whose Origin is another site.
+func (u *UI) checkCSRF(c *gin.Context) {
+	if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
+		c.Next()
+		return
+	}
+	if o := c.GetHeader("Origin"); o != "" && o != "null" {
+		ou, err := url.Parse(o)
+		if err != nil || !strings.EqualFold(ou.Host, c.Request.Host) {
+			u.csrfFail(c)
+			return
+		}
+	}
+	tok := c.GetHeader("X-CSRF-Token")
+	if tok == "" {
+		tok = c.PostForm("csrf")
+	}
+	if !sameToken(tok, sessionOf(c).CSRF) {
+		u.csrfFail(c)
+		return
+	}
+	c.Next()
+}
+
+func (u *UI) csrfFail(c *gin.Context) {
+	u.log.Info("web: csrf check failed", "path", c.Request.URL.Path, "request_id", c.GetString("request_id"))
+	u.errorPage(c, http.StatusForbidden, "error.csrf")
+	c.Abort()
+}
+
+// need lets signed-in visitors holding one of roles through; others are sent
+// to sign in (GET) or refused (403).
+func (u *UI) need(roles ...string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		s := sessionOf(c)
+		if !s.signedIn() {
+			if c.Request.Method == http.MethodGet {
+				q := url.Values{"next": {c.Request.URL.RequestURI()}}
+				if exp, _ := c.Get(ctxExpired); exp == true {
+					q.Set("expired", "1")
+				}
+				c.Redirect(http.StatusSeeOther, "/signin?"+q.Encode())
+			} else {
+				u.errorPage(c, http.StatusUnauthorized, "error.signin")
+			}
+			c.Abort()
+			return
+		}
+		if !s.has(roles...) {
+			u.errorPage(c, http.StatusForbidden, "error.forbidden")
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
+}
+
+// actor is the signed-in visitor as the application services know them.
+func actor(c *gin.Context) disclosure.Actor {
+	s := sessionOf(c)
+	return disclosure.Actor{ID: s.Subject, Roles: s.Roles, RequestID: c.GetString("request_id")}
+}
+
+// home sends each visitor to the page of their main job.
+func (u *UI) home(c *gin.Context) {
+	s := sessionOf(c)
+	switch {
+	case !s.signedIn():
+		c.Redirect(http.StatusSeeOther, "/signin")
+	case s.has(auth.RoleCompliance):
+		c.Redirect(http.StatusSeeOther, "/cases")
+	case s.has(auth.RoleManager):
+		c.Redirect(http.StatusSeeOther, "/inbox")
+	case s.has(auth.RoleAuditor):
+		c.Redirect(http.StatusSeeOther, "/audit")
+	default:
+		c.Redirect(http.StatusSeeOther, "/declarations")
+	}
+}
+
+// switchLang remembers the chosen language and goes back.
+func (u *UI) switchLang(c *gin.Context) {
+	l := u.i18n.byCode(c.Query("to"))
+	if l == nil {
+		l = &u.i18n.langs[0]
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: langCookie, Value: l.Code, Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, Secure: u.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	c.Redirect(http.StatusSeeOther, localPath(c.Query("next"), "/"))
+}
+
+// localPath keeps redirects on this site: only an absolute path, never
+// "//host" or a scheme, else def.
+func localPath(p, def string) string {
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return def
+	}
+	if u, err := url.Parse(p); err != nil || u.IsAbs() || u.Host != "" {
+		return def
+	}
+	return p
+}
+
+// fail logs an unexpected error and shows a 500 page without its details.
+func (u *UI) fail(c *gin.Context, err error) {
+	u.log.Error("web: request failed", "path", c.Request.URL.Path, "request_id", c.GetString("request_id"), "err", err)
+	u.errorPage(c, http.StatusInternalServerError, "error.internal")
+	c.Abort()
+}
+
+// failErr maps the services' sentinels to pages, and anything else to 500.
+func (u *UI) failErr(c *gin.Context, err error) {
+	switch {
+	case errors.Is(err, disclosure.ErrNotFound), errors.Is(err, review.ErrNotFound):
+		u.errorPage(c, http.StatusNotFound, "error.notfound")
+	case errors.Is(err, disclosure.ErrForbidden), errors.Is(err, review.ErrForbidden), errors.Is(err, auth.ErrForbidden):
+		u.errorPage(c, http.StatusForbidden, "error.forbidden")
+	case errors.Is(err, disclosure.ErrConflict), errors.Is(err, review.ErrConflict):
+		u.errorPage(c, http.StatusConflict, "error.conflict")
+	case errors.Is(err, disclosure.ErrInvalidState), errors.Is(err, review.ErrInvalidState):
+		u.errorPage(c, http.StatusUnprocessableEntity, "error.state")
+	default:
+		u.fail(c, err)
+		return
+	}
+	c.Abort()
+}
+
+func (u *UI) errorPage(c *gin.Context, status int, msgKey string) {
+	u.render(c, status, "error", "error.title", map[string]any{"Message": msgKey, "Status": status})
+}
+
+// redirectDone goes to path with a flash message key the page shows once.
+func redirectDone(c *gin.Context, path, flash string) {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	c.Redirect(http.StatusSeeOther, path+sep+"done="+url.QueryEscape(flash))
+}
+
+func wrapf(err error, format string, args ...any) error {
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
