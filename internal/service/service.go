@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/ingest"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
 	"github.com/moonlight-oss/moonlight/internal/review"
+	"github.com/moonlight-oss/moonlight/internal/web"
 )
 
 // Service is the running system.
@@ -116,6 +118,17 @@ func (s *Service) init(ctx context.Context) error {
 		OnChange: s.Engine.Reevaluate, Log: s.log,
 	}
 
+	cases := &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now}
+	ui, err := web.New(web.Deps{
+		Config: web.Config{SessionSecret: sessionSecret(cfg.Auth), SecureCookies: strings.HasPrefix(cfg.Auth.OIDC.RedirectURL, "https://"),
+			Auth: cfg.Auth, Limits: cfg.Disclosure.Limits},
+		Log: s.log, Employees: s.Employees, Disclosures: s.DisclosureService, Cases: cases, CaseStore: s.Cases,
+		Audit: s.Audit, Events: s.Events, Signals: s.Signals, Gatherer: s.reg, Activity: web.ScanActivity{Events: s.Events},
+	})
+	if err != nil {
+		return err
+	}
+
 	s.handler = httpapi.New(httpapi.Config{
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Log:          s.log,
@@ -127,14 +140,26 @@ func (s *Service) init(ctx context.Context) error {
 		Gatherer: s.reg,
 		Routes: []httpapi.Routes{
 			httpapi.EventRoutes{Publisher: s.publisher, Decoder: event.NewDecoder(cfg.Kafka.MaxEventBytes), MaxEvents: 1000},
-			httpapi.CaseRoutes{Service: &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now}},
+			httpapi.CaseRoutes{Service: cases},
 			&httpapi.AdminRoutes{Rules: s.Rules, Rescan: s.Rescan(), Audit: s.Audit, Now: time.Now},
 			httpapi.DisclosureRoutes{Service: s.DisclosureService},
 			httpapi.AuditRoutes{Store: s.Audit},
 		},
 		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors},
+		Extra:   ui.Register,
 	})
 	return nil
+}
+
+// sessionSecret is what the web UI seals its session cookies with: the dev
+// signing key in dev mode, the OIDC client secret in oidc mode (web.New
+// refuses one shorter than 32 bytes). Both are already secrets every
+// replica shares.
+func sessionSecret(a auth.Config) []byte {
+	if a.Mode == auth.ModeOIDC {
+		return []byte(a.OIDC.ClientSecret)
+	}
+	return []byte(a.Dev.SigningKey)
 }
 
 // Rescan re-evaluates every stored event with the rules in force (admin

@@ -115,7 +115,7 @@ func newEnv(t *testing.T, mode string, mutate func(*web.Deps)) *env {
 	c := review.Case{ID: "case-test-1", EmployeeID: "E1", EmployeeName: "张伟", Department: "EV Powertrain", Status: review.StatusOpen,
 		Severity: "high", Score: 87, OpenedAt: clk.Now(), UpdatedAt: clk.Now(),
 		Findings: []detect.Finding{{ID: "f1", EmployeeID: "E1", Rule: "expense-at-research-counterparty", Severity: "high", Score: 60,
-			Summary: "Claimed 3000.00 CNY from 中信证券 (CITIC Securities, brokerage); no approved disclosure covers it",
+			Summary:    "Claimed 3000.00 CNY from 中信证券 (CITIC Securities, brokerage); no approved disclosure covers it",
 			OccurredOn: today.AddDays(-10), Counterparty: "CITIC Securities", CounterpartyType: "brokerage",
 			EventRefs: []event.Ref{ref}, Employment: detect.EmploymentEmployed, Project: "MS11"}},
 		History: []review.Change{{At: clk.Now(), Actor: review.System, Action: review.ActionOpened, To: review.StatusOpen, Reason: "1 finding"}},
