@@ -1,11 +1,17 @@
 package httpapi_test
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/moonlight-oss/moonlight/internal/audit"
+	"github.com/moonlight-oss/moonlight/internal/disclosure"
+	"github.com/moonlight-oss/moonlight/internal/httpapi"
 )
 
 // TestDisclosureWorkflow walks the whole declaration flow over HTTP against
@@ -362,4 +368,56 @@ func mapValues(m map[string]string) []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// TestMapDisclosureErrors: the workflow's sentinels, however wrapped, get
+// their status and code; other errors are left to the next mapper.
+func TestMapDisclosureErrors(t *testing.T) {
+	tests := []struct {
+		give       error
+		wantStatus int
+		wantCode   string
+	}{
+		{fmt.Errorf("get disclosure x: %w", disclosure.ErrNotFound), 404, "not_found"},
+		{fmt.Errorf("update: %w", disclosure.ErrConflict), 409, "conflict"},
+		{fmt.Errorf("decide: %w", disclosure.ErrInvalidState), 422, "invalid_state"},
+		{fmt.Errorf("decide: %w", disclosure.ErrForbidden), 403, "forbidden"},
+		{fmt.Errorf("list: %w", disclosure.ErrBadCursor), 400, "bad_cursor"},
+		{&disclosure.ValidationError{Details: []disclosure.FieldError{{Field: "kind", Message: "bad"}}}, 400, "invalid_body"},
+		{errors.New("connection refused"), 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give.Error(), func(t *testing.T) {
+			got, ok := httpapi.MapDisclosureErrors(tt.give)
+			if !ok {
+				if tt.wantStatus != 0 {
+					t.Fatalf("not mapped, want %d", tt.wantStatus)
+				}
+				return
+			}
+			if got.Status != tt.wantStatus || got.Code != tt.wantCode {
+				t.Errorf("= %d %s, want %d %s", got.Status, got.Code, tt.wantStatus, tt.wantCode)
+			}
+		})
+	}
+	if e, ok := httpapi.MapAuditErrors(fmt.Errorf("list: %w", audit.ErrBadCursor)); !ok || e.Code != "bad_cursor" {
+		t.Errorf("audit cursor error = %+v, %v", e, ok)
+	}
+}
+
+// TestInternalErrorsDoNotLeak: with the database gone, the client gets a
+// bare 500, nothing of the driver's message.
+func TestInternalErrorsDoNotLeak(t *testing.T) {
+	ts := newTestServer(t)
+	d := ts.seed("E1", false)
+	if err := ts.db.Client.Disconnect(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/v1/me/disclosures", "/api/v1/disclosures/" + d.ID} {
+		w := ts.do("GET", path, token(t, "E1"), "")
+		wantError(t, w, http.StatusInternalServerError, "internal", "")
+		if body := strings.ToLower(w.Body.String()); strings.Contains(body, "client") || strings.Contains(body, "mongo") || strings.Contains(body, "disclosure") {
+			t.Errorf("500 body leaks internals: %s", w.Body.String())
+		}
+	}
 }
