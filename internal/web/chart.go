@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -298,7 +299,12 @@ func (c barChart) SVG(empty string) template.HTML {
 		b.f(`<line class="chart-grid" x1="%d" y1="%.1f" x2="%d" y2="%.1f"/>`, left, y, width-10, y)
 		b.f(`<text class="chart-axis" x="%d" y="%.1f" text-anchor="end">%d</text>`, left-4, y+4, tv)
 	}
-	every := max(1, len(c.Labels)/8)
+	// Label only as many buckets as fit without overlapping.
+	widest := 0
+	for _, lab := range c.Labels {
+		widest = max(widest, len([]rune(lab)))
+	}
+	every := max(1, int(math.Ceil(float64(len(c.Labels)*(widest*7+6))/plotW)))
 	for i, lab := range c.Labels {
 		x := float64(left) + float64(i)*step + (step-barW)/2
 		y := float64(height - bottom)

@@ -158,7 +158,11 @@ func casesOverTime(l *lang, cs []review.Case, now time.Time) barChart {
 	idx := map[string]int{}
 	for i := 0; i < dashboardMonths; i++ {
 		m := first.AddDate(0, i, 0)
-		ch.Labels = append(ch.Labels, m.Format("2006-01"))
+		label := m.Format("01")
+		if i == 0 || m.Month() == time.January {
+			label = m.Format("2006-01")
+		}
+		ch.Labels = append(ch.Labels, label)
 		idx[m.Format("2006-01")] = i
 	}
 	for _, c := range cs {
