@@ -148,12 +148,15 @@ func demoCommand(load func() (config.Config, error), stdout, stderr io.Writer) *
 			cfg.Mongo.URI = db.URI()
 			log.Info("starting moonlight demo", "config", fmt.Sprintf("%+v", cfg.Masked()))
 			return runService(ctx, cfg, log, func(svc *service.Service, addr string) error {
-				if !empty {
-					if err := loadSample(ctx, svc, stdout); err != nil {
-						return err
-					}
-				}
 				printDemoBanner(stdout, addr, cfg)
+				if !empty {
+					// In the background: the consumers it waits for start after this returns.
+					go func() {
+						if err := loadSample(ctx, svc, stdout); err != nil && ctx.Err() == nil {
+							log.Error("loading the sample data failed", "err", err)
+						}
+					}()
+				}
 				return nil
 			})
 		},
@@ -173,7 +176,7 @@ Moonlight demo is running.
   Kafka broker:  %s   (topics %s, %s, %s; dead letters in <topic>%s)
   MongoDB URI:   %s   (database %q)
   Get a token:   go run ./cmd/moonlight token --subject E1001 --role employee
-                 go run ./cmd/moonlight token --subject C0001 --role compliance
+                 go run ./cmd/moonlight token --subject E1045 --role compliance
   Then:          curl -H "Authorization: Bearer $TOKEN" http://%s/api/v1/me/disclosures
 Press Ctrl-C to stop.
 `, addr, strings.Join(cfg.Kafka.Brokers, ","), cfg.Kafka.Topics.HR, cfg.Kafka.Topics.Expense, cfg.Kafka.Topics.Intel,
