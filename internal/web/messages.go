@@ -56,7 +56,7 @@ var messagesEN = map[string]string{
 	"decl.topic":             "Topic", "decl.dates": "Dates", "decl.start": "Start date", "decl.end": "End date",
 	"decl.end.hint": "Leave empty for a one-day engagement.", "decl.compensation": "Compensation",
 	"decl.paid": "Paid", "decl.paid.label": "I am paid for it (fee, honorarium, gift card…)", "decl.amount": "Amount", "decl.currency": "Currency",
-	"decl.notes": "Notes (optional)", "decl.approver": "Decided by", "decl.status": "Status", "decl.updated": "Updated",
+	"decl.notes": "Notes (optional)", "decl.approver": "Approver", "decl.status": "Status", "decl.updated": "Updated",
 	"decl.withdraw.comment": "Why withdraw? (optional)", "decl.withdraw.button": "Withdraw declaration",
 	"decl.withdraw.confirm":  "Withdraw this declaration?",
 	"form.errors":            "Please correct the fields marked below.",
