@@ -24,7 +24,7 @@ import (
 
 // maxEventBytes is the services' kafka.max_event_bytes in this suite: small,
 // so too_large messages are cheap to produce.
-const maxEventBytes = 64 << 10
+const maxEventBytes = 16 << 10
 
 // workload is the messages a scenario produces and what must come of them.
 type workload struct {
@@ -32,6 +32,8 @@ type workload struct {
 	valid map[event.Ref]bool // distinct valid events: each must be stored once
 	// bad counts the malformed messages by the reason the decoder gives.
 	bad map[string]int
+	// poisonTopic is the topic of malformed message n (its marker).
+	poisonTopic map[int]string
 	// dups is how many valid messages repeat an earlier one (redelivered by a
 	// source system): stored once.
 	dups int
@@ -94,8 +96,10 @@ var poisonKinds = []struct {
 
 var markerRE = regexp.MustCompile(`poison-(\d+)`)
 
-// poisonMessage is malformed message number n (its kind is n modulo the kinds).
-func poisonMessage(t *testing.T, dec *event.Decoder, ts topicSet, n int) (kafka.Message, string) {
+// poisonMessage is malformed message number n (its kind is n modulo the
+// kinds), for topic with key: a broken producer spoils messages within the
+// partitions good events travel in.
+func poisonMessage(t *testing.T, dec *event.Decoder, topic string, key []byte, n int) (kafka.Message, string) {
 	t.Helper()
 	k := poisonKinds[n%len(poisonKinds)]
 	v := k.value(n)
@@ -104,20 +108,25 @@ func poisonMessage(t *testing.T, dec *event.Decoder, ts topicSet, n int) (kafka.
 	if !errors.As(err, &de) || de.Reason != k.reason {
 		t.Fatalf("poison kind %s: the decoder says %v", k.reason, err)
 	}
-	topic := ts.all()[n%3]
-	return kafka.Message{Topic: topic, Key: fmt.Appendf(nil, "E%d", n%50), Value: v}, k.reason
+	return kafka.Message{Topic: topic, Key: key, Value: v}, k.reason
 }
 
-// buildWorkload mixes n sample events with every badEvery-th message
-// malformed and every dupEvery-th valid event sent a second time (0: none).
+// buildWorkload mixes n sample events with a malformed message before every
+// badEvery-th one and every dupEvery-th one sent a second time (0: none).
 func buildWorkload(t *testing.T, ts topicSet, n, badEvery, dupEvery int) *workload {
 	t.Helper()
+	return mixWorkload(t, ts, sampleEvents(n, time.Now()), badEvery, dupEvery)
+}
+
+func mixWorkload(t *testing.T, ts topicSet, good []sample.Message, badEvery, dupEvery int) *workload {
+	t.Helper()
 	dec := event.NewDecoder(maxEventBytes)
-	w := &workload{valid: map[event.Ref]bool{}, bad: map[string]int{}}
+	w := &workload{valid: map[event.Ref]bool{}, bad: map[string]int{}, poisonTopic: map[int]string{}}
 	poison := 0
-	for i, m := range sampleEvents(n, time.Now()) {
+	for i, m := range good {
 		if badEvery > 0 && i%badEvery == badEvery-1 {
-			pm, reason := poisonMessage(t, dec, ts, poison)
+			pm, reason := poisonMessage(t, dec, ts.of(m.Topic), []byte(m.Key), poison)
+			w.poisonTopic[poison] = pm.Topic
 			poison++
 			w.msgs = append(w.msgs, pm)
 			w.bad[reason]++
@@ -488,4 +497,51 @@ func clip(s string) string {
 		return s[:600] + "…"
 	}
 	return s
+}
+
+// readTopic reads every message of topic (all partitions, from the start up
+// to the current end).
+func readTopic(ctx context.Context, t *testing.T, brokers []string, topic string) []kafka.Message {
+	t.Helper()
+	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	md, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil || len(md.Topics) != 1 || md.Topics[0].Error != nil {
+		t.Fatalf("metadata of %s: %v %+v", topic, err, md)
+	}
+	var out []kafka.Message
+	for _, p := range md.Topics[0].Partitions {
+		lo, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: {kafka.LastOffsetOf(p.ID)}}})
+		if err != nil {
+			t.Fatalf("offsets of %s/%d: %v", topic, p.ID, err)
+		}
+		end := lo.Topics[topic][0].LastOffset
+		if end == 0 {
+			continue
+		}
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p.ID, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond})
+		for {
+			rctx, cancel := context.WithTimeout(ctx, time.Minute)
+			m, err := r.ReadMessage(rctx)
+			cancel()
+			if err != nil {
+				r.Close()
+				t.Fatalf("read %s/%d: %v", topic, p.ID, err)
+			}
+			out = append(out, m)
+			if m.Offset >= end-1 {
+				break
+			}
+		}
+		r.Close()
+	}
+	return out
+}
+
+func header(m kafka.Message, key string) string {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
 }
