@@ -12,7 +12,13 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/event"
 )
 
-const eventsCollection = "events"
+const (
+	eventsCollection = "events"
+	// eventStatsCollection keeps one counter per hour of newly stored events,
+	// so the dashboard never scans the events collection.
+	eventStatsCollection = "event_stats"
+	hourKey              = "2006-01-02T15Z"
+)
 
 // StoredEvent is a raw event as received, with where it came from.
 type StoredEvent = event.Received
@@ -42,10 +48,12 @@ func eventIndexes() []index {
 
 // EventStore keeps raw events. It is insert-only: _id is derived from (source, id),
 // so a redelivered event is a duplicate-key no-op.
-type EventStore struct{ coll *mongo.Collection }
+type EventStore struct{ coll, stats *mongo.Collection }
 
 // NewEventStore returns the store on db.
-func NewEventStore(db *DB) *EventStore { return &EventStore{coll: db.DB.Collection(eventsCollection)} }
+func NewEventStore(db *DB) *EventStore {
+	return &EventStore{coll: db.DB.Collection(eventsCollection), stats: db.DB.Collection(eventStatsCollection)}
+}
 
 // InsertMany stores events; ones already stored are skipped. It returns how
 // many were new.
@@ -66,10 +74,52 @@ func (s *EventStore) InsertMany(ctx context.Context, evs []StoredEvent) (int, er
 	if err != nil && !onlyDuplicates(err) {
 		return 0, fmt.Errorf("insert %d events: %w", len(docs), err)
 	}
-	if res == nil {
+	if res == nil || len(res.InsertedIDs) == 0 {
 		return 0, nil
 	}
-	return len(res.InsertedIDs), nil
+	n := len(res.InsertedIDs)
+	if err := s.countHour(ctx, evs[0].ReceivedAt, n); err != nil {
+		return n, err
+	}
+	return n, nil
+}
+
+// countHour adds n newly stored events to the hour's counter. Only new
+// inserts are counted, so redeliveries add nothing; a crash between the
+// insert and this update loses that batch from the chart, never an event.
+func (s *EventStore) countHour(ctx context.Context, at time.Time, n int) error {
+	_, err := s.stats.UpdateOne(ctx, bson.D{{Key: "_id", Value: at.UTC().Format(hourKey)}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "count", Value: n}}}}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("count stored events: %w", err)
+	}
+	return nil
+}
+
+// EventsPerHour returns how many events were newly stored in each hour
+// (UTC) of [from, to), from the hourly counters.
+func (s *EventStore) EventsPerHour(ctx context.Context, from, to time.Time) (map[time.Time]int, error) {
+	cur, err := s.stats.Find(ctx, bson.D{{Key: "_id", Value: bson.D{
+		{Key: "$gte", Value: from.UTC().Format(hourKey)}, {Key: "$lt", Value: to.UTC().Format(hourKey)}}}})
+	if err != nil {
+		return nil, fmt.Errorf("events per hour: %w", err)
+	}
+	var docs []struct {
+		Hour  string `bson:"_id"`
+		Count int    `bson:"count"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("events per hour: %w", err)
+	}
+	out := make(map[time.Time]int, len(docs))
+	for _, d := range docs {
+		h, err := time.Parse(hourKey, d.Hour)
+		if err != nil {
+			continue
+		}
+		out[h] = d.Count
+	}
+	return out, nil
 }
 
 // Get returns a stored event by its ref.

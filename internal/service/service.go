@@ -123,7 +123,7 @@ func (s *Service) init(ctx context.Context) error {
 		Config: web.Config{SessionSecret: sessionSecret(cfg.Auth), SecureCookies: strings.HasPrefix(cfg.Auth.OIDC.RedirectURL, "https://"),
 			Auth: cfg.Auth, Limits: cfg.Disclosure.Limits},
 		Log: s.log, Employees: s.Employees, Disclosures: s.DisclosureService, Cases: cases, CaseStore: s.Cases,
-		Audit: s.Audit, Events: s.Events, Signals: s.Signals, Gatherer: s.reg, Activity: web.ScanActivity{Events: s.Events},
+		Audit: s.Audit, Events: s.Events, Signals: s.Signals, Gatherer: s.reg, Activity: s.Events,
 	})
 	if err != nil {
 		return err

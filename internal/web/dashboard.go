@@ -10,7 +10,6 @@ import (
 	"github.com/gin-gonic/gin"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
@@ -19,33 +18,6 @@ type Activity interface {
 	// EventsPerHour returns counts keyed by the hour (UTC, truncated) for
 	// events received in [from, to).
 	EventsPerHour(ctx context.Context, from, to time.Time) (map[time.Time]int, error)
-}
-
-// EventScanner walks every stored event in pages (mongostore.EventStore).
-type EventScanner interface {
-	Scan(ctx context.Context, pageSize int, fn func([]event.Received) error) error
-}
-
-// ScanActivity counts by scanning the stored events. It reads the whole
-// collection, which suits the demo's few thousand events; a deployment with
-// millions should give the dashboard an Activity backed by an aggregation.
-type ScanActivity struct{ Events EventScanner }
-
-// EventsPerHour implements Activity.
-func (a ScanActivity) EventsPerHour(ctx context.Context, from, to time.Time) (map[time.Time]int, error) {
-	out := map[time.Time]int{}
-	err := a.Events.Scan(ctx, 500, func(evs []event.Received) error {
-		for _, e := range evs {
-			if !e.ReceivedAt.Before(from) && e.ReceivedAt.Before(to) {
-				out[e.ReceivedAt.UTC().Truncate(time.Hour)]++
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, wrapf(err, "count events per hour")
-	}
-	return out, nil
 }
 
 type kv struct {

@@ -140,7 +140,7 @@ func newEnv(t *testing.T, mode string, mutate func(*web.Deps)) *env {
 		Disclosures: &disclosure.Service{Store: declStore, Directory: disclosure.EmployeeDirectory{Employees: emps}, Audit: auditStore,
 			Policy: disclosure.DefaultPolicy(), Limits: disclosure.DefaultLimits(), Now: clk.Now},
 		Cases:     &review.Service{Cases: caseStore, Audit: auditStore, Now: clk.Now},
-		CaseStore: caseStore, Gatherer: reg, Activity: web.ScanActivity{Events: events},
+		CaseStore: caseStore, Gatherer: reg, Activity: events,
 	}
 	if mutate != nil {
 		mutate(&deps)
