@@ -36,6 +36,19 @@ type Config struct {
 	Auth       auth.Config `koanf:"auth"`
 	Detect     Detect      `koanf:"detect"`
 	Disclosure Disclosure  `koanf:"disclosure"`
+	Web        Web         `koanf:"web"`
+}
+
+// Web configures the browser UI.
+type Web struct {
+	// SessionSecret seals session cookies (at least 32 bytes, the same on
+	// every replica). Empty: derived from auth.dev.signing_key in dev mode or
+	// auth.oidc.client_secret in oidc mode.
+	SessionSecret auth.Secret `koanf:"session_secret"`
+	// SecureCookies marks cookies Secure; "auto" does so when
+	// auth.oidc.redirect_url is https. Browsers drop Secure cookies over plain http.
+	SecureCookies string        `koanf:"secure_cookies"`
+	SessionTTL    time.Duration `koanf:"session_ttl"`
 }
 
 // Detect configures detection.
@@ -125,6 +138,7 @@ func Default() Config {
 		Auth:       demoAuth(),
 		Detect:     Detect{SweepInterval: time.Hour},
 		Disclosure: Disclosure{Policy: disclosure.DefaultPolicy(), Limits: disclosure.DefaultLimits()},
+		Web:        Web{SecureCookies: "auto", SessionTTL: 8 * time.Hour},
 	}
 }
 
@@ -248,6 +262,10 @@ func (c Config) Validate() error {
 		"log.level must be debug, info, warn or error, got %q", c.Log.Level)
 	check(c.Log.Format == "text" || c.Log.Format == "json", "log.format must be text or json, got %q", c.Log.Format)
 	check(c.Detect.SweepInterval >= time.Minute, "detect.sweep_interval must be at least 1m")
+	check(c.Web.SecureCookies == "auto" || c.Web.SecureCookies == "true" || c.Web.SecureCookies == "false",
+		"web.secure_cookies must be auto, true or false, got %q", c.Web.SecureCookies)
+	check(c.Web.SessionSecret == "" || len(c.Web.SessionSecret) >= 32, "web.session_secret must be at least 32 bytes")
+	check(c.Web.SessionTTL >= time.Minute, "web.session_ttl must be at least 1m")
 	if err := c.Auth.Validate(); err != nil {
 		errs = append(errs, err)
 	}

@@ -120,7 +120,7 @@ func (s *Service) init(ctx context.Context) error {
 
 	cases := &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now}
 	ui, err := web.New(web.Deps{
-		Config: web.Config{SessionSecret: sessionSecret(cfg.Auth), SecureCookies: strings.HasPrefix(cfg.Auth.OIDC.RedirectURL, "https://"),
+		Config: web.Config{SessionSecret: sessionSecret(cfg), SecureCookies: secureCookies(cfg), SessionTTL: cfg.Web.SessionTTL,
 			Auth: cfg.Auth, Limits: cfg.Disclosure.Limits},
 		Log: s.log, Employees: s.Employees, Disclosures: s.DisclosureService, Cases: cases, CaseStore: s.Cases,
 		Audit: s.Audit, Events: s.Events, Signals: s.Signals, Gatherer: s.reg, Activity: s.Events,
@@ -151,15 +151,25 @@ func (s *Service) init(ctx context.Context) error {
 	return nil
 }
 
-// sessionSecret is what the web UI seals its session cookies with: the dev
-// signing key in dev mode, the OIDC client secret in oidc mode (web.New
-// refuses one shorter than 32 bytes). Both are already secrets every
-// replica shares.
-func sessionSecret(a auth.Config) []byte {
-	if a.Mode == auth.ModeOIDC {
-		return []byte(a.OIDC.ClientSecret)
+// sessionSecret is what the web UI seals its session cookies with:
+// web.session_secret, or else the dev signing key in dev mode and the OIDC
+// client secret in oidc mode (secrets every replica shares; the UI derives
+// its own key from it with HKDF, and web.New refuses one under 32 bytes).
+func sessionSecret(cfg config.Config) []byte {
+	switch {
+	case cfg.Web.SessionSecret != "":
+		return []byte(cfg.Web.SessionSecret)
+	case cfg.Auth.Mode == auth.ModeOIDC:
+		return []byte(cfg.Auth.OIDC.ClientSecret)
 	}
-	return []byte(a.Dev.SigningKey)
+	return []byte(cfg.Auth.Dev.SigningKey)
+}
+
+func secureCookies(cfg config.Config) bool {
+	if cfg.Web.SecureCookies == "auto" {
+		return strings.HasPrefix(cfg.Auth.OIDC.RedirectURL, "https://")
+	}
+	return cfg.Web.SecureCookies == "true"
 }
 
 // Rescan re-evaluates every stored event with the rules in force (admin
