@@ -6,7 +6,7 @@ PKGS := ./...
 KAFKA_BROKERS ?= 127.0.0.1:19092
 MONGO_JAVA_URI ?= mongodb://127.0.0.1:27018
 
-.PHONY: run build test test-unit test-fuzz test-real test-e2e bench vet fmt services-up services-down clean
+.PHONY: run build test test-unit test-fuzz test-real test-reliability test-e2e bench vet fmt services-up services-down clean
 
 run: ## start `moonlight demo` on http://127.0.0.1:8080 with sample data
 	$(GO) run ./cmd/moonlight demo
@@ -21,9 +21,9 @@ vet:
 	$(GO) vet $(PKGS)
 
 # Everything: static checks, unit and integration tests against the embedded
-# broker and database, a short fuzz run, then the integration suites again
-# against real Apache Kafka and mongo-java-server.
-test: fmt vet test-unit test-fuzz test-real
+# broker and database, a short fuzz run, the integration suites again against
+# real Apache Kafka and mongo-java-server, and the browser tests.
+test: fmt vet test-unit test-fuzz test-real test-reliability
 
 test-unit:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
@@ -33,6 +33,14 @@ test-fuzz:
 
 test-real:
 	./deployments/test-real.sh
+
+# The web UI in headless Chromium (Debian's package) driven by playwright-core.
+test-e2e:
+	./e2e/run.sh
+
+# Kill, stop and restart processes while events stream in (docs/reliability.md).
+test-reliability:
+	./deployments/reliability.sh
 
 bench:
 	./deployments/bench.sh
