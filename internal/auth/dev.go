@@ -55,7 +55,7 @@ func (v *devVerifier) Verify(_ context.Context, raw string) (Principal, error) {
 	if sub == "" {
 		return Principal{}, unauthenticated(reasonMissingClaim, nil)
 	}
-	return Principal{Subject: sub, Roles: rolesFrom(claims, v.rolesClaim), Name: nameFrom(claims)}, nil
+	return Principal{Subject: sub, Roles: RolesFromClaims(claims, v.rolesClaim), Name: NameFromClaims(claims)}, nil
 }
 
 func jwtReason(err error) string {

@@ -90,5 +90,5 @@ func (v *oidcVerifier) Verify(ctx context.Context, raw string) (Principal, error
 	case tok.Subject == "":
 		return Principal{}, unauthenticated(reasonMissingClaim, nil)
 	}
-	return Principal{Subject: tok.Subject, Roles: rolesFrom(claims, v.rolesClaim), Name: nameFrom(claims)}, nil
+	return Principal{Subject: tok.Subject, Roles: RolesFromClaims(claims, v.rolesClaim), Name: NameFromClaims(claims)}, nil
 }

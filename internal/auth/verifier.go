@@ -100,10 +100,12 @@ func claimAt(claims map[string]any, name string) (any, bool) {
 	return cur, true
 }
 
-// rolesFrom reads the roles claim as an array of strings or one string of
-// space- or comma-separated names. A claim of any other shape grants no
-// roles beyond RoleEmployee: least privilege rather than an error.
-func rolesFrom(claims map[string]any, name string) []string {
+// RolesFromClaims reads the roles claim (a top-level name or a dotted path)
+// as an array of strings or one string of space- or comma-separated names;
+// unknown roles are dropped and RoleEmployee is always there. A claim of any
+// other shape grants no more: least privilege rather than an error. The web
+// sign-in reads ID tokens with it, so both entry points agree.
+func RolesFromClaims(claims map[string]any, name string) []string {
 	v, _ := claimAt(claims, name)
 	var raw []string
 	switch v := v.(type) {
@@ -121,8 +123,8 @@ func rolesFrom(claims map[string]any, name string) []string {
 	return normalizeRoles(raw)
 }
 
-// nameFrom prefers the display name, then the IdP's user name.
-func nameFrom(claims map[string]any) string {
+// NameFromClaims prefers the display name, then the IdP's user name.
+func NameFromClaims(claims map[string]any) string {
 	for _, k := range []string{"name", "preferred_username"} {
 		if s, ok := claims[k].(string); ok && s != "" {
 			return s

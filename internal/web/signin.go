@@ -275,51 +275,17 @@ func (u *UI) oidcCallback(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/signin?error=token")
 		return
 	}
-	u.startSession(c, idt.Subject, nameFrom(claims), rolesFrom(claims, u.cfg.Auth.RolesClaim), st.Next)
+	u.startSession(c, idt.Subject, auth.NameFromClaims(claims), rolesFrom(claims, u.cfg.Auth.RolesClaim), st.Next)
 }
 
-// rolesFrom reads roles the way the API's verifier does (internal/auth): the
-// claim by its full name, else as a dotted path; an array of strings or one
-// string of space- or comma-separated names; unknown roles dropped.
+// rolesFrom reads roles as the API's verifier does, keeping those a person
+// signs in with (not ingest, a service account's).
 func rolesFrom(claims map[string]any, name string) []string {
-	v, ok := claims[name]
-	if !ok {
-		var cur any = claims
-		for _, seg := range strings.Split(name, ".") {
-			m, isMap := cur.(map[string]any)
-			if !isMap {
-				cur = nil
-				break
-			}
-			cur = m[seg]
-		}
-		v = cur
-	}
-	var raw []string
-	switch v := v.(type) {
-	case string:
-		raw = strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' })
-	case []any:
-		for _, e := range v {
-			if s, ok := e.(string); ok {
-				raw = append(raw, s)
-			}
-		}
-	}
-	out := []string{auth.RoleEmployee}
-	for _, r := range raw {
-		if r = strings.TrimSpace(r); slices.Contains(signinRoles, r) {
+	var out []string
+	for _, r := range auth.RolesFromClaims(claims, name) {
+		if slices.Contains(signinRoles, r) {
 			out = append(out, r)
 		}
 	}
 	return out
-}
-
-func nameFrom(claims map[string]any) string {
-	for _, k := range []string{"name", "preferred_username"} {
-		if s, ok := claims[k].(string); ok && s != "" {
-			return s
-		}
-	}
-	return ""
 }
