@@ -146,6 +146,10 @@ share.coordinator.state.topic.min.isr=1
 min.insync.replicas=1
 default.replication.factor=1
 group.initial.rebalance.delay.ms=0
+# Room for oversized test messages, so the consumer (not the broker) rejects them to
+# the dead-letter topic with its reason, as it does on the embedded broker.
+message.max.bytes=16777216
+replica.fetch.max.bytes=16777216
 EOF
   cat >"${ADMIN_CONFIG_FILE}" <<EOF
 request.timeout.ms=5000

@@ -15,6 +15,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/ingest"
 	"github.com/moonlight-oss/moonlight/internal/sample"
 	"github.com/moonlight-oss/moonlight/internal/testenv"
 )
@@ -87,7 +88,7 @@ func TestMessage(t *testing.T) {
 
 func TestRunProducesAndRejectsByLine(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
-	topics := Topics{HR: testenv.UniqueName("hr"), Expense: testenv.UniqueName("expense"), Intel: testenv.UniqueName("intel")}
+	topics := newTopics(t, brokers)
 
 	// A valid event too large for one Kafka message once key and headers are
 	// added, yet within the decoder's limit.
@@ -177,7 +178,7 @@ func TestRunNeedsFileAndBrokers(t *testing.T) {
 
 func TestPublishSample(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
-	topics := Topics{HR: testenv.UniqueName("hr"), Expense: testenv.UniqueName("expense"), Intel: testenv.UniqueName("intel")}
+	topics := newTopics(t, brokers)
 	msgs := sample.Generate(1, time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC))
 	want := map[string]int{}
 	for _, m := range msgs {
@@ -301,4 +302,17 @@ func sameSet[T comparable](a, b []T) bool {
 		}
 	}
 	return len(a) == len(b)
+}
+
+// newTopics creates unique topics: a real broker may not have a just
+// auto-created topic ready for the first write.
+func newTopics(t *testing.T, brokers []string) Topics {
+	t.Helper()
+	topics := Topics{HR: testenv.UniqueName("hr"), Expense: testenv.UniqueName("expense"), Intel: testenv.UniqueName("intel")}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := ingest.EnsureTopics(ctx, brokers, []string{topics.HR, topics.Expense, topics.Intel}, 3); err != nil {
+		t.Fatal(err)
+	}
+	return topics
 }
