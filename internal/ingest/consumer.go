@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"time"
@@ -106,7 +107,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	defer stop()
 	defer c.close()
 
-	for {
+	for failures := 0; ; {
 		batch, err := c.fetchBatch(ctx)
 		if len(batch) > 0 {
 			if herr := c.handle(work, batch); herr != nil {
@@ -117,12 +118,25 @@ func (c *Consumer) Run(ctx context.Context) error {
 				return fmt.Errorf("handle batch: %w", herr)
 			}
 		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
+		if err == nil {
+			failures = 0
+			continue
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, io.EOF) { // the reader was closed
 			return fmt.Errorf("fetch: %w", err)
 		}
+		// A broker that restarts or is unreachable for a while is no reason
+		// to exit: the reader rejoins the group by itself, and nothing was
+		// fetched, so nothing is lost by fetching again after a pause.
+		c.m.Retried.WithLabelValues("fetch").Inc()
+		c.log.Warn("fetch failed; retrying", "err", err, "attempt", failures+1)
+		if sleep(ctx, c.backoff(failures)) != nil {
+			return nil
+		}
+		failures++
 	}
 }
 
