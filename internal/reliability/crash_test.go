@@ -69,7 +69,7 @@ func TestCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	producing = false
-	drained := waitDrained(ctx, t, brokers, opts.group, ts, func() bool { return !producing })
+	drained := waitDrained(ctx, t, brokers, opts.group, ts, func() bool { return !producing }, svc)
 	f.set("seconds_to_drain", drained.Sub(start).Round(time.Second).Seconds())
 	svc.stop(30 * time.Second)
 
@@ -83,7 +83,7 @@ func TestCrash(t *testing.T) {
 	clean.database, clean.group = testenv.UniqueName("clean"), testenv.UniqueName("clean")
 	cleanStart := time.Now()
 	cs := startService(ctx, t, "clean", clean)
-	waitDrained(ctx, t, brokers, clean.group, ts, func() bool { return true })
+	waitDrained(ctx, t, brokers, clean.group, ts, func() bool { return true }, cs)
 	cs.stop(30 * time.Second)
 	cleanSecs := time.Since(cleanStart).Seconds()
 	f.set("clean_run_seconds", int(cleanSecs))
@@ -93,8 +93,12 @@ func TestCrash(t *testing.T) {
 
 	var diffs []string
 	for _, coll := range derivedCollections {
-		g := snapshot(ctx, t, got, coll.name, coll.key, coll.drop...)
-		wnt := snapshot(ctx, t, want, coll.name, coll.key, coll.drop...)
+		g := snapshot(ctx, t, got, coll.name, coll.key, coll.skip, coll.drop...)
+		wnt := snapshot(ctx, t, want, coll.name, coll.key, coll.skip, coll.drop...)
+		if coll.skip != nil {
+			f.set(coll.name+"_left_out", fmt.Sprintf("%d crash run, %d clean run",
+				len(snapshot(ctx, t, got, coll.name, coll.key, nil))-len(g), len(snapshot(ctx, t, want, coll.name, coll.key, nil))-len(wnt)))
+		}
 		f.set(coll.name, len(g))
 		if len(wnt) == 0 && coll.name != "cases" {
 			t.Errorf("clean run has no %s: the comparison would prove nothing", coll.name)
@@ -116,18 +120,30 @@ func TestCrash(t *testing.T) {
 // derivedCollections is the state built from the events, compared with a
 // clean run's. Cases drop their ids and history: a case's id and the lines
 // of its history follow the findings known when it was opened or updated,
-// which depends on where batches happened to end.
+// which depends on where batches happened to end. For the same reason a case
+// can be opened on partial information (an expense before the HR event that
+// explains it, in another topic) and closed by the system once "no finding
+// remains": such cases come and go with arrival order, so they are left out;
+// every open case, and every case closed with findings, is compared.
 var derivedCollections = []struct {
 	name string
 	key  func(map[string]any) string
+	skip func(map[string]any) bool
 	drop []string
 }{
-	{"employees", byID, nil},
-	{"activity", byID, nil},
-	{"seminars", byID, nil},
+	{"employees", byID, nil, nil},
+	{"activity", byID, nil, nil},
+	{"seminars", byID, nil, nil},
 	{"cases", func(m map[string]any) string {
-		return fmt.Sprintf("%v/%v/%v", m["employee_id"], m["status"], m["findings"] != nil)
-	}, []string{"_id", "open_key", "history"}},
+		return fmt.Sprintf("%v/%v/%v", m["employee_id"], m["status"], m["findings"])
+	}, clearedEmpty, []string{"_id", "open_key", "history"}},
+}
+
+// clearedEmpty says whether a case was closed by the system with no finding left.
+func clearedEmpty(m map[string]any) bool {
+	dec, _ := m["decision"].(map[string]any)
+	findings, _ := m["findings"].([]any)
+	return m["status"] == "cleared" && dec != nil && dec["by"] == "system" && len(findings) == 0
 }
 
 func byID(m map[string]any) string { return fmt.Sprint(m["_id"]) }

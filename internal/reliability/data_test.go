@@ -299,10 +299,16 @@ func committedTotal(ctx context.Context, brokers []string, group string, topics 
 }
 
 // waitDrained waits until the group has committed everything produced
-// (producedDone tells when producing has finished).
-func waitDrained(ctx context.Context, t *testing.T, brokers []string, group string, ts topicSet, producedDone func() bool) time.Time {
+// (producedDone tells when producing has finished). It fails at once when one
+// of the watched services exits.
+func waitDrained(ctx context.Context, t *testing.T, brokers []string, group string, ts topicSet, producedDone func() bool, watch ...*service) time.Time {
 	t.Helper()
 	for {
+		for _, s := range watch {
+			if s.exited() {
+				t.Fatalf("%s exited while draining; log %s", s.name, s.logPath)
+			}
+		}
 		lag, err := groupLag(ctx, brokers, group, ts.all())
 		if err == nil && lag == 0 && producedDone() {
 			return time.Now()
@@ -442,7 +448,8 @@ func (b byKey) Swap(i, j int) {
 }
 
 // snapshot reads a collection as normalised JSON documents keyed by key(doc).
-func snapshot(ctx context.Context, t *testing.T, db *mongo.Database, coll string, key func(map[string]any) string, drop ...string) map[string]string {
+// Documents for which skip says true are left out (skip may be nil).
+func snapshot(ctx context.Context, t *testing.T, db *mongo.Database, coll string, key func(map[string]any) string, skip func(map[string]any) bool, drop ...string) map[string]string {
 	t.Helper()
 	cur, err := db.Collection(coll).Find(ctx, bson.D{})
 	if err != nil {
@@ -455,6 +462,9 @@ func snapshot(ctx context.Context, t *testing.T, db *mongo.Database, coll string
 	out := map[string]string{}
 	for _, d := range docs {
 		m := normalise(d).(map[string]any)
+		if skip != nil && skip(m) {
+			continue
+		}
 		k := key(m)
 		for _, f := range drop {
 			delete(m, f)

@@ -242,7 +242,7 @@ func TestHTTPLoad(t *testing.T) {
 	p99 := latencies[len(latencies)*99/100]
 
 	// Every accepted event reaches Kafka and the database, once.
-	waitDrained(ctx, t, brokers, opts.group, ts, func() bool { return true })
+	waitDrained(ctx, t, brokers, opts.group, ts, func() bool { return true }, svc)
 	svc.stop(30 * time.Second)
 	want := map[event.Ref]bool{}
 	for _, m := range pool[:min(int(next.Load()), len(pool))] {

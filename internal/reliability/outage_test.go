@@ -143,7 +143,7 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	producing = false
-	drained := waitDrained(ctx, t, brokers, opts.group, ts, func() bool { return !producing })
+	drained := waitDrained(ctx, t, brokers, opts.group, ts, func() bool { return !producing }, svc)
 	recovery := drained.Sub(back)
 	f.set("recovery_seconds", recovery.Round(100*time.Millisecond).Seconds())
 	if svc.exited() {
