@@ -9,8 +9,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,7 +42,8 @@ func MongoURI(t testing.TB) string {
 			mongoURI = u
 			return
 		}
-		dir, err := os.MkdirTemp("", "moonlight-ferretdb-")
+		removeStaleDirs()
+		dir, err := os.MkdirTemp("", fmt.Sprintf("moonlight-ferretdb-%d-", os.Getpid()))
 		if err != nil {
 			mongoErr = err
 			return
@@ -56,6 +59,23 @@ func MongoURI(t testing.TB) string {
 		t.Fatalf("start test database: %v", mongoErr)
 	}
 	return mongoURI
+}
+
+// removeStaleDirs deletes the database directories of earlier test binaries
+// that have exited (the server lives as long as its binary, which has no
+// hook to remove it at exit).
+func removeStaleDirs() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "moonlight-ferretdb-*"))
+	for _, d := range dirs {
+		var pid int
+		if _, err := fmt.Sscanf(filepath.Base(d), "moonlight-ferretdb-%d-", &pid); err != nil || pid <= 0 {
+			_ = os.RemoveAll(d) // from before directories carried their pid
+			continue
+		}
+		if pid != os.Getpid() && syscall.Kill(pid, 0) == syscall.ESRCH {
+			_ = os.RemoveAll(d)
+		}
+	}
 }
 
 // Database returns a fresh, uniquely named database for this test, dropped at cleanup.
