@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/moonlight-oss/moonlight/internal/ingest"
+)
+
+// latencyResult is scenario 2.
+type latencyResult struct {
+	TargetRate, AchievedRate float64
+	Seconds                  float64
+	Probes, Seen             int
+	P50, P99, Max            time.Duration
+	Lag                      int64 // messages not committed when producing stopped
+	RSS                      int64
+}
+
+// runLatency produces realistic traffic at a steady rate and, twice a
+// second, one card payment at an expert network by a new person; it measures
+// from just before the probe is written until GET /api/v1/cases?employee_id=
+// shows that person's case.
+func runLatency(ctx context.Context, srv *servers, o options_, run string) (latencyResult, error) {
+	res := latencyResult{TargetRate: float64(o.rate), Seconds: o.latencyDuration.Seconds()}
+	topics := topicsFor(run + "-latency")
+	total := int(float64(o.rate) * o.latencyDuration.Seconds())
+	gen, _, err := generate(total, "L", 2, time.Now(), topics)
+	if err != nil {
+		return res, err
+	}
+	if err := createTopics(ctx, srv.brokers, topics); err != nil {
+		return res, err
+	}
+	se := o.serviceEnv(srv, run+"_latency", run+"-latency", topics)
+	c, err := startChild(ctx, se, o.serviceLog)
+	if err != nil {
+		return res, err
+	}
+	defer c.stop()
+	token, err := o.token("C9001", "compliance")
+	if err != nil {
+		return res, err
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+
+	w := ingest.NewWriter(srv.brokers)
+	defer w.Close()
+	// A write every 50 ms: the writer waits for acks, so smaller ticks would
+	// cap the rate at the broker's round trip instead of the target.
+	const tick = 50 * time.Millisecond
+	perTick := max(o.rate/20, 1)
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		wg        sync.WaitGroup
+	)
+	pctx, cancelPolls := context.WithCancel(ctx)
+	defer cancelPolls()
+	start := time.Now()
+	next := start
+	sent, probes := 0, 0
+	for i := 0; time.Since(start) < o.latencyDuration; i++ {
+		end := min(sent+perTick, len(gen))
+		batch := make([]kafka.Message, 0, end-sent+1)
+		for _, g := range gen[sent:end] {
+			batch = append(batch, g.msg)
+		}
+		sent = end
+		var probeID string
+		if time.Since(start) >= time.Duration(probes)*500*time.Millisecond {
+			probeID = fmt.Sprintf("P%s%04d", run[len(run)-4:], probes)
+			m, err := probe(topics, probeID, time.Now())
+			if err != nil {
+				return res, err
+			}
+			batch = append(batch, m)
+			probes++
+		}
+		at := time.Now()
+		if err := w.WriteMessages(ctx, batch...); err != nil {
+			return res, fmt.Errorf("produce: %w", err)
+		}
+		if probeID != "" {
+			wg.Add(1)
+			go func(id string, at time.Time) {
+				defer wg.Done()
+				if d, ok := waitCase(pctx, client, c.base, token, id, at); ok {
+					mu.Lock()
+					latencies = append(latencies, d)
+					mu.Unlock()
+				}
+			}(probeID, at)
+		}
+		next = next.Add(tick)
+		if d := time.Until(next); d > 0 {
+			time.Sleep(d)
+		}
+		if sent == len(gen) && probeID == "" && time.Since(start) >= o.latencyDuration {
+			break
+		}
+	}
+	elapsed := time.Since(start)
+	res.AchievedRate = float64(sent) / elapsed.Seconds()
+	res.Probes = probes
+	res.Lag, _ = newLagWatcher(srv.brokers, se.group, allTopics(topics)).behind(ctx)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		cancelPolls()
+		<-done
+	}
+	res.RSS = c.peakRSS()
+	res.Seen = len(latencies)
+	res.P50, res.P99, res.Max = percentiles(latencies)
+	o.logf("latency: %d probes, %d seen; p50 %s p99 %s at %.0f events/s (target %d); lag when producing stopped %d",
+		res.Probes, res.Seen, res.P50, res.P99, res.AchievedRate, o.rate, res.Lag)
+	return res, nil
+}
+
+// waitCase polls the case list filtered by employee until it is not empty
+// (every 10 ms, for at most 60 s) and returns the time since at.
+func waitCase(ctx context.Context, client *http.Client, base, token, employeeID string, at time.Time) (time.Duration, bool) {
+	url := base + "/api/v1/cases?employee_id=" + employeeID + "&limit=1"
+	deadline := at.Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return 0, false
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := client.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return 0, false
+			}
+		} else {
+			var page struct {
+				Items []json.RawMessage `json:"items"`
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && json.Unmarshal(b, &page) == nil && len(page.Items) > 0 {
+				return time.Since(at), true
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, false
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return 0, false
+}

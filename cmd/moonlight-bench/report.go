@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+type report struct {
+	label             string
+	servers           *servers
+	opts              options_
+	started, finished time.Time
+	ingest            *ingestResult
+	latency           *latencyResult
+	api               *apiResult
+	ingestErr         error
+	latencyErr        error
+	apiErr            error
+}
+
+// machine describes where the run happened.
+func machine() string {
+	model, mem := "unknown", "unknown"
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			if k, v, ok := strings.Cut(s.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	if f, err := os.Open("/proc/meminfo"); err == nil {
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			if v, ok := strings.CutPrefix(s.Text(), "MemTotal:"); ok {
+				var kb int64
+				fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+				mem = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+				break
+			}
+		}
+		f.Close()
+	}
+	load := ""
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			load = fmt.Sprintf("; load average at the end %s %s %s", f[0], f[1], f[2])
+		}
+	}
+	return fmt.Sprintf("%d CPUs (nproc), %s, %s, %s %s/%s%s", runtime.NumCPU(), model, mem, runtime.Version(), runtime.GOOS, runtime.GOARCH, load)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+
+// summary is what the terminal shows: one key=value line per figure.
+func (r report) summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n== moonlight-bench: %s\n", r.label)
+	if i := r.ingest; i != nil && r.ingestErr == nil {
+		fmt.Fprintf(&b, "ingest_events=%d consume_baseline=%.0f/s store_baseline=%.0f/s moonlight=%.0f/s\n", i.Events, i.ConsumeRate, i.StoreRate, i.MoonlightRate)
+		fmt.Fprintf(&b, "ingest_vs_consume=%.2f\ningest_vs_store=%.2f\n", i.vsConsume(), i.vsStore())
+		fmt.Fprintf(&b, "ingest_service_cpu=%s ingest_broker_db_cpu=%s ingest_rss=%s\n", i.ServiceCPU.Round(time.Millisecond), i.OtherCPU.Round(time.Millisecond), mib(i.RSS))
+	} else if r.ingestErr != nil {
+		fmt.Fprintf(&b, "ingest_error=%q\n", r.ingestErr)
+	}
+	if l := r.latency; l != nil && r.latencyErr == nil {
+		fmt.Fprintf(&b, "detect_rate=%.0f/s detect_p50=%s detect_p99=%s detect_seen=%d/%d detect_rss=%s\n", l.AchievedRate, ms(l.P50), ms(l.P99), l.Seen, l.Probes, mib(l.RSS))
+	} else if r.latencyErr != nil {
+		fmt.Fprintf(&b, "detect_error=%q\n", r.latencyErr)
+	}
+	if a := r.api; a != nil && r.apiErr == nil {
+		for _, row := range a.Rows {
+			fmt.Fprintf(&b, "api %q rps=%.0f p50=%s p99=%s errors=%d\n", row.Name, row.RPS, ms(row.P50), ms(row.P99), row.Errors)
+		}
+		fmt.Fprintf(&b, "api_events=%d api_cases=%d api_rss=%s\n", a.EventsStored, a.Cases, mib(a.RSS))
+	} else if r.apiErr != nil {
+		fmt.Fprintf(&b, "api_error=%q\n", r.apiErr)
+	}
+	return b.String()
+}
+
+func (r report) markdown() string {
+	var b strings.Builder
+	o := r.opts
+	fmt.Fprintf(&b, "\n## %s\n\n", r.label)
+	fmt.Fprintf(&b, "- Run: %s, %s (`go run ./cmd/moonlight-bench` via `make bench`).\n", r.started.UTC().Format("2006-01-02 15:04 UTC"), r.finished.Sub(r.started).Round(time.Second))
+	fmt.Fprintf(&b, "- Machine: %s. The machine is shared: absolute figures are noisy, ratios within one run are what to compare.\n", machine())
+	fmt.Fprintf(&b, "- Broker: %s. Database: %s.\n", r.servers.kafkaName, r.servers.mongoName)
+	fmt.Fprintf(&b, "- Moonlight runs as its own process (this binary in `service` mode, configured like `moonlight serve`: batch 500, 3 partitions per topic); ")
+	if r.servers.inProcess {
+		fmt.Fprintf(&b, "the embedded servers and the load generators run in the bench process.\n")
+	} else {
+		fmt.Fprintf(&b, "the servers are separate processes.\n")
+	}
+
+	b.WriteString("\n### 1. Ingest throughput\n\n")
+	if i := r.ingest; i != nil && r.ingestErr == nil {
+		fmt.Fprintf(&b, "%d contract events pre-loaded in the broker: %s.\n\n", i.Events, i.Mix)
+		b.WriteString("| what | events/s | vs Moonlight |\n|---|---:|---:|\n")
+		fmt.Fprintf(&b, "| (a) bare kafka-go group reader: fetch + commit, batches of 500 | %.0f | |\n", i.ConsumeRate)
+		fmt.Fprintf(&b, "| (b) bare unordered `InsertMany` of the same documents, batches of 500, same indexes | %.0f | |\n", i.StoreRate)
+		fmt.Fprintf(&b, "| **Moonlight**: consume, validate, store, project HR, detect, open cases, commit | **%.0f** (%.1f s) | `ingest_vs_consume=%.2f` `ingest_vs_store=%.2f` |\n\n",
+			i.MoonlightRate, i.MoonlightSeconds, i.vsConsume(), i.vsStore())
+		fmt.Fprintf(&b, "During Moonlight's run the service process used %s of CPU", i.ServiceCPU.Round(10*time.Millisecond))
+		if r.servers.inProcess {
+			fmt.Fprintf(&b, " and the bench process (embedded broker and database, lag polling) %s", i.OtherCPU.Round(10*time.Millisecond))
+		}
+		fmt.Fprintf(&b, ", over %.1f s of wall time on %d CPUs. Stored %d events; detection opened %d cases. Peak RSS of the service: **%s**.\n",
+			i.MoonlightSeconds, runtime.NumCPU(), i.Stored, i.Cases, mib(i.RSS))
+		for _, p := range []struct{ title, path, flags string }{
+			{"Service CPU profile, top functions (flat)", i.ServiceCPUProfile, ""},
+			{"Service CPU profile, top functions (cumulative)", i.ServiceCPUProfile, "-cum"},
+			{"Service allocations (alloc_space)", i.ServiceAllocProfile, "-sample_index=alloc_space"},
+			{"Bench process CPU profile: the embedded broker and database", i.ServersCPUProfile, ""},
+		} {
+			if top := pprofTop(p.path, p.flags); top != "" {
+				fmt.Fprintf(&b, "\n%s:\n\n```\n%s```\n", p.title, top)
+			}
+		}
+	} else {
+		fmt.Fprintf(&b, "Failed: %v\n", r.ingestErr)
+	}
+
+	b.WriteString("\n### 2. Detection latency\n\n")
+	if l := r.latency; l != nil && r.latencyErr == nil {
+		fmt.Fprintf(&b, "Realistic traffic produced at %d events/s for %s (achieved %.0f/s); twice a second one card payment at an expert network by a new person. "+
+			"Latency is from just before the probe is written to Kafka until `GET /api/v1/cases?employee_id=…` (polled every 10 ms) shows the case.\n\n", o.rate, o.latencyDuration, l.AchievedRate)
+		b.WriteString("| probes | seen | p50 | p99 | max | lag when producing stopped | peak RSS |\n|---:|---:|---:|---:|---:|---:|---:|\n")
+		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %d | %s |\n", l.Probes, l.Seen, ms(l.P50), ms(l.P99), ms(l.Max), l.Lag, mib(l.RSS))
+	} else {
+		fmt.Fprintf(&b, "Failed: %v\n", r.latencyErr)
+	}
+
+	b.WriteString("\n### 3. Case API\n\n")
+	if a := r.api; a != nil && r.apiErr == nil {
+		fmt.Fprintf(&b, "%d cases (written through the case store at %.0f/s) and **%d stored events**", a.Cases, a.CaseSeedRate, a.EventsStored)
+		if a.EventsStored < a.EventsWanted {
+			fmt.Fprintf(&b, " — fewer than the %d asked for: the seeding budget of %s ran out (bulk `InsertMany` at %.0f events/s)", a.EventsWanted, o.seedBudget, a.SeedRate)
+		} else {
+			fmt.Fprintf(&b, " (bulk `InsertMany` at %.0f events/s)", a.SeedRate)
+		}
+		fmt.Fprintf(&b, ". %d concurrent clients with keep-alive, %s per row; a compliance token (JWT verified per request). "+
+			"Every case listed or read is audited (one audit entry per case), so the audit collection grew to %d entries during the run.\n\n", a.Concurrency, o.apiDuration, a.AuditEntries)
+		b.WriteString("| endpoint | body bytes | requests | req/s | p50 | p99 | errors |\n|---|---:|---:|---:|---:|---:|---:|\n")
+		for _, row := range a.Rows {
+			name := row.Name
+			if !row.Reference {
+				name = "**" + name + "**"
+			}
+			errs := fmt.Sprint(row.Errors)
+			if row.FirstErr != "" {
+				errs += " (" + row.FirstErr + ")"
+			}
+			fmt.Fprintf(&b, "| %s | %d | %d | %.0f | %s | %s | %s |\n", name, row.Bytes, row.Requests, row.RPS, ms(row.P50), ms(row.P99), errs)
+		}
+		fmt.Fprintf(&b, "\nPeak RSS of the service: **%s**.\n", mib(a.RSS))
+	} else {
+		fmt.Fprintf(&b, "Failed: %v\n", r.apiErr)
+	}
+	return b.String()
+}
+
+// pprofTop is `go tool pprof -top` of a profile, first lines only ("" when
+// the profile or the go tool is missing).
+func pprofTop(path, flags string) string {
+	if path == "" {
+		return ""
+	}
+	if _, err := os.Stat(path); err != nil {
+		return ""
+	}
+	args := []string{"tool", "pprof", "-top", "-nodecount=15"}
+	if flags != "" {
+		args = append(args, flags)
+	}
+	out, err := exec.Command("go", append(args, path)...).Output()
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(string(out), "\n")
+	var keep []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "File:") || strings.HasPrefix(l, "Build ID:") || strings.HasPrefix(l, "Type:") || strings.HasPrefix(l, "Time:") || l == "" {
+			continue
+		}
+		keep = append(keep, l)
+	}
+	return strings.Join(keep, "\n") + "\n"
+}
