@@ -100,7 +100,10 @@ func caseIndexes() []index {
 // CaseStore implements review.Store.
 type CaseStore struct{ coll *mongo.Collection }
 
-var _ review.Store = (*CaseStore)(nil)
+var (
+	_ review.Store       = (*CaseStore)(nil)
+	_ review.CasesOfMany = (*CaseStore)(nil)
+)
 
 // NewCaseStore returns the store on db.
 func NewCaseStore(db *DB) *CaseStore { return &CaseStore{coll: db.DB.Collection(casesCollection)} }
@@ -141,6 +144,27 @@ func (s *CaseStore) ClosedFor(ctx context.Context, employeeID string) ([]review.
 	out := make([]review.Case, len(docs))
 	for i, d := range docs {
 		out[i] = fromCaseDoc(d)
+	}
+	return out, nil
+}
+
+// CasesOf implements review.CasesOfMany: every case of many employees in
+// one query.
+func (s *CaseStore) CasesOf(ctx context.Context, ids []string) (map[string][]review.Case, error) {
+	out := make(map[string][]review.Case, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cur, err := s.coll.Find(ctx, bson.D{{Key: "employee_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return nil, fmt.Errorf("cases of %d employees: %w", len(ids), err)
+	}
+	var docs []caseDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("cases of %d employees: %w", len(ids), err)
+	}
+	for _, d := range docs {
+		out[d.EmployeeID] = append(out[d.EmployeeID], fromCaseDoc(d))
 	}
 	return out, nil
 }

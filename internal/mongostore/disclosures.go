@@ -12,6 +12,7 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
+	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
 const disclosuresCollection = "disclosures"
@@ -198,6 +199,27 @@ func (s *DisclosureStore) ListForDetection(ctx context.Context, employeeID strin
 		return nil, fmt.Errorf("list disclosures of %s for detection: %w", employeeID, err)
 	}
 	return ds, nil
+}
+
+var _ review.DetectionListerMany = (*DisclosureStore)(nil)
+
+// ListForDetectionMany implements review.DetectionListerMany: the
+// disclosures of many employees in one query, each employee's ordered as
+// ListForDetection orders them.
+func (s *DisclosureStore) ListForDetectionMany(ctx context.Context, ids []string) (map[string][]disclosure.Disclosure, error) {
+	out := make(map[string][]disclosure.Disclosure, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "start_date", Value: 1}, {Key: "_id", Value: 1}})
+	ds, err := findDisclosures(ctx, s.coll, bson.D{{Key: "employee_id", Value: bson.D{{Key: "$in", Value: ids}}}}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("list disclosures of %d employees for detection: %w", len(ids), err)
+	}
+	for _, d := range ds {
+		out[d.EmployeeID] = append(out[d.EmployeeID], d)
+	}
+	return out, nil
 }
 
 func findDisclosures(ctx context.Context, coll *mongo.Collection, filter bson.D, opts *options.FindOptionsBuilder) ([]disclosure.Disclosure, error) {

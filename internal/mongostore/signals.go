@@ -74,8 +74,9 @@ type SignalStore struct {
 }
 
 var (
-	_ review.SignalStore  = (*SignalStore)(nil)
-	_ review.SeminarStore = (*SignalStore)(nil)
+	_ review.SignalStore   = (*SignalStore)(nil)
+	_ review.SeminarStore  = (*SignalStore)(nil)
+	_ review.SignalsOfMany = (*SignalStore)(nil)
 )
 
 // NewSignalStore returns the store on db.
@@ -118,11 +119,40 @@ func (s *SignalStore) Signals(ctx context.Context, employeeID string) ([]detect.
 	if err != nil {
 		return nil, fmt.Errorf("signals of %s: %w", employeeID, err)
 	}
+	return fromActivityDoc(d), nil
+}
+
+// SignalsOf implements review.SignalsOfMany: one query by _id for many
+// employees.
+func (s *SignalStore) SignalsOf(ctx context.Context, ids []string) (map[string][]detect.Signal, error) {
+	out := make(map[string][]detect.Signal, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cur, err := s.activity.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return nil, fmt.Errorf("signals of %d employees: %w", len(ids), err)
+	}
+	var docs []activityDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("signals of %d employees: %w", len(ids), err)
+	}
+	for _, d := range docs {
+		if sigs := fromActivityDoc(d); len(sigs) > 0 {
+			out[d.ID] = sigs
+		}
+	}
+	return out, nil
+}
+
+// fromActivityDoc maps an activity document to signals; repeats of an
+// event's signal count once, the newest winning.
+func fromActivityDoc(d activityDoc) []detect.Signal {
 	byRef := map[event.Ref]int{}
 	var out []detect.Signal
 	for _, sd := range d.Signals {
 		sg := detect.Signal{
-			Ref: event.Ref{Source: sd.Source, ID: sd.ID}, Kind: sd.Kind, EmployeeID: employeeID, Date: civil.Date(sd.Date),
+			Ref: event.Ref{Source: sd.Source, ID: sd.ID}, Kind: sd.Kind, EmployeeID: d.ID, Date: civil.Date(sd.Date),
 			Amount: event.Money{Amount: sd.Amount, Currency: sd.Currency}, Merchant: sd.Merchant, Description: sd.Description,
 			City: sd.City, Counterparty: sd.Counterparty, CounterpartyID: sd.CounterpartyID, CounterpartyType: sd.CounterpartyType,
 			AsMatched: sd.AsMatched, Field: sd.Field, Vocabulary: sd.Vocabulary,
@@ -137,7 +167,7 @@ func (s *SignalStore) Signals(ctx context.Context, employeeID string) ([]detect.
 		byRef[sg.Ref] = len(out)
 		out = append(out, sg)
 	}
-	return out, nil
+	return out
 }
 
 // ReplaceSignals sets an employee's signals (a rescan after a rule change).

@@ -100,12 +100,7 @@ func (e *Engine) Process(ctx context.Context, batch []event.Received, changed []
 			}
 		}
 	}
-	for _, id := range sortedKeys(affected) {
-		if err := e.Reevaluate(ctx, id); err != nil {
-			return err
-		}
-	}
-	return nil
+	return e.ReevaluateMany(ctx, sortedKeys(affected))
 }
 
 // Reevaluate recomputes one employee's findings and syncs their case.
@@ -120,57 +115,85 @@ func (e *Engine) Reevaluate(ctx context.Context, employeeID string) error {
 }
 
 func (e *Engine) reevaluate(ctx context.Context, employeeID string) error {
-	cfg, wl := e.Rules.Current()
-	now := e.Now()
+	in, err := e.gatherOne(ctx, employeeID)
+	if err != nil {
+		return err
+	}
+	return e.sync(ctx, employeeID, in)
+}
+
+// inputs is what detection and the case sync read about one employee.
+type inputs struct {
+	emp         employee.Employee
+	sigs        []detect.Signal
+	engagements []detect.Engagement
+	seminars    []detect.Seminar
+	open        *Case
+	closed      []Case
+}
+
+func (e *Engine) gatherOne(ctx context.Context, employeeID string) (inputs, error) {
+	cfg, _ := e.Rules.Current()
+	var in inputs
 	emp, err := e.Employees.Get(ctx, employeeID)
 	if errors.Is(err, employee.ErrNotFound) {
 		emp, err = employee.Employee{ID: employeeID}, nil
 	}
 	if err != nil {
-		return err
+		return in, err
 	}
-	sigs, err := e.Signals.Signals(ctx, employeeID)
-	if err != nil {
-		return err
+	in.emp = emp
+	if in.sigs, err = e.Signals.Signals(ctx, employeeID); err != nil {
+		return in, err
 	}
-	engs, err := e.Engagements.Engagements(ctx, employeeID)
-	if err != nil {
-		return err
+	if in.engagements, err = e.Engagements.Engagements(ctx, employeeID); err != nil {
+		return in, err
 	}
-	var seminars []detect.Seminar
-	if len(sigs) > 0 {
-		from, to := sigs[0].Date, sigs[0].Date
-		for _, s := range sigs {
-			from, to = min(from, s.Date), max(to, s.Date)
-		}
-		w := cfg.SeminarWindowDays
-		if seminars, err = e.Seminars.SeminarsBetween(ctx, from.AddDays(-w), to.AddDays(w)); err != nil {
-			return err
+	if from, to, ok := signalSpan(in.sigs, cfg.SeminarWindowDays); ok {
+		if in.seminars, err = e.Seminars.SeminarsBetween(ctx, from, to); err != nil {
+			return in, err
 		}
 	}
-	findings := detect.Evaluate(cfg, wl, detect.Input{
-		EmployeeID: employeeID, Employee: emp, Signals: sigs, Seminars: seminars, Engagements: engs, Now: civil.Of(now),
-	})
-	var open *Case
 	if c, err := e.Cases.OpenFor(ctx, employeeID); err == nil {
-		open = &c
+		in.open = &c
 	} else if !errors.Is(err, ErrNotFound) {
-		return err
+		return in, err
 	}
-	closed, err := e.Cases.ClosedFor(ctx, employeeID)
-	if err != nil {
-		return err
+	if in.closed, err = e.Cases.ClosedFor(ctx, employeeID); err != nil {
+		return in, err
 	}
-	res := Sync(cfg, open, HandledBy(closed), findings, Subject{EmployeeID: employeeID, Name: emp.Name, Department: emp.Department}, now)
+	return in, nil
+}
+
+// signalSpan is the date range of seminars that can corroborate sigs.
+func signalSpan(sigs []detect.Signal, windowDays int) (from, to civil.Date, ok bool) {
+	if len(sigs) == 0 {
+		return "", "", false
+	}
+	from, to = sigs[0].Date, sigs[0].Date
+	for _, s := range sigs {
+		from, to = min(from, s.Date), max(to, s.Date)
+	}
+	return from.AddDays(-windowDays), to.AddDays(windowDays), true
+}
+
+// sync evaluates one employee's inputs and writes the case change, if any.
+func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) error {
+	cfg, wl := e.Rules.Current()
+	now := e.Now()
+	findings := detect.Evaluate(cfg, wl, detect.Input{
+		EmployeeID: employeeID, Employee: in.emp, Signals: in.sigs, Seminars: in.seminars, Engagements: in.engagements, Now: civil.Of(now),
+	})
+	res := Sync(cfg, in.open, HandledBy(in.closed), findings, Subject{EmployeeID: employeeID, Name: in.emp.Name, Department: in.emp.Department}, now)
 	if !res.Changed {
 		return nil
 	}
-	if res.Created && len(closed) > 0 {
+	if res.Created && len(in.closed) > 0 {
 		// The same uncovered findings can open a case again after an earlier
 		// one with them was cleared automatically (a disclosure approved, then
 		// withdrawn): the id must not collide with the closed case's. The
 		// number of closed cases only grows, so the id stays deterministic.
-		res.Case.ID = generationID(res.Case.ID, len(closed))
+		res.Case.ID = generationID(res.Case.ID, len(in.closed))
 	}
 	// The audit entry goes first with an id derived from the change, so a
 	// crash between the two writes repeats it harmlessly.
