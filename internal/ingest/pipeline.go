@@ -72,9 +72,46 @@ func (p *Pipeline) applyHR(ctx context.Context, batch []event.Received) ([]strin
 	if err != nil {
 		return nil, err
 	}
-	var changed []string
+	inserter, canInsert := p.Employees.(EmployeeInserter)
+	var (
+		changed []string
+		fresh   []employee.Employee // not stored yet: inserted together
+	)
 	for _, id := range ids {
 		e, ok := current[id]
+		if !ok && canInsert {
+			e = employee.Employee{ID: id}
+			added := false
+			for _, f := range facts[id] {
+				if e.Add(f) {
+					added = true
+				}
+			}
+			if added {
+				fresh = append(fresh, e)
+			}
+			continue
+		}
+		if adder, can := p.Employees.(FactAdder); ok && can {
+			var added []employee.Fact
+			for _, f := range facts[id] {
+				if e.Add(f) {
+					added = append(added, f)
+				}
+			}
+			if len(added) == 0 {
+				continue
+			}
+			err := adder.AddFacts(ctx, e, added)
+			if err == nil {
+				changed = append(changed, id)
+				continue
+			}
+			if !errors.Is(err, employee.ErrNotFound) {
+				return nil, err
+			}
+			e = employee.Employee{ID: id} // gone meanwhile: store it anew
+		}
 		if !ok {
 			e = employee.Employee{ID: id}
 		}
@@ -86,7 +123,51 @@ func (p *Pipeline) applyHR(ctx context.Context, batch []event.Received) ([]strin
 			changed = append(changed, id)
 		}
 	}
+	if len(fresh) == 0 {
+		return changed, nil
+	}
+	taken, err := inserter.InsertNew(ctx, fresh)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range fresh {
+		if !taken[e.ID] {
+			changed = append(changed, e.ID)
+			continue
+		}
+		// Stored by another replica meanwhile: add the facts to its version.
+		stored, err := p.Employees.Get(ctx, e.ID)
+		switch {
+		case errors.Is(err, employee.ErrNotFound):
+			stored = employee.Employee{ID: e.ID}
+		case err != nil:
+			return nil, err
+		}
+		did, err := p.applyOne(ctx, stored, facts[e.ID])
+		if err != nil {
+			return nil, err
+		}
+		if did {
+			changed = append(changed, e.ID)
+		}
+	}
+	sort.Strings(changed)
 	return changed, nil
+}
+
+// FactAdder is an employee store that adds facts to a stored employee
+// without a version check (facts commute), which some databases run far
+// faster than Save's compare-and-set. AddFacts returns employee.ErrNotFound
+// when the employee is not stored.
+type FactAdder interface {
+	AddFacts(ctx context.Context, e employee.Employee, facts []employee.Fact) error
+}
+
+// EmployeeInserter is an employee store that stores many new employees in
+// one write (a bulk HR load hires hundreds per batch). InsertNew returns the
+// ids that someone else stored first.
+type EmployeeInserter interface {
+	InsertNew(ctx context.Context, es []employee.Employee) (map[string]bool, error)
 }
 
 // applyOne adds facts to e and saves it, re-reading on a concurrent change

@@ -144,6 +144,87 @@ func (s *EmployeeStore) Save(ctx context.Context, e employee.Employee) (int64, e
 	return d.Version, nil
 }
 
+// InsertNew stores employees that were not stored yet (Version 0) in one
+// unordered insert, at version 1, and returns the ids that were stored by
+// someone else meanwhile (the caller re-reads those and tries again).
+func (s *EmployeeStore) InsertNew(ctx context.Context, es []employee.Employee) (map[string]bool, error) {
+	if len(es) == 0 {
+		return nil, nil
+	}
+	docs := make([]any, len(es))
+	for i, e := range es {
+		if e.Version != 0 {
+			return nil, fmt.Errorf("insert employee %s: already stored at version %d", e.ID, e.Version)
+		}
+		d, err := toEmployeeDoc(e)
+		if err != nil {
+			return nil, err
+		}
+		d.Version = 1
+		docs[i] = d
+	}
+	_, err := s.coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		return nil, nil
+	}
+	var bwe mongo.BulkWriteException
+	if !onlyDuplicates(err) || !errors.As(err, &bwe) {
+		return nil, fmt.Errorf("insert %d employees: %w", len(es), err)
+	}
+	taken := make(map[string]bool, len(bwe.WriteErrors))
+	for _, we := range bwe.WriteErrors {
+		if we.Index < 0 || we.Index >= len(es) {
+			return nil, fmt.Errorf("insert %d employees: write error for index %d: %w", len(es), we.Index, err)
+		}
+		taken[es[we.Index].ID] = true
+	}
+	return taken, nil
+}
+
+// AddFacts adds facts to a stored employee in one update by _id, and sets
+// the projection fields to e's (e is the stored employee with facts added).
+// Facts are the projection's source of truth (reads rebuild it from them)
+// and $addToSet of the same fact adds nothing, so two writers adding facts
+// at once both keep theirs, without the version filter Save needs: FerretDB
+// runs an update whose filter is not {_id: string} as a scan of the whole
+// collection, which made every HR change cost a read of every employee.
+// The version still goes up, so a concurrent Save conflicts as it should.
+// It returns employee.ErrNotFound when the employee is not stored.
+func (s *EmployeeStore) AddFacts(ctx context.Context, e employee.Employee, facts []employee.Fact) error {
+	d, err := toEmployeeDoc(e)
+	if err != nil {
+		return err
+	}
+	added, err := toEmployeeDoc(employee.Employee{ID: e.ID, Facts: facts})
+	if err != nil {
+		return err
+	}
+	set := bson.D{{Key: "name", Value: d.Name}, {Key: "department", Value: d.Department},
+		{Key: "employments", Value: d.Employments}, {Key: "projects", Value: d.Projects}, {Key: "leaves", Value: d.Leaves}}
+	var unset bson.D
+	for _, f := range []struct{ key, value string }{{"email", d.Email}, {"title", d.Title}, {"manager_id", d.ManagerID}, {"location", d.Location}} {
+		if f.value == "" {
+			unset = append(unset, bson.E{Key: f.key, Value: ""})
+		} else {
+			set = append(set, bson.E{Key: f.key, Value: f.value})
+		}
+	}
+	update := bson.D{{Key: "$set", Value: set},
+		{Key: "$addToSet", Value: bson.D{{Key: "facts", Value: bson.D{{Key: "$each", Value: added.Facts}}}}},
+		{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}}
+	if len(unset) > 0 {
+		update = append(update, bson.E{Key: "$unset", Value: unset})
+	}
+	res, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: e.ID}}, update)
+	if err != nil {
+		return fmt.Errorf("add %d facts to employee %s: %w", len(facts), e.ID, err)
+	}
+	if res.MatchedCount == 0 {
+		return fmt.Errorf("add facts to employee %s: %w", e.ID, employee.ErrNotFound)
+	}
+	return nil
+}
+
 // ListReports implements employee.Store.
 func (s *EmployeeStore) ListReports(ctx context.Context, managerID string) ([]string, error) {
 	cur, err := s.coll.Find(ctx, bson.D{{Key: "manager_id", Value: managerID}},
