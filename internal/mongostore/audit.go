@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
+	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
 const auditCollection = "audit"
@@ -41,7 +42,10 @@ func auditIndexes() []index {
 // AuditStore implements audit.Store. It only inserts and finds.
 type AuditStore struct{ coll *mongo.Collection }
 
-var _ audit.Store = (*AuditStore)(nil)
+var (
+	_ audit.Store              = (*AuditStore)(nil)
+	_ review.AuditAppenderMany = (*AuditStore)(nil)
+)
 
 // NewAuditStore returns the store on db.
 func NewAuditStore(db *DB) *AuditStore {
@@ -54,6 +58,33 @@ func (s *AuditStore) Append(ctx context.Context, e audit.Entry) error {
 	if err := e.Validate(); err != nil {
 		return fmt.Errorf("append audit entry: %w", err)
 	}
+	if _, err := s.coll.InsertOne(ctx, toAuditDoc(e)); err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("append audit entry %s (%s): %w", e.ID, e.Action, err)
+	}
+	return nil
+}
+
+// AppendMany implements review.AuditAppenderMany: one unordered insert for
+// all of es (a page of the case queue is read at once), duplicates skipped
+// as Append skips them. Nothing is written unless every entry is valid.
+func (s *AuditStore) AppendMany(ctx context.Context, es []audit.Entry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	docs := make([]any, len(es))
+	for i, e := range es {
+		if err := e.Validate(); err != nil {
+			return fmt.Errorf("append audit entry: %w", err)
+		}
+		docs[i] = toAuditDoc(e)
+	}
+	if _, err := s.coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil && !onlyDuplicates(err) {
+		return fmt.Errorf("append %d audit entries: %w", len(es), err)
+	}
+	return nil
+}
+
+func toAuditDoc(e audit.Entry) auditDoc {
 	doc := auditDoc{
 		ID: e.ID, At: storedTime(e.At), Actor: e.Actor, ActorRoles: e.ActorRoles, Action: string(e.Action),
 		ResourceType: e.ResourceType, ResourceID: e.ResourceID, OwnerID: e.OwnerID, Reason: e.Reason,
@@ -62,10 +93,7 @@ func (s *AuditStore) Append(ctx context.Context, e audit.Entry) error {
 	if doc.ActorRoles == nil {
 		doc.ActorRoles = []string{}
 	}
-	if _, err := s.coll.InsertOne(ctx, doc); err != nil && !mongo.IsDuplicateKeyError(err) {
-		return fmt.Errorf("append audit entry %s (%s): %w", e.ID, e.Action, err)
-	}
-	return nil
+	return doc
 }
 
 // List implements audit.Store.

@@ -21,6 +21,13 @@ const (
 	ActionAuditCaseComment audit.Action = "case.comment"
 )
 
+// AuditAppenderMany is an audit store that appends many entries in one write.
+type AuditAppenderMany interface {
+	// AppendMany stores es (each must pass Validate); ids already stored
+	// are skipped, as Append skips them.
+	AppendMany(ctx context.Context, es []audit.Entry) error
+}
+
 // Page sizes of List.
 const (
 	DefaultLimit = 50
@@ -56,6 +63,19 @@ func (s *Service) List(ctx context.Context, actor Actor, f Filter, limit int, cu
 	if err != nil {
 		return nil, "", err
 	}
+	if many, ok := s.Audit.(AuditAppenderMany); ok {
+		// One write for the page instead of one per case listed.
+		var es []audit.Entry
+		for _, c := range cs {
+			if e, ok := s.readEntry(actor, c, "list"); ok {
+				es = append(es, e)
+			}
+		}
+		if err := many.AppendMany(ctx, es); err != nil {
+			return nil, "", fmt.Errorf("record reads of %d cases: %w", len(es), err)
+		}
+		return cs, next, nil
+	}
 	for _, c := range cs {
 		if err := s.recordRead(ctx, actor, c, "list"); err != nil {
 			return nil, "", err
@@ -77,22 +97,30 @@ func (s *Service) Get(ctx context.Context, actor Actor, id string) (Case, error)
 }
 
 func (s *Service) recordRead(ctx context.Context, actor Actor, c Case, via string) error {
-	if !audit.NeedsReadAudit(c.EmployeeID, actor.ID) {
+	e, ok := s.readEntry(actor, c, via)
+	if !ok {
 		return nil
-	}
-	reason := actor.Purpose
-	if reason == "" {
-		reason = "case review"
-	}
-	e := audit.Entry{
-		ID: audit.NewID(), At: s.Now(), Actor: actor.ID, ActorRoles: actor.Roles, Action: audit.ActionCaseRead,
-		ResourceType: audit.ResourceCase, ResourceID: c.ID, OwnerID: c.EmployeeID, Reason: reason,
-		Details: map[string]string{"via": via, "status": c.Status}, RequestID: actor.RequestID,
 	}
 	if err := s.Audit.Append(ctx, e); err != nil {
 		return fmt.Errorf("record read of case %s: %w", c.ID, err)
 	}
 	return nil
+}
+
+// readEntry is the audit entry of actor reading c, when the read is audited.
+func (s *Service) readEntry(actor Actor, c Case, via string) (audit.Entry, bool) {
+	if !audit.NeedsReadAudit(c.EmployeeID, actor.ID) {
+		return audit.Entry{}, false
+	}
+	reason := actor.Purpose
+	if reason == "" {
+		reason = "case review"
+	}
+	return audit.Entry{
+		ID: audit.NewID(), At: s.Now(), Actor: actor.ID, ActorRoles: actor.Roles, Action: audit.ActionCaseRead,
+		ResourceType: audit.ResourceCase, ResourceID: c.ID, OwnerID: c.EmployeeID, Reason: reason,
+		Details: map[string]string{"via": via, "status": c.Status}, RequestID: actor.RequestID,
+	}, true
 }
 
 // Decide closes an open case as cleared or confirmed.
