@@ -38,6 +38,14 @@ func TestSignalsOfEqualsSignals(t *testing.T) {
 	if _, ok := got["E3"]; ok || len(got) != 2 {
 		t.Errorf("SignalsOf keys = %v, want E1 and E2 only", keys(got))
 	}
+	// Past pointReadMax ids it reads with one $in query: the same answer.
+	many := []string{"E1", "E2"}
+	for i := range pointReadMax {
+		many = append(many, fmt.Sprintf("X%d", i))
+	}
+	if byIn, err := s.SignalsOf(ctx, many); err != nil || !reflect.DeepEqual(byIn, got) {
+		t.Errorf("SignalsOf(%d ids) = %v, %v; want %v", len(many), byIn, err, got)
+	}
 	for _, id := range []string{"E1", "E2"} {
 		want, err := s.Signals(ctx, id)
 		if err != nil {
@@ -171,6 +179,16 @@ func TestEmployeeInsertNewAndAddFacts(t *testing.T) {
 		t.Errorf("InsertNew taken = %v, want E1 (stored before)", taken)
 	}
 
+	for _, n := range []int{2, pointReadMax + 2} { // by _id, then by $in
+		ask := []string{"E1", "E2"}
+		for i := 2; i < n; i++ {
+			ask = append(ask, fmt.Sprintf("X%d", i))
+		}
+		got, err := s.GetMany(ctx, ask)
+		if err != nil || len(got) != 2 || got["E1"].Name != "N E1" || got["E2"].Name != "N E2" {
+			t.Errorf("GetMany(%d ids) = %v, %v; want E1 and E2", n, keys(got), err)
+		}
+	}
 	stored, err := s.Get(ctx, "E2")
 	if err != nil || stored.Version != 1 || stored.Name != "N E2" {
 		t.Fatalf("E2 after InsertNew = %+v, %v", stored, err)

@@ -100,6 +100,19 @@ func (s *EmployeeStore) GetMany(ctx context.Context, ids []string) (map[string]e
 	if len(ids) == 0 {
 		return out, nil
 	}
+	if len(ids) <= pointReadMax {
+		for _, id := range ids {
+			e, err := s.Get(ctx, id)
+			if errors.Is(err, employee.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			out[id] = e
+		}
+		return out, nil
+	}
 	cur, err := s.coll.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 	if err != nil {
 		return nil, fmt.Errorf("get %d employees: %w", len(ids), err)

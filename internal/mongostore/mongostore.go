@@ -22,6 +22,14 @@ import (
 // single update command with ~100 updates of existing documents deadlocks it).
 const maxUpdatesPerCommand = 40
 
+// pointReadMax: up to this many documents wanted by _id are read with one
+// find by _id each instead of one $in query. FerretDB's SQLite backend
+// answers {_id: x} with a cheap scan inside SQLite, but decodes every
+// document of the collection for $in (measured on 2,000 employee documents:
+// 3 ids by $in 100 ms, 3 finds by _id 14 ms); MongoDB answers both from the
+// _id index, so a few more round trips cost it little.
+const pointReadMax = 8
+
 // ErrUnavailable wraps errors that mean the database could not be reached;
 // callers retry them.
 var ErrUnavailable = errors.New("database unavailable")

@@ -129,6 +129,18 @@ func (s *SignalStore) SignalsOf(ctx context.Context, ids []string) (map[string][
 	if len(ids) == 0 {
 		return out, nil
 	}
+	if len(ids) <= pointReadMax {
+		for _, id := range ids {
+			sigs, err := s.Signals(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if len(sigs) > 0 {
+				out[id] = sigs
+			}
+		}
+		return out, nil
+	}
 	cur, err := s.activity.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 	if err != nil {
 		return nil, fmt.Errorf("signals of %d employees: %w", len(ids), err)
