@@ -282,7 +282,7 @@ func startBareGin(list, one []byte) (*bareServer, error) {
 // load sends GETs from `workers` goroutines for d (and at most maxReq
 // requests in all), over keep-alive connections.
 func load(ctx context.Context, base string, path func(*rand.Rand) string, token string, workers int, d time.Duration, maxReq int) loadResult {
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers}}
+	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers}}
 	defer client.CloseIdleConnections()
 	var (
 		mu       sync.Mutex
@@ -292,9 +292,10 @@ func load(ctx context.Context, base string, path func(*rand.Rand) string, token 
 		issued   atomic.Int64
 		wg       sync.WaitGroup
 	)
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
+	// Requests start until d is over; one in flight then is let finish (up
+	// to the client timeout), so slow endpoints still report latencies.
 	start := time.Now()
+	deadline := start.Add(d)
 	for w := range workers {
 		wg.Add(1)
 		go func() {
@@ -302,7 +303,7 @@ func load(ctx context.Context, base string, path func(*rand.Rand) string, token 
 			r := rand.New(rand.NewPCG(uint64(w), 7))
 			var mine []time.Duration
 			bad := 0
-			for ctx.Err() == nil && issued.Add(1) <= int64(maxReq) {
+			for ctx.Err() == nil && time.Now().Before(deadline) && issued.Add(1) <= int64(maxReq) {
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path(r), nil)
 				req.Header.Set("Authorization", "Bearer "+token)
 				t0 := time.Now()
@@ -315,7 +316,7 @@ func load(ctx context.Context, base string, path func(*rand.Rand) string, token 
 					}
 				}
 				if ctx.Err() != nil {
-					break // cut by the end of the run, not an answer
+					break // interrupted, not an answer
 				}
 				if err != nil {
 					bad++

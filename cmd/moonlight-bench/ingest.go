@@ -111,8 +111,12 @@ func runIngest(ctx context.Context, srv *servers, o options_, run string) (inges
 	res.OtherCPU = cpuOf(os.Getpid()) - self0
 	res.RSS = c.peakRSS()
 	c.stop()
-	o.logf("ingest: moonlight %.0f events/s (%.1fs); service CPU %s, broker+database CPU %s, peak RSS %s",
-		res.MoonlightRate, res.MoonlightSeconds, res.ServiceCPU.Round(time.Millisecond), res.OtherCPU.Round(time.Millisecond), mib(res.RSS))
+	other := "bench process CPU"
+	if srv.inProcess {
+		other = "bench process (embedded broker+database) CPU"
+	}
+	o.logf("ingest: moonlight %.0f events/s (%.1fs); service CPU %s, %s %s, peak RSS %s",
+		res.MoonlightRate, res.MoonlightSeconds, res.ServiceCPU.Round(time.Millisecond), other, res.OtherCPU.Round(time.Millisecond), mib(res.RSS))
 
 	db, err := connect(srv.mongoURI, se.database)
 	if err != nil {

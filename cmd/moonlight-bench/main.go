@@ -101,7 +101,7 @@ func benchMain(args []string) error {
 	fs.DurationVar(&o.apiDuration, "api-duration", 8*time.Second, "load time per endpoint")
 	fs.IntVar(&o.apiMaxRequests, "api-max-requests", 200_000, "requests per endpoint at most")
 	fs.IntVar(&o.concurrency, "concurrency", 8, "concurrent API clients")
-	fs.DurationVar(&o.seedBudget, "seed-budget", 150*time.Second, "time allowed for storing the API run's events; fewer are stored when it runs out (the report says so)")
+	fs.DurationVar(&o.seedBudget, "seed-budget", 120*time.Second, "time allowed for storing the API run's events; fewer are stored when it runs out (the report says so)")
 	fs.DurationVar(&o.ingestTimeout, "ingest-timeout", 4*time.Minute, "give up on the ingest run after this")
 	fs.StringVar(&scenarios, "scenarios", "ingest,latency,api", "scenarios to run")
 	fs.StringVar(&o.profileDir, "profile-dir", "", "write CPU and allocation profiles of the ingest run here (empty: none)")

@@ -65,8 +65,8 @@ func (r report) summary() string {
 	fmt.Fprintf(&b, "\n== moonlight-bench: %s\n", r.label)
 	if i := r.ingest; i != nil && r.ingestErr == nil {
 		fmt.Fprintf(&b, "ingest_events=%d consume_baseline=%.0f/s store_baseline=%.0f/s moonlight=%.0f/s\n", i.Events, i.ConsumeRate, i.StoreRate, i.MoonlightRate)
-		fmt.Fprintf(&b, "ingest_vs_consume=%.2f\ningest_vs_store=%.2f\n", i.vsConsume(), i.vsStore())
-		fmt.Fprintf(&b, "ingest_service_cpu=%s ingest_broker_db_cpu=%s ingest_rss=%s\n", i.ServiceCPU.Round(time.Millisecond), i.OtherCPU.Round(time.Millisecond), mib(i.RSS))
+		fmt.Fprintf(&b, "ingest_vs_consume=%.3f\ningest_vs_store=%.3f\n", i.vsConsume(), i.vsStore())
+		fmt.Fprintf(&b, "ingest_service_cpu=%s ingest_bench_process_cpu=%s ingest_rss=%s\n", i.ServiceCPU.Round(time.Millisecond), i.OtherCPU.Round(time.Millisecond), mib(i.RSS))
 	} else if r.ingestErr != nil {
 		fmt.Fprintf(&b, "ingest_error=%q\n", r.ingestErr)
 	}
@@ -106,7 +106,7 @@ func (r report) markdown() string {
 		b.WriteString("| what | events/s | vs Moonlight |\n|---|---:|---:|\n")
 		fmt.Fprintf(&b, "| (a) bare kafka-go group reader: fetch + commit, batches of 500 | %.0f | |\n", i.ConsumeRate)
 		fmt.Fprintf(&b, "| (b) bare unordered `InsertMany` of the same documents, batches of 500, same indexes | %.0f | |\n", i.StoreRate)
-		fmt.Fprintf(&b, "| **Moonlight**: consume, validate, store, project HR, detect, open cases, commit | **%.0f** (%.1f s) | `ingest_vs_consume=%.2f` `ingest_vs_store=%.2f` |\n\n",
+		fmt.Fprintf(&b, "| **Moonlight**: consume, validate, store, project HR, detect, open cases, commit | **%.0f** (%.1f s) | `ingest_vs_consume=%.3f` `ingest_vs_store=%.3f` |\n\n",
 			i.MoonlightRate, i.MoonlightSeconds, i.vsConsume(), i.vsStore())
 		fmt.Fprintf(&b, "During Moonlight's run the service process used %s of CPU", i.ServiceCPU.Round(10*time.Millisecond))
 		if r.servers.inProcess {
