@@ -125,14 +125,10 @@ func (s *AuditStore) List(ctx context.Context, f audit.Filter, limit int, cursor
 		filter = append(filter, afterCursor("at", cAt, cID))
 	}
 	n := audit.Limit(limit)
-	cur, err := s.coll.Find(ctx, filter, options.Find().
+	docs, err := findAll[auditDoc](ctx, s.coll, filter, options.Find().
 		SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}).
 		SetLimit(int64(n+1)))
 	if err != nil {
-		return nil, "", fmt.Errorf("list audit entries: %w", err)
-	}
-	var docs []auditDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, "", fmt.Errorf("list audit entries: %w", err)
 	}
 	next := ""

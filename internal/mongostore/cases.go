@@ -132,13 +132,9 @@ func (s *CaseStore) findOne(ctx context.Context, filter bson.D) (review.Case, er
 
 // ClosedFor implements review.Store.
 func (s *CaseStore) ClosedFor(ctx context.Context, employeeID string) ([]review.Case, error) {
-	cur, err := s.coll.Find(ctx, bson.D{{Key: "employee_id", Value: employeeID},
+	docs, err := findAll[caseDoc](ctx, s.coll, bson.D{{Key: "employee_id", Value: employeeID},
 		{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{review.StatusCleared, review.StatusConfirmed}}}}})
 	if err != nil {
-		return nil, fmt.Errorf("closed cases of %s: %w", employeeID, err)
-	}
-	var docs []caseDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("closed cases of %s: %w", employeeID, err)
 	}
 	out := make([]review.Case, len(docs))
@@ -155,12 +151,8 @@ func (s *CaseStore) CasesOf(ctx context.Context, ids []string) (map[string][]rev
 	if len(ids) == 0 {
 		return out, nil
 	}
-	cur, err := s.coll.Find(ctx, bson.D{{Key: "employee_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	docs, err := findAll[caseDoc](ctx, s.coll, bson.D{{Key: "employee_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 	if err != nil {
-		return nil, fmt.Errorf("cases of %d employees: %w", len(ids), err)
-	}
-	var docs []caseDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("cases of %d employees: %w", len(ids), err)
 	}
 	for _, d := range docs {
@@ -222,13 +214,9 @@ func (s *CaseStore) List(ctx context.Context, f review.Filter, limit int, cursor
 			bson.D{{Key: "score", Value: score}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: id}}}},
 		}})
 	}
-	cur, err := s.coll.Find(ctx, filter, options.Find().
+	docs, err := findAll[caseDoc](ctx, s.coll, filter, options.Find().
 		SetSort(bson.D{{Key: "score", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit+1)))
 	if err != nil {
-		return nil, "", fmt.Errorf("list cases: %w", err)
-	}
-	var docs []caseDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, "", fmt.Errorf("list cases: %w", err)
 	}
 	next := ""

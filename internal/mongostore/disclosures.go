@@ -223,12 +223,8 @@ func (s *DisclosureStore) ListForDetectionMany(ctx context.Context, ids []string
 }
 
 func findDisclosures(ctx context.Context, coll *mongo.Collection, filter bson.D, opts *options.FindOptionsBuilder) ([]disclosure.Disclosure, error) {
-	cur, err := coll.Find(ctx, filter, opts)
+	docs, err := findAll[disclosureDoc](ctx, coll, filter, opts)
 	if err != nil {
-		return nil, err
-	}
-	var docs []disclosureDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, err
 	}
 	out := make([]disclosure.Disclosure, len(docs))

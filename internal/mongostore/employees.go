@@ -113,12 +113,8 @@ func (s *EmployeeStore) GetMany(ctx context.Context, ids []string) (map[string]e
 		}
 		return out, nil
 	}
-	cur, err := s.coll.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	docs, err := findAll[employeeDoc](ctx, s.coll, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 	if err != nil {
-		return nil, fmt.Errorf("get %d employees: %w", len(ids), err)
-	}
-	var docs []employeeDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("get %d employees: %w", len(ids), err)
 	}
 	for _, d := range docs {
@@ -240,15 +236,9 @@ func (s *EmployeeStore) AddFacts(ctx context.Context, e employee.Employee, facts
 
 // ListReports implements employee.Store.
 func (s *EmployeeStore) ListReports(ctx context.Context, managerID string) ([]string, error) {
-	cur, err := s.coll.Find(ctx, bson.D{{Key: "manager_id", Value: managerID}},
+	docs, err := findAll[idDoc](ctx, s.coll, bson.D{{Key: "manager_id", Value: managerID}},
 		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
-		return nil, fmt.Errorf("list reports of %s: %w", managerID, err)
-	}
-	var docs []struct {
-		ID string `bson:"_id"`
-	}
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("list reports of %s: %w", managerID, err)
 	}
 	ids := make([]string, len(docs))
@@ -260,12 +250,8 @@ func (s *EmployeeStore) ListReports(ctx context.Context, managerID string) ([]st
 
 // List implements employee.Store.
 func (s *EmployeeStore) List(ctx context.Context, limit int) ([]employee.Employee, error) {
-	cur, err := s.coll.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	docs, err := findAll[employeeDoc](ctx, s.coll, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
-		return nil, fmt.Errorf("list employees: %w", err)
-	}
-	var docs []employeeDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("list employees: %w", err)
 	}
 	out := make([]employee.Employee, 0, len(docs))

@@ -96,19 +96,18 @@ func (s *EventStore) countHour(ctx context.Context, at time.Time, n int) error {
 	return nil
 }
 
+// hourDoc counts the events newly stored in one hour.
+type hourDoc struct {
+	Hour  string `bson:"_id"`
+	Count int    `bson:"count"`
+}
+
 // EventsPerHour returns how many events were newly stored in each hour
 // (UTC) of [from, to), from the hourly counters.
 func (s *EventStore) EventsPerHour(ctx context.Context, from, to time.Time) (map[time.Time]int, error) {
-	cur, err := s.stats.Find(ctx, bson.D{{Key: "_id", Value: bson.D{
+	docs, err := findAll[hourDoc](ctx, s.stats, bson.D{{Key: "_id", Value: bson.D{
 		{Key: "$gte", Value: from.UTC().Format(hourKey)}, {Key: "$lt", Value: to.UTC().Format(hourKey)}}}})
 	if err != nil {
-		return nil, fmt.Errorf("events per hour: %w", err)
-	}
-	var docs []struct {
-		Hour  string `bson:"_id"`
-		Count int    `bson:"count"`
-	}
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("events per hour: %w", err)
 	}
 	out := make(map[time.Time]int, len(docs))
@@ -145,13 +144,9 @@ func (s *EventStore) Count(ctx context.Context) (int64, error) {
 func (s *EventStore) Scan(ctx context.Context, pageSize int, fn func([]StoredEvent) error) error {
 	after := ""
 	for {
-		cur, err := s.coll.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}},
+		docs, err := findAll[eventDoc](ctx, s.coll, bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}},
 			options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(pageSize)))
 		if err != nil {
-			return fmt.Errorf("scan events: %w", err)
-		}
-		var docs []eventDoc
-		if err := cur.All(ctx, &docs); err != nil {
 			return fmt.Errorf("scan events: %w", err)
 		}
 		if len(docs) == 0 {

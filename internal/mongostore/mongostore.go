@@ -137,3 +137,21 @@ func isServerSelection(err error) bool {
 	// topology.ServerSelectionError is internal to the driver; its text is stable.
 	return strings.Contains(err.Error(), "server selection")
 }
+
+// findAll runs a find and decodes every document it returns into D.
+func findAll[D any](ctx context.Context, coll *mongo.Collection, filter any, opts ...options.Lister[options.FindOptions]) ([]D, error) {
+	cur, err := coll.Find(ctx, filter, opts...)
+	if err != nil {
+		return nil, err
+	}
+	var docs []D
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	return docs, nil
+}
+
+// idDoc decodes a document projected to its _id.
+type idDoc struct {
+	ID string `bson:"_id"`
+}

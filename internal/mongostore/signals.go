@@ -141,12 +141,8 @@ func (s *SignalStore) SignalsOf(ctx context.Context, ids []string) (map[string][
 		}
 		return out, nil
 	}
-	cur, err := s.activity.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	docs, err := findAll[activityDoc](ctx, s.activity, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 	if err != nil {
-		return nil, fmt.Errorf("signals of %d employees: %w", len(ids), err)
-	}
-	var docs []activityDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("signals of %d employees: %w", len(ids), err)
 	}
 	for _, d := range docs {
@@ -212,12 +208,8 @@ func (s *SignalStore) ReplaceSignals(ctx context.Context, employeeID string, sig
 // it reads every activity document and filters in Go: FerretDB does not run
 // $elemMatch with field conditions.
 func (s *SignalStore) EmployeesNear(ctx context.Context, counterpartyID string, from, to civil.Date) ([]string, error) {
-	cur, err := s.activity.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	docs, err := findAll[activityDoc](ctx, s.activity, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
-		return nil, fmt.Errorf("employees near %s: %w", counterpartyID, err)
-	}
-	var docs []activityDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("employees near %s: %w", counterpartyID, err)
 	}
 	var out []string
@@ -265,13 +257,9 @@ func toSeminarDoc(sm detect.Seminar) seminarDoc {
 
 // SeminarsBetween implements review.SeminarStore.
 func (s *SignalStore) SeminarsBetween(ctx context.Context, from, to civil.Date) ([]detect.Seminar, error) {
-	cur, err := s.seminars.Find(ctx, bson.D{{Key: "date", Value: bson.D{{Key: "$gte", Value: string(from)}, {Key: "$lte", Value: string(to)}}}},
+	docs, err := findAll[seminarDoc](ctx, s.seminars, bson.D{{Key: "date", Value: bson.D{{Key: "$gte", Value: string(from)}, {Key: "$lte", Value: string(to)}}}},
 		options.Find().SetSort(bson.D{{Key: "date", Value: 1}, {Key: "_id", Value: 1}}))
 	if err != nil {
-		return nil, fmt.Errorf("seminars %s..%s: %w", from, to, err)
-	}
-	var docs []seminarDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("seminars %s..%s: %w", from, to, err)
 	}
 	out := make([]detect.Seminar, len(docs))
