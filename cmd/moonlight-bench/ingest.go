@@ -10,8 +10,10 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/mongostore"
 )
 
 // ingestResult is scenario 1.
@@ -174,42 +176,17 @@ func bareConsume(ctx context.Context, brokers []string, group string, topics []s
 	return time.Since(start), nil
 }
 
-// rawDoc has the shape of a stored event (mongostore's eventDoc).
-type rawDoc struct {
-	ID         string    `bson:"_id"`
-	Source     string    `bson:"source"`
-	EventID    string    `bson:"id"`
-	Type       string    `bson:"type"`
-	Subject    string    `bson:"subject,omitempty"`
-	EmployeeID string    `bson:"employee_id,omitempty"`
-	Time       time.Time `bson:"time,omitzero"`
-	Topic      string    `bson:"topic"`
-	Partition  int       `bson:"partition"`
-	Offset     int64     `bson:"offset"`
-	ReceivedAt time.Time `bson:"received_at"`
-	Raw        string    `bson:"raw"`
-}
-
+// rawDocs are the documents Moonlight stores for gen, with suffix added to
+// every event id (so copies can be stored beside the originals).
 func rawDocs(gen []generated, suffix string) []any {
-	now := time.Now().UTC().Truncate(time.Millisecond)
+	now := time.Now()
 	docs := make([]any, len(gen))
 	for i, g := range gen {
 		e := g.ev
-		ref := e.Ref
-		ref.ID += suffix
-		docs[i] = rawDoc{ID: ref.Key(), Source: e.Source, EventID: ref.ID, Type: e.Type, Subject: e.Subject, EmployeeID: e.EmployeeID(),
-			Time: e.Time, Topic: g.msg.Topic, Offset: int64(i), ReceivedAt: now, Raw: string(e.Raw)}
+		e.ID += suffix
+		docs[i] = mongostore.EventDocument(event.Received{Event: e, Topic: g.msg.Topic, Offset: int64(i), ReceivedAt: now})
 	}
 	return docs
-}
-
-// eventsIndexes are the events collection's indexes (as mongostore creates them).
-func eventsIndexes(ctx context.Context, coll *mongo.Collection) error {
-	_, err := coll.Indexes().CreateMany(ctx, []mongo.IndexModel{
-		{Keys: bson.D{{Key: "source", Value: 1}, {Key: "id", Value: 1}}, Options: options.Index().SetUnique(true).SetName("source_id_unique")},
-		{Keys: bson.D{{Key: "employee_id", Value: 1}, {Key: "type", Value: 1}}, Options: options.Index().SetName("employee_type")},
-	})
-	return err
 }
 
 // bareStore is baseline (b): the same documents Moonlight stores, inserted
@@ -221,10 +198,10 @@ func bareStore(ctx context.Context, uri, database string, gen []generated) (time
 		return 0, err
 	}
 	defer db.Close(context.WithoutCancel(ctx))
-	coll := db.DB.Collection("events")
-	if err := eventsIndexes(ctx, coll); err != nil {
+	if err := db.EnsureIndexes(ctx); err != nil {
 		return 0, err
 	}
+	coll := db.DB.Collection("events")
 	docs := rawDocs(gen, "")
 	start := time.Now()
 	for i := 0; i < len(docs); i += 500 {
