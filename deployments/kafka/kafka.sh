@@ -158,13 +158,8 @@ answers() {
   fi
 }
 
-show_log_tail() {
-  log "$1; last log lines (${LOG_FILE}):"
-  tail -n 40 "${LOG_FILE}" >&2 || true
-}
-
 start() {
-  local pid started deadline p
+  local pid started p
   if pid_alive; then
     log "already running (pid $(<"${PID_FILE}"))"
     print_env
@@ -200,20 +195,7 @@ start() {
   printf '%s\n' "${pid}" >"${PID_FILE}"
   log "started pid ${pid}, waiting up to ${START_TIMEOUT}s for ${BROKERS} (log: ${LOG_FILE})"
 
-  deadline=$((SECONDS + START_TIMEOUT))
-  until answers; do
-    if ! kill -0 "${pid}" 2>/dev/null; then
-      rm -f "${PID_FILE}"
-      show_log_tail "broker exited during startup"
-      exit 1
-    fi
-    if ((SECONDS >= deadline)); then
-      show_log_tail "broker did not answer within ${START_TIMEOUT}s"
-      stop || true
-      exit 1
-    fi
-    sleep 1
-  done
+  await_ready "${pid}" 1
   log "ready in $((SECONDS - started))s"
   print_env
 }

@@ -6,10 +6,12 @@
 #   PID_FILE       pid file of the running JVM
 #   MARKER         -D flag on the JVM's command line, so a recycled pid is never mistaken for it
 #   HOST PORT      where it listens
+#   START_TIMEOUT  seconds to wait for it to answer
 #   STOP_TIMEOUT   seconds between SIGTERM and SIGKILL
+#   LOG_FILE       its log, whose tail is shown when it fails to start
 #   ENDPOINT       what `status` reports (e.g. 127.0.0.1:19092)
 #   RESET_WHAT     what `reset` deletes, for the usage text
-# and defining the functions start, reset and print_env.
+# and defining the functions start, reset, print_env and answers (true once it serves).
 # shellcheck shell=bash
 
 readonly INSTALL_HINT="install OpenJDK 17 (or newer) and Maven:
@@ -66,6 +68,31 @@ pid_alive() {
 # port_open reports whether HOST:PORT (or HOST:$1) accepts a connection.
 port_open() {
   (exec 3<>"/dev/tcp/${HOST}/${1:-${PORT}}") 2>/dev/null
+}
+
+show_log_tail() {
+  log "$1; last log lines (${LOG_FILE}):"
+  tail -n 40 "${LOG_FILE}" >&2 || true
+}
+
+# await_ready waits until `answers` (defined by the script) succeeds for the JVM
+# started as pid $1, polling every $2 seconds for up to START_TIMEOUT; on failure
+# it shows the log's tail, stops what is left and exits.
+await_ready() {
+  local pid="$1" interval="$2" deadline=$((SECONDS + START_TIMEOUT))
+  until answers; do
+    if ! kill -0 "${pid}" 2>/dev/null; then
+      rm -f "${PID_FILE}"
+      show_log_tail "${SERVICE_NAME} exited during startup"
+      exit 1
+    fi
+    if ((SECONDS >= deadline)); then
+      show_log_tail "${SERVICE_NAME} did not answer within ${START_TIMEOUT}s"
+      stop || true
+      exit 1
+    fi
+    sleep "${interval}"
+  done
 }
 
 stop() {

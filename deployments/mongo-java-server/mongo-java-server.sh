@@ -79,13 +79,8 @@ answers() {
   "${JAVA}" -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "${CLASSPATH_}" "${MAIN_CLASS}" --ping "${PORT}" >/dev/null 2>&1
 }
 
-show_log_tail() {
-  log "$1; last log lines (${LOG_FILE}):"
-  tail -n 40 "${LOG_FILE}" >&2 || true
-}
-
 start() {
-  local pid started deadline
+  local pid started
   local -a storage
   if pid_alive; then
     log "already running (pid $(<"${PID_FILE}"))"
@@ -125,20 +120,7 @@ start() {
   printf '%s\n' "${pid}" >"${PID_FILE}"
   log "started pid ${pid}, waiting up to ${START_TIMEOUT}s for ${URI} (log: ${LOG_FILE})"
 
-  deadline=$((SECONDS + START_TIMEOUT))
-  until answers; do
-    if ! kill -0 "${pid}" 2>/dev/null; then
-      rm -f "${PID_FILE}"
-      show_log_tail "server exited during startup"
-      exit 1
-    fi
-    if ((SECONDS >= deadline)); then
-      show_log_tail "server did not answer within ${START_TIMEOUT}s"
-      stop || true
-      exit 1
-    fi
-    sleep 0.5
-  done
+  await_ready "${pid}" 0.5
   log "ready in $((SECONDS - started))s"
   print_env
 }
