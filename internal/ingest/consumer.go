@@ -149,18 +149,38 @@ func (c *Consumer) close() {
 	}
 }
 
-// fetchBatch blocks for the first message, then takes more until BatchSize or
-// BatchWait. kafka-go does not drop a message when FetchMessage's context
-// expires, so the short deadline loses nothing.
-func (c *Consumer) fetchBatch(ctx context.Context) ([]kafka.Message, error) {
+// fetched is a message and its decoding: the event, or why it is bad.
+type fetched struct {
+	msg kafka.Message
+	ev  event.Event
+	err error
+}
+
+func (c *Consumer) decode(m kafka.Message) fetched {
+	e, err := c.decoder.Decode(m.Value)
+	return fetched{msg: m, ev: e, err: err}
+}
+
+// fetchBatch blocks for the first message, then takes more until BatchSize
+// valid events or BatchWait. Bad messages do not count toward BatchSize (a
+// batch holds at most twice that many messages): a batch costs mostly per
+// batch (one insert, one read per kind of derived state, one commit), so
+// batches thinned out by poison would cut the good events' throughput by far
+// more than the poison's share. kafka-go does not drop a message when
+// FetchMessage's context expires, so the short deadline loses nothing.
+func (c *Consumer) fetchBatch(ctx context.Context) ([]fetched, error) {
 	first, err := c.reader.FetchMessage(ctx)
 	if err != nil {
 		return nil, err
 	}
-	batch := []kafka.Message{first}
+	batch := []fetched{c.decode(first)}
+	valid := 0
+	if batch[0].err == nil {
+		valid++
+	}
 	wait, cancel := context.WithTimeout(ctx, c.cfg.BatchWait)
 	defer cancel()
-	for len(batch) < c.cfg.BatchSize {
+	for valid < c.cfg.BatchSize && len(batch) < 2*c.cfg.BatchSize {
 		m, err := c.reader.FetchMessage(wait)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -168,7 +188,11 @@ func (c *Consumer) fetchBatch(ctx context.Context) ([]kafka.Message, error) {
 			}
 			break // batch window over
 		}
-		batch = append(batch, m)
+		f := c.decode(m)
+		if f.err == nil {
+			valid++
+		}
+		batch = append(batch, f)
 	}
 	return batch, nil
 }
@@ -178,19 +202,20 @@ type rejected struct {
 	reason string
 }
 
-// handle decodes, processes, dead-letters and commits one batch. It returns an
+// handle processes, dead-letters and commits one decoded batch. It returns an
 // error only when work was abandoned at shutdown (nothing committed).
-func (c *Consumer) handle(ctx context.Context, batch []kafka.Message) error {
+func (c *Consumer) handle(ctx context.Context, batch []fetched) error {
 	start := time.Now()
 	good := make([]event.Received, 0, len(batch))
+	msgs := make([]kafka.Message, len(batch))
 	var bad []rejected
-	for _, m := range batch {
-		e, err := c.decoder.Decode(m.Value)
-		if err != nil {
-			bad = append(bad, rejected{msg: m, reason: err.Error()})
+	for i, f := range batch {
+		msgs[i] = f.msg
+		if f.err != nil {
+			bad = append(bad, rejected{msg: f.msg, reason: f.err.Error()})
 			continue
 		}
-		good = append(good, event.Received{Event: e, Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, ReceivedAt: start})
+		good = append(good, event.Received{Event: f.ev, Topic: f.msg.Topic, Partition: f.msg.Partition, Offset: f.msg.Offset, ReceivedAt: start})
 	}
 	if len(good) > 0 {
 		poison, err := c.process(ctx, good)
@@ -204,17 +229,17 @@ func (c *Consumer) handle(ctx context.Context, batch []kafka.Message) error {
 			return err
 		}
 	}
-	if err := c.retry(ctx, "commit", func(ctx context.Context) error { return c.reader.CommitMessages(ctx, batch...) }); err != nil {
+	if err := c.retry(ctx, "commit", func(ctx context.Context) error { return c.reader.CommitMessages(ctx, msgs...) }); err != nil {
 		return err
 	}
-	for _, m := range batch {
+	for _, m := range msgs {
 		c.m.Consumed.WithLabelValues(m.Topic).Inc()
 		c.m.Lag.WithLabelValues(m.Topic, strconv.Itoa(m.Partition)).Set(float64(max(m.HighWaterMark-m.Offset-1, 0)))
 	}
-	c.m.BatchSize.Observe(float64(len(batch)))
+	c.m.BatchSize.Observe(float64(len(msgs)))
 	c.m.BatchSeconds.Observe(time.Since(start).Seconds())
-	c.log.Debug("batch committed", "messages", len(batch), "rejected", len(bad),
-		"first_offset", batch[0].Offset, "last_offset", batch[len(batch)-1].Offset)
+	c.log.Debug("batch committed", "messages", len(msgs), "rejected", len(bad),
+		"first_offset", msgs[0].Offset, "last_offset", msgs[len(msgs)-1].Offset)
 	return nil
 }
 

@@ -32,7 +32,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "moonlight_consumer_lag", Help: "Messages behind the partition's high-water mark at the last fetch.",
 		}, []string{"topic", "partition"}),
 		BatchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "moonlight_batch_duration_seconds", Help: "Time to handle one batch, fetch excluded, commit included.",
+			Name: "moonlight_batch_duration_seconds", Help: "Time to handle one batch, fetch and decoding excluded, commit included.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}),
 		BatchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
