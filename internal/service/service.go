@@ -188,6 +188,9 @@ func (s *Service) Topics() ingest.Topics {
 // Brokers returns the Kafka brokers in use.
 func (s *Service) Brokers() []string { return s.cfg.Kafka.Brokers }
 
+// Publisher publishes events to the configured topics.
+func (s *Service) Publisher() *ingest.Publisher { return s.publisher }
+
 // Handler is the HTTP handler (tests use it with httptest).
 func (s *Service) Handler() http.Handler { return s.handler }
 
