@@ -66,7 +66,6 @@ type claimOpt func(*event.ExpenseClaim)
 func desc(s string) claimOpt         { return func(c *event.ExpenseClaim) { c.Description = s } }
 func city(s string) claimOpt         { return func(c *event.ExpenseClaim) { c.City = s } }
 func attendees(a ...string) claimOpt { return func(c *event.ExpenseClaim) { c.Attendees = a } }
-func amount(a string) claimOpt       { return func(c *event.ExpenseClaim) { c.Amount.Amount = a } }
 
 func claim(id, date, merchant string, opts ...claimOpt) event.Event {
 	c := &event.ExpenseClaim{

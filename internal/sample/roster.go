@@ -195,15 +195,6 @@ func (g *generator) cityOn(p person, n int) string {
 	return c
 }
 
-func (g *generator) person(id string) person {
-	for _, p := range g.staff {
-		if p.id == id {
-			return p
-		}
-	}
-	panic("sample: no employee " + id) // the tables above are fixed
-}
-
 // hr emits the HR history: hires, updates, project assignments, leave and
 // terminations.
 func (g *generator) hr() {
