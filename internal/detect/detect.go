@@ -274,39 +274,35 @@ type evaluation struct {
 	engWindow [][2]civil.Date
 }
 
+// uniqueByRef keeps the first of each event ref and sorts by date, then ref,
+// so input order and redeliveries do not change the result.
+func uniqueByRef[T any](xs []T, key func(T) (event.Ref, civil.Date)) []T {
+	seen := map[event.Ref]bool{}
+	var out []T
+	for _, x := range xs {
+		if r, _ := key(x); !seen[r] {
+			seen[r] = true
+			out = append(out, x)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ri, di := key(out[i])
+		rj, dj := key(out[j])
+		if di != dj {
+			return di < dj
+		}
+		return ri.Key() < rj.Key()
+	})
+	return out
+}
+
 func newEvaluation(cfg Config, wl *watchlist.Watchlist, in Input) *evaluation {
 	ev := &evaluation{cfg: cfg, wl: wl, emp: in.Employee, id: in.EmployeeID, now: in.Now}
 	if ev.id == "" {
 		ev.id = in.Employee.ID
 	}
-	seen := map[event.Ref]bool{}
-	for _, s := range in.Signals {
-		if !seen[s.Ref] {
-			seen[s.Ref] = true
-			ev.signals = append(ev.signals, s)
-		}
-	}
-	sort.Slice(ev.signals, func(i, j int) bool {
-		a, b := ev.signals[i], ev.signals[j]
-		if a.Date != b.Date {
-			return a.Date < b.Date
-		}
-		return a.Ref.Key() < b.Ref.Key()
-	})
-	seenSem := map[event.Ref]bool{}
-	for _, s := range in.Seminars {
-		if !seenSem[s.Ref] {
-			seenSem[s.Ref] = true
-			ev.seminars = append(ev.seminars, s)
-		}
-	}
-	sort.Slice(ev.seminars, func(i, j int) bool {
-		a, b := ev.seminars[i], ev.seminars[j]
-		if a.Date != b.Date {
-			return a.Date < b.Date
-		}
-		return a.Ref.Key() < b.Ref.Key()
-	})
+	ev.signals = uniqueByRef(in.Signals, func(s Signal) (event.Ref, civil.Date) { return s.Ref, s.Date })
+	ev.seminars = uniqueByRef(in.Seminars, func(s Seminar) (event.Ref, civil.Date) { return s.Ref, s.Date })
 	seenEng := map[string]bool{}
 	for _, e := range in.Engagements {
 		if !seenEng[e.ID] {
