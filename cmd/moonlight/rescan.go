@@ -2,40 +2,48 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/moonlight-oss/moonlight/configs"
 	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/config"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
+	"github.com/moonlight-oss/moonlight/internal/rescan"
 	"github.com/moonlight-oss/moonlight/internal/review"
+	"github.com/moonlight-oss/moonlight/internal/service"
 )
 
-// rescanCommand re-evaluates the stored events with the rules and watchlist
-// of the config, without Kafka: only MongoDB is needed.
+// rescanCommand starts a rescan job (or follows the one under way) and shows
+// its progress until it is done. Only MongoDB is needed: this process works
+// on the job too, alongside any running replicas (one at a time, by lease);
+// if it is stopped, a replica or the next `moonlight rescan` finishes it.
 func rescanCommand(load func() (config.Config, error), stdout io.Writer) *cobra.Command {
 	var pageSize int
 	cmd := &cobra.Command{
 		Use:   "rescan",
-		Short: "Re-evaluate stored events after a rules or watchlist change (idempotent)",
+		Short: "Re-evaluate stored events after a rules or watchlist change, as a durable job (idempotent)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := load()
 			if err != nil {
 				return err
 			}
-			return runRescan(cmd.Context(), cfg, pageSize, stdout, cmd.ErrOrStderr())
+			if pageSize > 0 {
+				cfg.Detect.RescanPageSize = pageSize
+			}
+			return runRescan(cmd.Context(), cfg, stdout, cmd.ErrOrStderr())
 		},
 	}
-	cmd.Flags().IntVar(&pageSize, "page-size", 500, "events read per page")
+	cmd.Flags().IntVar(&pageSize, "page-size", 0, "events (then employees) per step (default: detect.rescan_page_size)")
 	return cmd
 }
 
-func runRescan(ctx context.Context, cfg config.Config, pageSize int, stdout, progress io.Writer) error {
+func runRescan(ctx context.Context, cfg config.Config, stdout, progress io.Writer) error {
 	db, err := mongostore.Connect(cfg.Mongo.URI, cfg.Mongo.Database, cfg.Mongo.Timeout)
 	if err != nil {
 		return err
@@ -53,57 +61,74 @@ func runRescan(ctx context.Context, cfg config.Config, pageSize int, stdout, pro
 	if err := db.EnsureIndexes(ctx); err != nil {
 		return err
 	}
-	rules, err := review.NewRuleHolder(cfg.Detect.RulesFile, cfg.Detect.WatchlistFile, configs.Rules, configs.Watchlist)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	rules, err := service.LoadRules(ctx, db, cfg, log)
 	if err != nil {
 		return err
 	}
-	events, signals := mongostore.NewEventStore(db), mongostore.NewSignalStore(db)
-	cases, disclosures, auditStore := mongostore.NewCaseStore(db), mongostore.NewDisclosureStore(db), mongostore.NewAuditStore(db)
+	signals, disclosures := mongostore.NewSignalStore(db), mongostore.NewDisclosureStore(db)
 	engine := &review.Engine{
 		Rules: rules, Employees: mongostore.NewEmployeeStore(db), Signals: signals, Seminars: signals,
-		Engagements: review.DisclosureEngagements{Store: disclosures}, Cases: cases, Audit: auditStore, Now: time.Now,
+		Engagements: review.DisclosureEngagements{Store: disclosures}, Cases: mongostore.NewCaseStore(db),
+		Audit: mongostore.NewAuditStore(db), Now: time.Now,
 	}
+	runner := service.NewRescanRunner(db, engine, "cli-"+service.ReplicaID(), cfg.Detect, log)
+	job, err := runner.Start(ctx, audit.SystemActor, nil, "")
+	switch {
+	case errors.Is(err, rescan.ErrRunning):
+		fmt.Fprintf(stdout, "following %s, which is already running\n", job.ID)
+	case err != nil:
+		return err
+	default:
+		fmt.Fprintf(stdout, "started %s (rule set version %d, %d events)\n", job.ID, job.RulesVersion, job.TotalEvents)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go rules.Run(wctx, cfg.Detect.RulesPollInterval)
+	go runner.Run(wctx, cfg.Detect.RescanPollInterval)
+
+	start := time.Now()
 	var bar *progressbar.ProgressBar
 	stage := ""
-	rs := &review.Rescan{
-		Engine: engine, Events: events, Signals: signals, PageSize: pageSize,
-		Others: []review.EmployeeLister{review.DisclosureEngagements{Store: disclosures}, review.OpenCases{Store: cases}},
-		Progress: func(p review.RescanProgress) {
-			if p.Stage != stage {
-				if bar != nil {
-					_ = bar.Finish()
-				}
-				stage = p.Stage
-				bar = progressbar.NewOptions(p.Total,
-					progressbar.OptionSetWriter(progress),
-					progressbar.OptionSetDescription(p.Stage),
-					progressbar.OptionShowCount(),
-					progressbar.OptionSetWidth(30),
-					progressbar.OptionThrottle(100*time.Millisecond),
-					progressbar.OptionOnCompletion(func() { fmt.Fprintln(progress) }),
-				)
+	for {
+		p, err := runner.Progress(ctx, job.ID)
+		if err != nil {
+			return err
+		}
+		if p.Last.Stage != stage && p.Last.Stage != rescan.StageDone {
+			if bar != nil {
+				_ = bar.Finish()
 			}
-			bar.ChangeMax(p.Total)
-			_ = bar.Set(p.Done)
-		},
+			stage = p.Last.Stage
+			total := int64(-1)
+			if stage == rescan.StageEvents {
+				total = p.Job.TotalEvents
+			}
+			bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(progress),
+				progressbar.OptionSetDescription(stage), progressbar.OptionShowCount(), progressbar.OptionSetWidth(30),
+				progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(progress) }))
+		}
+		if bar != nil {
+			done := p.Last.Employees
+			if stage == rescan.StageEvents {
+				done = p.Last.Events
+				bar.ChangeMax64(max(p.Job.TotalEvents, done))
+			}
+			_ = bar.Set64(done)
+		}
+		if p.Job.Done {
+			if bar != nil {
+				_ = bar.Finish()
+			}
+			fmt.Fprintf(stdout, "%s: rescanned %d events (%d expense signals, %d seminars) and re-evaluated %d employees in %s\n",
+				job.ID, p.Last.Events, p.Last.Signals, p.Last.Seminars, p.Last.Employees, time.Since(start).Round(time.Millisecond))
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(stdout, "\nstopped following %s at step %d; a replica or the next `moonlight rescan` finishes it\n", job.ID, p.Last.Seq)
+			return ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
 	}
-	start := time.Now()
-	res, err := rs.Run(ctx)
-	if bar != nil {
-		_ = bar.Finish()
-	}
-	if err != nil {
-		return err
-	}
-	if err := auditStore.Append(ctx, audit.Entry{
-		ID: audit.NewID(), At: time.Now(), Actor: audit.SystemActor, Action: audit.ActionRescan,
-		ResourceType: audit.ResourceWatchlist, Reason: "moonlight rescan from the command line",
-		Details: map[string]string{"events": fmt.Sprint(res.Events), "employees": fmt.Sprint(res.Employees),
-			"signals": fmt.Sprint(res.Signals), "seminars": fmt.Sprint(res.Seminars)},
-	}); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "rescanned %d events (%d expense signals, %d seminars) and re-evaluated %d employees in %s\n",
-		res.Events, res.Signals, res.Seminars, res.Employees, time.Since(start).Round(time.Millisecond))
-	return nil
 }

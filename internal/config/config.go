@@ -60,6 +60,18 @@ type Detect struct {
 	// SweepInterval is how often employees whose declared engagement dates
 	// have passed are re-evaluated (time alone can make a finding).
 	SweepInterval time.Duration `koanf:"sweep_interval"`
+	// RulesPollInterval is how often a replica looks for a newer rule-set
+	// version in MongoDB (no change streams on FerretDB).
+	RulesPollInterval time.Duration `koanf:"rules_poll_interval"`
+	// RescanPollInterval is how often a replica looks for a rescan job to
+	// start or take over; RescanLeaseTTL is how long a dead replica's job
+	// waits before another takes it over.
+	RescanPollInterval time.Duration `koanf:"rescan_poll_interval"`
+	RescanLeaseTTL     time.Duration `koanf:"rescan_lease_ttl"`
+	RescanPageSize     int           `koanf:"rescan_page_size"`
+	// DrainInterval is how often re-evaluations left after disclosure
+	// changes (a failed re-evaluation) are retried.
+	DrainInterval time.Duration `koanf:"drain_interval"`
 }
 
 // Disclosure configures declarations.
@@ -133,10 +145,11 @@ func Default() Config {
 			DLQSuffix: ".dlq", BatchSize: 500, BatchWait: 100 * time.Millisecond, MaxEventBytes: 1 << 20,
 			RetryMinWait: 200 * time.Millisecond, RetryMaxWait: 10 * time.Second, SessionTimeout: 10 * time.Second, Partitions: 3,
 		},
-		Mongo:      Mongo{URI: "mongodb://127.0.0.1:27017/", Database: "moonlight", Timeout: 30 * time.Second},
-		Log:        Log{Level: "info", Format: "text"},
-		Auth:       demoAuth(),
-		Detect:     Detect{SweepInterval: time.Hour},
+		Mongo: Mongo{URI: "mongodb://127.0.0.1:27017/", Database: "moonlight", Timeout: 30 * time.Second},
+		Log:   Log{Level: "info", Format: "text"},
+		Auth:  demoAuth(),
+		Detect: Detect{SweepInterval: time.Hour, RulesPollInterval: 2 * time.Second, RescanPollInterval: 2 * time.Second,
+			RescanLeaseTTL: 30 * time.Second, RescanPageSize: 200, DrainInterval: 30 * time.Second},
 		Disclosure: Disclosure{Policy: disclosure.DefaultPolicy(), Limits: disclosure.DefaultLimits()},
 		Web:        Web{SecureCookies: "auto", SessionTTL: 8 * time.Hour},
 	}
@@ -262,6 +275,11 @@ func (c Config) Validate() error {
 		"log.level must be debug, info, warn or error, got %q", c.Log.Level)
 	check(c.Log.Format == "text" || c.Log.Format == "json", "log.format must be text or json, got %q", c.Log.Format)
 	check(c.Detect.SweepInterval >= time.Minute, "detect.sweep_interval must be at least 1m")
+	check(c.Detect.RulesPollInterval >= 100*time.Millisecond, "detect.rules_poll_interval must be at least 100ms")
+	check(c.Detect.RescanPollInterval >= 100*time.Millisecond, "detect.rescan_poll_interval must be at least 100ms")
+	check(c.Detect.RescanLeaseTTL >= time.Second, "detect.rescan_lease_ttl must be at least 1s")
+	check(c.Detect.RescanPageSize >= 1 && c.Detect.RescanPageSize <= 5000, "detect.rescan_page_size must be 1 to 5000")
+	check(c.Detect.DrainInterval >= 100*time.Millisecond, "detect.drain_interval must be at least 100ms")
 	check(c.Web.SecureCookies == "auto" || c.Web.SecureCookies == "true" || c.Web.SecureCookies == "false",
 		"web.secure_cookies must be auto, true or false, got %q", c.Web.SecureCookies)
 	check(c.Web.SessionSecret == "" || len(c.Web.SessionSecret) >= 32, "web.session_secret must be at least 32 bytes")

@@ -208,6 +208,9 @@ type Finding struct {
 	Employment string
 	// Project is the confidential project whose blackout the finding falls in.
 	Project string
+	// RulesVersion is the rule-set version that produced the finding (set by
+	// the review engine, not by Evaluate; 0 for rules read from files).
+	RulesVersion int64
 }
 
 // Covered reports whether an approved disclosure covers the finding.

@@ -76,6 +76,8 @@ type findingJSON struct {
 	CoveredBy        *string        `json:"covered_by"`
 	Employment       string         `json:"employment,omitempty"`
 	Project          string         `json:"project,omitempty"`
+	// RulesVersion is the rule-set version that produced the finding.
+	RulesVersion int64 `json:"rules_version,omitempty"`
 }
 
 type caseDecisionJSON struct {
@@ -135,6 +137,7 @@ func toCaseJSON(c review.Case) caseJSON {
 			ID: f.ID, Rule: f.Rule, Severity: f.Severity, Score: f.Score, Summary: f.Summary,
 			OccurredOn: string(f.OccurredOn), Counterparty: f.Counterparty, CounterpartyType: f.CounterpartyType,
 			EventRefs: []eventRefJSON{}, DisclosureIDs: []string{}, Employment: f.Employment, Project: f.Project,
+			RulesVersion: f.RulesVersion,
 		}
 		for _, r := range f.EventRefs {
 			fj.EventRefs = append(fj.EventRefs, eventRefJSON{Source: r.Source, ID: r.ID})

@@ -18,15 +18,18 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/httpapi"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
+	"github.com/moonlight-oss/moonlight/internal/rescan"
 	"github.com/moonlight-oss/moonlight/internal/review"
+	"github.com/moonlight-oss/moonlight/internal/ruleset"
 	"github.com/moonlight-oss/moonlight/internal/testenv"
 )
 
 // caseServer is the case and admin API over a fresh real database.
 type caseServer struct {
-	t     *testing.T
-	h     http.Handler
-	cases *mongostore.CaseStore
+	t       *testing.T
+	h       http.Handler
+	cases   *mongostore.CaseStore
+	rescans *rescan.Runner
 }
 
 func newCaseServer(t *testing.T) *caseServer {
@@ -38,14 +41,21 @@ func newCaseServer(t *testing.T) *caseServer {
 	cs := &caseServer{t: t, cases: mongostore.NewCaseStore(db)}
 	auditStore := mongostore.NewAuditStore(db)
 	signals, discl := mongostore.NewSignalStore(db), mongostore.NewDisclosureStore(db)
-	rules, err := review.NewRuleHolder("", "", configs.Rules, configs.Watchlist)
+	ruleStore := mongostore.NewRuleSetStore(db)
+	if _, _, err := ruleset.Seed(t.Context(), ruleStore, configs.Rules, configs.Watchlist, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	rules, err := ruleset.NewHolder(t.Context(), ruleStore, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	engine := &review.Engine{Rules: rules, Employees: mongostore.NewEmployeeStore(db), Signals: signals, Seminars: signals,
 		Engagements: review.DisclosureEngagements{Store: discl}, Cases: cs.cases, Audit: auditStore, Now: time.Now}
-	rescan := &review.Rescan{Engine: engine, Events: mongostore.NewEventStore(db), Signals: signals,
-		Others: []review.EmployeeLister{review.OpenCases{Store: cs.cases}}}
+	rescans := &rescan.Runner{Store: mongostore.NewRescanStore(db), Leases: mongostore.NewLeases(db, time.Now), Engine: engine,
+		Events: mongostore.NewEventStore(db), Employees: mongostore.NewRescanEmployees(db), Signals: signals, Audit: auditStore,
+		Holder: "test", Log: slog.New(slog.DiscardHandler), Now: time.Now}
+	cs.rescans = rescans
+	ruleService := &ruleset.Service{Store: ruleStore, Holder: rules, Audit: auditStore, Now: time.Now}
 	v, err := auth.NewVerifier(t.Context(), testAuthConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -57,10 +67,10 @@ func newCaseServer(t *testing.T) *caseServer {
 		Gatherer:     prometheus.NewRegistry(),
 		Routes: []httpapi.Routes{
 			httpapi.CaseRoutes{Service: &review.Service{Cases: cs.cases, Audit: auditStore, Now: time.Now}},
-			&httpapi.AdminRoutes{Rules: rules, Rescan: rescan, Audit: auditStore, Now: time.Now},
+			&httpapi.AdminRoutes{Rules: ruleService, Rescans: rescans},
 			httpapi.AuditRoutes{Store: auditStore},
 		},
-		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapAuditErrors},
+		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapAuditErrors, httpapi.MapRulesErrors},
 	})
 	return cs
 }
@@ -279,32 +289,99 @@ func TestCasesAPIReviewFlow(t *testing.T) {
 func TestAdminAPI(t *testing.T) {
 	cs := newCaseServer(t)
 	admin, compliance := token(t, "AD1", "admin"), token(t, "C1", "compliance")
-	wantError(t, cs.do("POST", "/api/v1/admin/watchlist/reload", compliance, ""), 403, "forbidden", "")
 	wl := decode[struct {
-		Items []struct {
+		Version int64 `json:"version"`
+		Items   []struct {
 			ID   string `json:"id"`
 			Name string `json:"name"`
 		} `json:"items"`
 		Count int `json:"count"`
 	}](t, cs.must(200, "GET", "/api/v1/admin/watchlist", admin, ""))
-	if wl.Count < 20 || len(wl.Items) != wl.Count {
-		t.Errorf("watchlist has %d entries (%d items), want the built-in list", wl.Count, len(wl.Items))
+	if wl.Count < 20 || len(wl.Items) != wl.Count || wl.Version != 1 {
+		t.Errorf("watchlist version %d has %d entries (%d items), want the seeded built-in list", wl.Version, wl.Count, len(wl.Items))
 	}
-	reload := decode[map[string]any](t, cs.must(200, "POST", "/api/v1/admin/watchlist/reload", admin, ""))
-	if int(reload["counterparties"].(float64)) != wl.Count {
-		t.Errorf("reload = %v, want %d counterparties", reload, wl.Count)
+	type rulesResp struct {
+		Version        int64  `json:"version"`
+		Change         string `json:"change"`
+		Rules          string `json:"rules"`
+		Counterparties []struct {
+			ID     string `json:"id"`
+			NameZH string `json:"name_zh"`
+		} `json:"counterparties"`
+		Retired []struct {
+			Counterparty struct {
+				ID string `json:"id"`
+			} `json:"counterparty"`
+			By string `json:"by"`
+		} `json:"retired"`
 	}
-	wantError(t, cs.do("POST", "/api/v1/admin/watchlist/reload", admin, `{"x":1}`), 400, "invalid_body", "x")
-	res := decode[map[string]any](t, cs.must(200, "POST", "/api/v1/admin/rescan", admin, ""))
-	if res["events"].(float64) != 0 || res["employees"].(float64) != 0 {
-		t.Errorf("rescan of an empty store = %v", res)
+	v1 := decode[rulesResp](t, cs.must(200, "GET", "/api/v1/admin/rules", admin, ""))
+	if v1.Version != 1 || v1.Change != "seed" || !strings.Contains(v1.Rules, "blackout_days") || len(v1.Counterparties) != wl.Count {
+		t.Errorf("GET rules = version %d change %q, %d counterparties", v1.Version, v1.Change, len(v1.Counterparties))
 	}
-	entries := decode[pageResp[auditResp]](t, cs.must(200, "GET", "/api/v1/audit?actor=AD1", admin, "")).Items
+
+	const xinghe = `{"id":"xinghe","type":"brokerage","name":"Xinghe Securities","name_zh":"星河证券"}`
+	for _, tc := range []struct {
+		name, method, path, token, body string
+		status                          int
+		code, field                     string
+	}{
+		{"not an admin", "POST", "/api/v1/admin/counterparties", compliance, xinghe, 403, "forbidden", ""},
+		{"unknown field", "POST", "/api/v1/admin/counterparties", admin, `{"id":"x","type":"brokerage","name":"X","colour":"red"}`, 400, "invalid_body", "colour"},
+		{"no id", "POST", "/api/v1/admin/counterparties", admin, `{"type":"brokerage","name":"X"}`, 400, "invalid_body", "id"},
+		{"bad type", "POST", "/api/v1/admin/counterparties", admin, `{"id":"x","type":"bank","name":"X"}`, 422, "invalid_rules", ""},
+		{"alias of another firm", "POST", "/api/v1/admin/counterparties", admin, `{"id":"x","type":"brokerage","name":"X","aliases":["中信证券"]}`, 422, "invalid_rules", ""},
+		{"edit of an unknown id", "PUT", "/api/v1/admin/counterparties/nope", admin, `{"type":"brokerage","name":"X"}`, 404, "not_found", ""},
+		{"retire of an unknown id", "DELETE", "/api/v1/admin/counterparties/nope", admin, "", 404, "not_found", ""},
+		{"retire, not an admin", "DELETE", "/api/v1/admin/counterparties/glg", compliance, "", 403, "forbidden", ""},
+	} {
+		wantError(t, cs.do(tc.method, tc.path, tc.token, tc.body), tc.status, tc.code, tc.field)
+	}
+
+	v2 := decode[rulesResp](t, cs.must(201, "POST", "/api/v1/admin/counterparties", admin, xinghe))
+	if v2.Version != 2 || len(v2.Counterparties) != wl.Count+1 {
+		t.Errorf("after POST: version %d, %d counterparties", v2.Version, len(v2.Counterparties))
+	}
+	wantError(t, cs.do("POST", "/api/v1/admin/counterparties", admin, xinghe), 422, "invalid_rules", "")
+	v3 := decode[rulesResp](t, cs.must(200, "PUT", "/api/v1/admin/counterparties/xinghe", admin,
+		`{"type":"brokerage","name":"Xinghe Securities","name_zh":"星河证券","aliases":["星河证券研究所"]}`))
+	if v3.Version != 3 {
+		t.Errorf("after PUT: version %d, want 3", v3.Version)
+	}
+	// A change bound to a version someone else moved past is refused.
+	req := httptest.NewRequest("DELETE", "/api/v1/admin/counterparties/xinghe", nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	req.Header.Set("If-Match", `"2"`)
+	w := httptest.NewRecorder()
+	cs.h.ServeHTTP(w, req)
+	wantError(t, w, 409, "stale_version", "")
+	v4 := decode[rulesResp](t, cs.must(200, "DELETE", "/api/v1/admin/counterparties/xinghe", admin, ""))
+	if v4.Version != 4 || len(v4.Counterparties) != wl.Count || len(v4.Retired) != 1 || v4.Retired[0].Counterparty.ID != "xinghe" || v4.Retired[0].By != "AD1" {
+		t.Errorf("after DELETE: %+v", v4.Retired)
+	}
+
+	job := decode[map[string]any](t, cs.must(202, "POST", "/api/v1/admin/rescans", admin, ""))
+	id, _ := job["id"].(string)
+	wantError(t, cs.do("POST", "/api/v1/admin/rescans", admin, ""), 409, "rescan_running", "")
+	wantError(t, cs.do("POST", "/api/v1/admin/rescans", compliance, ""), 403, "forbidden", "")
+	if err := cs.rescans.Work(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	done := decode[map[string]any](t, cs.must(200, "GET", "/api/v1/admin/rescans/"+id, admin, ""))
+	if done["done"] != true || done["events"].(float64) != 0 || done["rules_version"].(float64) != 4 {
+		t.Errorf("rescan of an empty store = %v", done)
+	}
+	wantError(t, cs.do("GET", "/api/v1/admin/rescans/rescan-999999", admin, ""), 404, "not_found", "")
+
+	entries := decode[pageResp[auditResp]](t, cs.must(200, "GET", "/api/v1/audit?limit=50", admin, "")).Items
 	var got []string
 	for _, e := range entries {
-		got = append(got, e.Action)
+		if e.Actor == "AD1" || e.Actor == "C1" {
+			got = append(got, e.Action)
+		}
 	}
-	if strings.Join(got, ",") != "rescan,watchlist.reload" {
-		t.Errorf("admin audit entries = %v, want rescan and watchlist.reload", got)
+	want := "rescan,counterparty.retire,counterparty.edit,counterparty.add,access.denied,access.denied"
+	if strings.Join(got, ",") != want {
+		t.Errorf("admin audit entries = %v, want %s", got, want)
 	}
 }

@@ -60,6 +60,7 @@ type findingDoc struct {
 	CoveredBy        string   `bson:"covered_by,omitempty"`
 	Employment       string   `bson:"employment,omitempty"`
 	Project          string   `bson:"project,omitempty"`
+	RulesVersion     int64    `bson:"rules_version,omitempty"`
 }
 
 type refDoc struct {
@@ -267,7 +268,7 @@ func toCaseDoc(c review.Case) caseDoc {
 		fd := findingDoc{ID: f.ID, Rule: f.Rule, Severity: f.Severity, Score: f.Score, Summary: f.Summary,
 			OccurredOn: string(f.OccurredOn), Counterparty: f.Counterparty, CounterpartyType: f.CounterpartyType,
 			EventRefs: []refDoc{}, DisclosureIDs: nonNil(f.DisclosureIDs), CoveredBy: f.CoveredBy,
-			Employment: f.Employment, Project: f.Project}
+			Employment: f.Employment, Project: f.Project, RulesVersion: f.RulesVersion}
 		for _, r := range f.EventRefs {
 			fd.EventRefs = append(fd.EventRefs, refDoc{Source: r.Source, ID: r.ID})
 		}
@@ -295,7 +296,7 @@ func fromCaseDoc(d caseDoc) review.Case {
 		f := detect.Finding{ID: fd.ID, EmployeeID: d.EmployeeID, Rule: fd.Rule, Severity: fd.Severity, Score: fd.Score,
 			Summary: fd.Summary, OccurredOn: civil.Date(fd.OccurredOn), Counterparty: fd.Counterparty,
 			CounterpartyType: fd.CounterpartyType, DisclosureIDs: fd.DisclosureIDs, CoveredBy: fd.CoveredBy,
-			Employment: fd.Employment, Project: fd.Project}
+			Employment: fd.Employment, Project: fd.Project, RulesVersion: fd.RulesVersion}
 		if len(f.DisclosureIDs) == 0 {
 			f.DisclosureIDs = nil
 		}

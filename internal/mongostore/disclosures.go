@@ -78,17 +78,25 @@ func disclosureIndexes() []index {
 }
 
 // DisclosureStore implements disclosure.Store.
-type DisclosureStore struct{ coll *mongo.Collection }
+type DisclosureStore struct {
+	coll *mongo.Collection
+	// marks receives a re-evaluation marker before every change (see
+	// markReevaluation).
+	marks *mongo.Collection
+}
 
 var _ disclosure.Store = (*DisclosureStore)(nil)
 
 // NewDisclosureStore returns the store on db.
 func NewDisclosureStore(db *DB) *DisclosureStore {
-	return &DisclosureStore{coll: db.DB.Collection(disclosuresCollection)}
+	return &DisclosureStore{coll: db.DB.Collection(disclosuresCollection), marks: db.DB.Collection(reevaluationsCollection)}
 }
 
 // Create implements disclosure.Store.
 func (s *DisclosureStore) Create(ctx context.Context, d disclosure.Disclosure) error {
+	if err := markReevaluation(ctx, s.marks, d.EmployeeID, d.ID, d.Version, d.UpdatedAt); err != nil {
+		return err
+	}
 	if _, err := s.coll.InsertOne(ctx, toDisclosureDoc(d)); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
 			return fmt.Errorf("create disclosure %s: %w", d.ID, disclosure.ErrConflict)
@@ -116,6 +124,9 @@ func (s *DisclosureStore) Get(ctx context.Context, id string) (disclosure.Disclo
 func (s *DisclosureStore) Update(ctx context.Context, d disclosure.Disclosure) (int64, error) {
 	doc := toDisclosureDoc(d)
 	doc.Version = d.Version + 1
+	if err := markReevaluation(ctx, s.marks, d.EmployeeID, d.ID, doc.Version, d.UpdatedAt); err != nil {
+		return 0, err
+	}
 	res, err := s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: d.ID}, {Key: "version", Value: d.Version}}, doc)
 	if err != nil {
 		return 0, fmt.Errorf("update disclosure %s: %w", d.ID, err)

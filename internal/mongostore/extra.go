@@ -8,5 +8,6 @@ func extraIndexes() []index {
 	all = append(all, auditIndexes()...)
 	all = append(all, caseIndexes()...)
 	all = append(all, signalIndexes()...)
+	all = append(all, rulesIndexes()...)
 	return all
 }

@@ -43,6 +43,8 @@ type Engagements interface {
 // reloaded at run time).
 type Rules interface {
 	Current() (detect.Config, *watchlist.Watchlist)
+	// Version is the rule-set version in force, which findings record.
+	Version() int64
 }
 
 // Engine runs detection as part of consumption and whenever a disclosure
@@ -179,11 +181,13 @@ func signalSpan(sigs []detect.Signal, windowDays int) (from, to civil.Date, ok b
 
 // sync evaluates one employee's inputs and writes the case change, if any.
 func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) error {
+	version := e.Rules.Version()
 	cfg, wl := e.Rules.Current()
 	now := e.Now()
 	findings := detect.Evaluate(cfg, wl, detect.Input{
 		EmployeeID: employeeID, Employee: in.emp, Signals: in.sigs, Seminars: in.seminars, Engagements: in.engagements, Now: civil.Of(now),
 	})
+	StampRulesVersion(findings, in.open, version)
 	res := Sync(cfg, in.open, HandledBy(in.closed), findings, Subject{EmployeeID: employeeID, Name: in.emp.Name, Department: in.emp.Department}, now)
 	if !res.Changed {
 		return nil

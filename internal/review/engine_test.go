@@ -3,7 +3,7 @@ package review_test
 import (
 	"context"
 	"errors"
-	"os"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,8 +14,10 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
+	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/ingest"
+	"github.com/moonlight-oss/moonlight/internal/lease"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
 	"github.com/moonlight-oss/moonlight/internal/review"
 	"github.com/moonlight-oss/moonlight/internal/testenv"
@@ -239,94 +241,107 @@ func TestEngineSweepRaisesStartedUnapprovedEngagements(t *testing.T) {
 	if err := w.discl.Create(t.Context(), x); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := w.engine.Sweep(t.Context()); err != nil || n != 0 {
-		t.Fatalf("sweep before the start date: %d, %v; want 0 employees", n, err)
+	sw := &review.Sweeper{Engine: w.engine, Due: w.discl, State: mongostore.NewSweepState(w.db), Log: discardLog()}
+	if res, err := sw.Round(t.Context()); err != nil || res.Employees != 0 {
+		t.Fatalf("sweep before the start date: %+v, %v; want 0 employees", res, err)
 	}
 	if _, ok := w.open("E7"); ok {
 		t.Fatal("case before the engagement's date")
 	}
 	w.now = w.now.AddDate(0, 0, 5)
-	if n, err := w.engine.Sweep(t.Context()); err != nil || n != 1 {
-		t.Fatalf("sweep after the start date: %d, %v; want 1 employee", n, err)
+	if res, err := sw.Round(t.Context()); err != nil || res.Employees != 1 {
+		t.Fatalf("sweep after the start date: %+v, %v; want 1 employee", res, err)
 	}
 	c, ok := w.open("E7")
 	if !ok || len(c.Findings) != 1 || c.Findings[0].Rule != detect.RuleUnapproved {
 		t.Fatalf("after sweep: %v %+v, want one unapproved-engagement finding", ok, c.Findings)
 	}
 	v := c.Version
-	if _, err := w.engine.Sweep(t.Context()); err != nil {
-		t.Fatal(err)
+	// The next rounds look only at what became due since the day before the
+	// last complete round: D-70 was swept.
+	for _, days := range []int{0, 3} {
+		w.now = w.now.AddDate(0, 0, days)
+		if res, err := sw.Round(t.Context()); err != nil || res.Employees != 0 {
+			t.Fatalf("sweep %d days later: %+v, %v; want nobody", days, res, err)
+		}
 	}
 	if c, _ := w.open("E7"); c.Version != v {
 		t.Errorf("a second sweep changed the case (version %d -> %d)", v, c.Version)
 	}
 }
 
-func TestRescanAfterWatchlistChangeIsIdempotent(t *testing.T) {
+// failingEmployees makes Get fail for one employee, as a database error
+// limited to one document would.
+type failingEmployees struct {
+	employee.Store
+	bad string
+}
+
+func (f *failingEmployees) Get(ctx context.Context, id string) (employee.Employee, error) {
+	if id == f.bad {
+		return employee.Employee{}, errors.New("read failed")
+	}
+	return f.Store.Get(ctx, id)
+}
+
+// TestSweeperIsolatesFailingEmployees: one failing employee does not stop
+// the others, and is swept again next round (the window stays open).
+func TestSweeperIsolatesFailingEmployees(t *testing.T) {
 	w := newWorld(t)
-	// 星河证券 is on no watchlist: a claim at it with no seminar vocabulary
-	// is no signal until the watchlist names it.
-	w.feed(hired(t, "E8", "2019-01-01"), hired(t, "E9", "2019-01-01"),
-		claim(t, "X-8", "E8", "2024-02-01", "星河证券有限公司", "午餐"),
-		claim(t, "X-9", "E9", "2024-02-02", "中信证券股份有限公司", "EV行业研讨会 咨询费"))
-	if _, ok := w.open("E8"); ok {
-		t.Fatal("E8 has a case before the watchlist names 星河证券")
+	w.feed(hired(t, "E5", "2020-01-01"), hired(t, "E6", "2020-01-01"))
+	for _, e := range []string{"E5", "E6"} {
+		x := disclosure.New("D-"+e, e, disclosure.Input{
+			Kind: disclosure.KindExpertCall, Counterparty: "AlphaSights", CounterpartyType: disclosure.CounterpartyExpertNetwork,
+			Topic: "battery costs", StartDate: d("2024-06-01"), EndDate: d("2024-06-01"),
+		}, disclosure.DefaultPolicy(), w.now)
+		if err := w.discl.Create(t.Context(), x); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, ok := w.open("E9"); !ok {
-		t.Fatal("E9 has no case")
+	real := w.engine.Employees
+	w.engine.Employees = &failingEmployees{Store: real, bad: "E5"}
+	state := mongostore.NewSweepState(w.db)
+	sw := &review.Sweeper{Engine: w.engine, Due: w.discl, State: state, Log: discardLog()}
+	res, err := sw.Round(t.Context())
+	if err != nil || res != (review.SweepResult{Employees: 1, Failed: 1}) {
+		t.Fatalf("round with E5 failing = %+v, %v; want E6 swept and E5 failed", res, err)
 	}
-
-	dir := t.TempDir()
-	path := dir + "/watchlist.yaml"
-	extra := string(configs.Watchlist) + "\n  - id: xinghe\n    type: brokerage\n    name: Xinghe Securities\n    name_zh: 星河证券\n"
-	if err := os.WriteFile(path, []byte(extra), 0o600); err != nil {
-		t.Fatal(err)
+	if _, ok := w.open("E6"); !ok {
+		t.Error("E6 has no case although E5 failed first")
 	}
-	rules, err := review.NewRuleHolder("", path, configs.Rules, configs.Watchlist)
-	if err != nil {
-		t.Fatalf("watchlist with an extra firm: %v", err)
+	if through, _ := state.SweptThrough(t.Context()); through != "" {
+		t.Errorf("swept through %q after a failure; want the window kept open", through)
 	}
-	w.engine.Rules = rules
-
-	var progress []review.RescanProgress
-	rs := &review.Rescan{Engine: w.engine, Events: w.events, Signals: w.signals, PageSize: 2,
-		Others:   []review.EmployeeLister{review.DisclosureEngagements{Store: w.discl}, review.OpenCases{Store: w.cases}},
-		Progress: func(p review.RescanProgress) { progress = append(progress, p) }}
-	res, err := rs.Run(t.Context())
-	if err != nil {
-		t.Fatal(err)
+	w.engine.Employees = real
+	w.now = w.now.AddDate(0, 0, 1)
+	if res, err := sw.Round(t.Context()); err != nil || res != (review.SweepResult{Employees: 2}) {
+		t.Fatalf("next round = %+v, %v; want both", res, err)
 	}
-	if want := (review.RescanResult{Events: 4, Signals: 2, Employees: 2}); res != want {
-		t.Errorf("rescan = %+v, want %+v", res, want)
-	}
-	if len(progress) == 0 || progress[len(progress)-1] != (review.RescanProgress{Stage: "employees", Done: 2, Total: 2}) {
-		t.Errorf("progress = %+v", progress)
-	}
-	c, ok := w.open("E8")
-	if !ok || c.Findings[0].Counterparty != "Xinghe Securities" {
-		t.Fatalf("after rescan E8: %v %+v, want a case naming Xinghe Securities", ok, c.Findings)
-	}
-
-	before, auditBefore := w.allCases(), w.auditActions("")
-	if _, err := rs.Run(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if after := w.allCases(); !reflect.DeepEqual(before, after) {
-		t.Errorf("second rescan changed cases:\n %+v\n %+v", before, after)
-	}
-	if a := w.auditActions(""); !reflect.DeepEqual(a, auditBefore) {
-		t.Errorf("second rescan wrote audit entries: %v -> %v", auditBefore, a)
-	}
-
-	// Back to the built-in watchlist: the signal goes and E8's case clears itself.
-	w.engine.Rules, _ = review.NewRuleHolder("", "", configs.Rules, configs.Watchlist)
-	if _, err := rs.Run(context.WithoutCancel(t.Context())); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := w.open("E8"); ok {
-		t.Error("E8's case still open after its counterparty left the watchlist")
-	}
-	if sigs, _ := w.signals.Signals(t.Context(), "E8"); len(sigs) != 0 {
-		t.Errorf("E8 still has %d signals", len(sigs))
+	if _, ok := w.open("E5"); !ok {
+		t.Error("E5 has no case after the retry")
 	}
 }
+
+// TestSweepersShareOneLease: of two replicas' sweepers only the lease
+// holder sweeps within an interval.
+func TestSweepersShareOneLease(t *testing.T) {
+	w := newWorld(t)
+	leases := mongostore.NewLeases(w.db, func() time.Time { return w.now })
+	a, okA, err := leases.Acquire(t.Context(), review.SweepLease, "replica-a", time.Hour)
+	if err != nil || !okA {
+		t.Fatalf("a: %v %v", okA, err)
+	}
+	if _, okB, err := leases.Acquire(t.Context(), review.SweepLease, "replica-b", time.Hour); err != nil || okB {
+		t.Fatalf("b took a held lease: %v %v", okB, err)
+	}
+	w.now = w.now.Add(time.Hour + time.Second)
+	b, okB, err := leases.Acquire(t.Context(), review.SweepLease, "replica-b", time.Hour)
+	if err != nil || !okB || b.Epoch() != a.Epoch()+1 {
+		t.Fatalf("b after expiry: %v %v", okB, err)
+	}
+	if err := a.Renew(t.Context()); !errors.Is(err, lease.ErrLost) {
+		t.Errorf("a renewed a lease b took over: %v", err)
+	}
+}
+
+func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -3,22 +3,16 @@ package review
 import (
 	"context"
 	"fmt"
-	"sort"
+	"log/slog"
+	"time"
 
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
-	"github.com/moonlight-oss/moonlight/internal/disclosure"
-	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/lease"
 )
 
-// EventSource walks the stored events.
-type EventSource interface {
-	Count(ctx context.Context) (int64, error)
-	// Scan calls fn with every stored event, a page at a time, in a fixed order.
-	Scan(ctx context.Context, pageSize int, fn func([]event.Received) error) error
-}
-
-// SignalRewriter replaces derived data wholesale, for a rescan.
+// SignalRewriter replaces derived data wholesale, for a rescan
+// (internal/rescan runs it as a durable job).
 type SignalRewriter interface {
 	// ReplaceSignals sets an employee's signals in one write (none: removes them).
 	ReplaceSignals(ctx context.Context, employeeID string, sigs []detect.Signal) error
@@ -26,145 +20,8 @@ type SignalRewriter interface {
 	PutSeminars(ctx context.Context, ss []detect.Seminar) error
 }
 
-// EmployeeLister lists employees detection must look at although they may
-// have no stored events (declared engagements, open cases).
-type EmployeeLister interface {
-	EmployeeIDs(ctx context.Context) ([]string, error)
-}
-
-// RescanProgress reports how far a rescan got.
-type RescanProgress struct {
-	Stage string // "events" or "employees"
-	Done  int
-	Total int
-}
-
-// RescanResult counts what a rescan looked at.
-type RescanResult struct {
-	Events    int `json:"events"`
-	Signals   int `json:"signals"`
-	Seminars  int `json:"seminars"`
-	Employees int `json:"employees"`
-}
-
-// Rescan re-evaluates every stored event after a rules or watchlist change:
-// it derives each employee's signals and the seminars again from the raw
-// events, then re-evaluates every employee concerned. Every step replaces
-// derived data with what the current rules give, so running it twice
-// changes nothing the second time.
-type Rescan struct {
-	Engine  *Engine
-	Events  EventSource
-	Signals SignalRewriter
-	// Others are listed employees without events to re-evaluate too.
-	Others   []EmployeeLister
-	PageSize int
-	// Progress, when set, is called after each page and each employee.
-	Progress func(RescanProgress)
-}
-
-// Run does the rescan.
-func (r *Rescan) Run(ctx context.Context) (RescanResult, error) {
-	var res RescanResult
-	cfg, wl := r.Engine.Rules.Current()
-	total, err := r.Events.Count(ctx)
-	if err != nil {
-		return res, err
-	}
-	pageSize := r.PageSize
-	if pageSize <= 0 {
-		pageSize = 500
-	}
-	sigs := map[string][]detect.Signal{}
-	// scanned holds the expense events seen per employee: a stored signal
-	// whose event was not scanned arrived during the rescan and is kept.
-	scanned := map[string]map[event.Ref]bool{}
-	employees := map[string]bool{}
-	err = r.Events.Scan(ctx, pageSize, func(page []event.Received) error {
-		var seminars []detect.Seminar
-		for _, rec := range page {
-			ev := rec.Event
-			if id := ev.EmployeeID(); id != "" {
-				employees[id] = true
-				if scanned[id] == nil {
-					scanned[id] = map[event.Ref]bool{}
-				}
-				scanned[id][ev.Ref] = true
-			}
-			if s, ok := detect.SignalOf(cfg, wl, ev); ok {
-				sigs[s.EmployeeID] = append(sigs[s.EmployeeID], s)
-			}
-			if s, ok := detect.SeminarOf(wl, ev); ok {
-				seminars = append(seminars, s)
-			}
-		}
-		if len(seminars) > 0 {
-			if err := r.Signals.PutSeminars(ctx, seminars); err != nil {
-				return err
-			}
-			res.Seminars += len(seminars)
-		}
-		res.Events += len(page)
-		r.progress("events", res.Events, int(max(total, int64(res.Events))))
-		return nil
-	})
-	if err != nil {
-		return res, fmt.Errorf("rescan events: %w", err)
-	}
-	for _, l := range r.Others {
-		ids, err := l.EmployeeIDs(ctx)
-		if err != nil {
-			return res, fmt.Errorf("rescan: %w", err)
-		}
-		for _, id := range ids {
-			employees[id] = true
-		}
-	}
-	ids := sortedKeys(employees)
-	for i, id := range ids {
-		if scanned[id] != nil {
-			n, err := r.replaceSignals(ctx, id, sigs[id], scanned[id])
-			if err != nil {
-				return res, err
-			}
-			res.Signals += n
-		}
-		if err := r.Engine.Reevaluate(ctx, id); err != nil {
-			return res, fmt.Errorf("rescan %s: %w", id, err)
-		}
-		res.Employees++
-		r.progress("employees", i+1, len(ids))
-	}
-	return res, nil
-}
-
-func (r *Rescan) replaceSignals(ctx context.Context, id string, fresh []detect.Signal, scanned map[event.Ref]bool) (int, error) {
-	stored, err := r.Engine.Signals.Signals(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	keep := fresh
-	for _, s := range stored {
-		if !scanned[s.Ref] {
-			keep = append(keep, s) // consumed while the rescan ran
-		}
-	}
-	sort.Slice(keep, func(i, j int) bool {
-		if keep[i].Date != keep[j].Date {
-			return keep[i].Date < keep[j].Date
-		}
-		return keep[i].Ref.Key() < keep[j].Ref.Key()
-	})
-	if sameSignals(stored, keep) {
-		return len(keep), nil
-	}
-	if err := r.Signals.ReplaceSignals(ctx, id, keep); err != nil {
-		return 0, err
-	}
-	return len(keep), nil
-}
-
-func sameSignals(a, b []detect.Signal) bool {
+// SameSignals reports whether two signal lists are equal field by field.
+func SameSignals(a, b []detect.Signal) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -180,104 +37,191 @@ func sameSignals(a, b []detect.Signal) bool {
 	return true
 }
 
-func (r *Rescan) progress(stage string, done, total int) {
-	if r.Progress != nil {
-		r.Progress(RescanProgress{Stage: stage, Done: done, Total: total})
-	}
-}
-
-// DueLister lists employees with a declared engagement that has started by
-// today while not approved: time alone gives them an unapproved-engagement
-// finding.
+// DueLister lists employees with a declared engagement, not approved, whose
+// start date lies in [from, today): time alone gives them an
+// unapproved-engagement finding. from "" means no lower bound. The store
+// answers it with an indexed filter (status, start_date).
 type DueLister interface {
-	EmployeesDue(ctx context.Context, today civil.Date) ([]string, error)
+	EmployeesDue(ctx context.Context, from, today civil.Date) ([]string, error)
 }
 
-// Sweep re-evaluates the employees whose declared, not approved engagements
-// have started (when the engine's Engagements can list them). The service
-// runs it periodically; re-evaluating is idempotent, so sweeping often costs
-// reads only. It returns how many employees it re-evaluated.
-func (e *Engine) Sweep(ctx context.Context) (int, error) {
-	dl, ok := e.Engagements.(DueLister)
-	if !ok {
-		return 0, nil
-	}
-	ids, err := dl.EmployeesDue(ctx, civil.Of(e.Now()))
+// SweepState remembers through which day the sweep has re-evaluated every
+// due employee without a failure.
+type SweepState interface {
+	// SweptThrough returns that day, "" before the first complete round.
+	SweptThrough(ctx context.Context) (civil.Date, error)
+	SetSweptThrough(ctx context.Context, d civil.Date) error
+}
+
+// SweepResult counts a sweep round.
+type SweepResult struct {
+	Employees int
+	Failed    int
+}
+
+// SweepLease names the sweep's lease.
+const SweepLease = "disclosure-sweep"
+
+// Sweeper re-evaluates employees whose declared, not approved engagements
+// have started since the last complete round. One replica sweeps at a time
+// (a lease held for an interval, and not released, so the cluster sweeps
+// about once an interval); a failing employee is logged and retried next
+// round, the others go on.
+type Sweeper struct {
+	Engine *Engine
+	Due    DueLister
+	State  SweepState
+	Leases lease.Lessor
+	// Holder names this replica in the lease.
+	Holder string
+	Log    *slog.Logger
+}
+
+// Round sweeps once (without the lease; Run takes it). The window starts a
+// day before the last complete round, so a round that ran just before
+// midnight is covered; it stays open while any employee fails.
+func (s *Sweeper) Round(ctx context.Context) (SweepResult, error) {
+	var res SweepResult
+	today := civil.Of(s.Engine.Now())
+	through, err := s.State.SweptThrough(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("sweep: %w", err)
+		return res, fmt.Errorf("sweep: %w", err)
+	}
+	from := civil.Date("")
+	if !through.IsZero() {
+		from = through.AddDays(-1)
+	}
+	ids, err := s.Due.EmployeesDue(ctx, from, today)
+	if err != nil {
+		return res, fmt.Errorf("sweep: %w", err)
 	}
 	for _, id := range ids {
-		if err := e.Reevaluate(ctx, id); err != nil {
-			return 0, fmt.Errorf("sweep %s: %w", id, err)
-		}
-	}
-	return len(ids), nil
-}
-
-// EmployeesDue implements DueLister.
-func (d DisclosureEngagements) EmployeesDue(ctx context.Context, today civil.Date) ([]string, error) {
-	out := map[string]bool{}
-	for _, st := range []disclosure.Status{disclosure.StatusPending, disclosure.StatusRejected, disclosure.StatusWithdrawn} {
-		err := d.each(ctx, disclosure.Filter{Status: st}, func(x disclosure.Disclosure) {
-			if x.StartDate.Before(today) {
-				out[x.EmployeeID] = true
+		if err := s.Engine.Reevaluate(ctx, id); err != nil {
+			if ctx.Err() != nil {
+				return res, ctx.Err()
 			}
-		})
-		if err != nil {
-			return nil, err
+			res.Failed++
+			s.Log.Warn("sweep: re-evaluation failed; retried next round", "employee", id, "err", err)
+			continue
+		}
+		res.Employees++
+	}
+	if res.Failed == 0 && through != today {
+		if err := s.State.SetSweptThrough(ctx, today); err != nil {
+			return res, fmt.Errorf("sweep: %w", err)
 		}
 	}
-	return sortedKeys(out), nil
+	return res, nil
 }
 
-// EmployeeIDs implements EmployeeLister: everyone with a disclosure.
-func (d DisclosureEngagements) EmployeeIDs(ctx context.Context) ([]string, error) {
-	out := map[string]bool{}
-	if err := d.each(ctx, disclosure.Filter{}, func(x disclosure.Disclosure) { out[x.EmployeeID] = true }); err != nil {
-		return nil, err
-	}
-	return sortedKeys(out), nil
-}
-
-func (d DisclosureEngagements) each(ctx context.Context, f disclosure.Filter, fn func(disclosure.Disclosure)) error {
-	page := disclosure.Page{Limit: disclosure.MaxLimit}
+// Run sweeps at start and then every interval, on whichever replica holds
+// the lease.
+func (s *Sweeper) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(min(interval, time.Minute))
+	defer t.Stop()
 	for {
-		ds, next, err := d.Store.List(ctx, f, page)
-		if err != nil {
-			return fmt.Errorf("list disclosures: %w", err)
+		s.tryRound(ctx, interval)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
-		for _, x := range ds {
-			fn(x)
-		}
-		if next == "" {
-			return nil
-		}
-		page.Cursor = next
 	}
 }
 
-// OpenCases lists employees with an open case (a rescan re-evaluates them
-// even when nothing else names them).
-type OpenCases struct{ Store Store }
+func (s *Sweeper) tryRound(ctx context.Context, interval time.Duration) {
+	_, ok, err := s.Leases.Acquire(ctx, SweepLease, s.Holder, interval)
+	switch {
+	case ctx.Err() != nil:
+		return
+	case err != nil:
+		s.Log.Warn("sweep: lease not read; next try soon", "err", err)
+		return
+	case !ok:
+		return // another replica swept within the interval, or is sweeping
+	}
+	res, err := s.Round(ctx)
+	switch {
+	case ctx.Err() != nil:
+	case err != nil:
+		s.Log.Warn("sweep failed; next at the interval", "err", err)
+	case res.Employees > 0 || res.Failed > 0:
+		s.Log.Info("swept declarations whose dates have passed", "employees", res.Employees, "failed", res.Failed)
+	}
+}
 
-// EmployeeIDs implements EmployeeLister.
-func (o OpenCases) EmployeeIDs(ctx context.Context) ([]string, error) {
-	out := map[string]bool{}
-	for _, st := range []string{StatusOpen, StatusInReview} {
-		cursor := ""
-		for {
-			cs, next, err := o.Store.List(ctx, Filter{Status: st}, MaxLimit, cursor)
-			if err != nil {
-				return nil, fmt.Errorf("list open cases: %w", err)
+// Marker says an employee must be re-evaluated because a disclosure of
+// theirs changed (written with the change; see DisclosureStore).
+type Marker struct {
+	ID         string
+	EmployeeID string
+	At         time.Time
+}
+
+// MarkerStore lists and removes re-evaluation markers.
+type MarkerStore interface {
+	// MarkersBefore returns up to limit markers written before t, oldest first.
+	MarkersBefore(ctx context.Context, t time.Time, limit int) ([]Marker, error)
+	// DeleteMarkers removes markers by id.
+	DeleteMarkers(ctx context.Context, ids []string) error
+}
+
+// Drainer re-evaluates employees whose disclosures changed, so a
+// re-evaluation that failed right after the change (the database down for a
+// moment, a conflict storm) is done later. A marker is removed only after
+// its employee's re-evaluation succeeded; re-evaluating is idempotent, so a
+// marker drained twice (two replicas, a crash before the delete) does no harm.
+type Drainer struct {
+	Engine  *Engine
+	Markers MarkerStore
+	// Grace leaves young markers to the re-evaluation that follows the
+	// change inline: the marker is written before the change is stored, so
+	// draining it earlier could re-evaluate before the change exists.
+	Grace time.Duration
+	Log   *slog.Logger
+}
+
+// Drain does one round; it returns how many employees it re-evaluated.
+func (d *Drainer) Drain(ctx context.Context) (int, error) {
+	ms, err := d.Markers.MarkersBefore(ctx, d.Engine.Now().Add(-d.Grace), 500)
+	if err != nil {
+		return 0, fmt.Errorf("drain re-evaluations: %w", err)
+	}
+	byEmployee := map[string][]string{}
+	for _, m := range ms {
+		byEmployee[m.EmployeeID] = append(byEmployee[m.EmployeeID], m.ID)
+	}
+	n := 0
+	for _, id := range sortedKeys(byEmployee) {
+		if err := d.Engine.Reevaluate(ctx, id); err != nil {
+			if ctx.Err() != nil {
+				return n, ctx.Err()
 			}
-			for _, c := range cs {
-				out[c.EmployeeID] = true
-			}
-			if next == "" {
-				break
-			}
-			cursor = next
+			d.Log.Warn("re-evaluation after a disclosure change failed; retried next round", "employee", id, "err", err)
+			continue
+		}
+		if err := d.Markers.DeleteMarkers(ctx, byEmployee[id]); err != nil {
+			return n, fmt.Errorf("drain re-evaluations: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// Run drains every interval until ctx ends.
+func (d *Drainer) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := d.Drain(ctx); err != nil && ctx.Err() == nil {
+			d.Log.Warn("drain failed; next at the interval", "err", err)
+		} else if n > 0 {
+			d.Log.Info("re-evaluated employees whose disclosures changed", "employees", n)
 		}
 	}
-	return sortedKeys(out), nil
 }

@@ -38,6 +38,30 @@ func (h *RuleHolder) Current() (detect.Config, *watchlist.Watchlist) {
 	return rs.Config, rs.Watchlist
 }
 
+// Version implements Rules: rules read from files have no stored version.
+func (h *RuleHolder) Version() int64 { return 0 }
+
+// StampRulesVersion records in each finding the rule-set version that
+// produced it. A finding the open case already has unchanged keeps the
+// version that first produced it, so a new version that changes nothing
+// about a finding does not rewrite the case.
+func StampRulesVersion(fs []detect.Finding, open *Case, version int64) {
+	var old map[string]detect.Finding
+	if open != nil {
+		old = make(map[string]detect.Finding, len(open.Findings))
+		for _, f := range open.Findings {
+			old[f.ID] = f
+		}
+	}
+	for i := range fs {
+		if o, ok := old[fs[i].ID]; ok && sameFindings([]detect.Finding{o}, fs[i:i+1]) {
+			fs[i].RulesVersion = o.RulesVersion
+			continue
+		}
+		fs[i].RulesVersion = version
+	}
+}
+
 // Reload reads the rules and watchlist again; on error the old set stays.
 func (h *RuleHolder) Reload() (RuleSet, error) {
 	rb, err := readOr(h.rulesFile, h.defaultRules)

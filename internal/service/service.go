@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/moonlight-oss/moonlight/configs"
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/config"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
@@ -25,7 +24,9 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/httpapi"
 	"github.com/moonlight-oss/moonlight/internal/ingest"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
+	"github.com/moonlight-oss/moonlight/internal/rescan"
 	"github.com/moonlight-oss/moonlight/internal/review"
+	"github.com/moonlight-oss/moonlight/internal/ruleset"
 	"github.com/moonlight-oss/moonlight/internal/web"
 )
 
@@ -45,8 +46,15 @@ type Service struct {
 	Audit       *mongostore.AuditStore
 	Cases       *mongostore.CaseStore
 	Signals     *mongostore.SignalStore
-	Rules       *review.RuleHolder
+	// Rules is this replica's view of the versioned rule set in MongoDB.
+	Rules *ruleset.Holder
+	// RuleService changes the rule set (admin API and UI).
+	RuleService *ruleset.Service
 	Engine      *review.Engine
+	// Rescans runs rescan jobs; any replica finishes one another started.
+	Rescans *rescan.Runner
+	sweeper *review.Sweeper
+	drainer *review.Drainer
 	// DisclosureService is the declaration workflow the API serves.
 	DisclosureService *disclosure.Service
 }
@@ -96,7 +104,7 @@ func (s *Service) init(ctx context.Context) error {
 	s.Audit = mongostore.NewAuditStore(s.db)
 	s.Cases = mongostore.NewCaseStore(s.db)
 	s.Signals = mongostore.NewSignalStore(s.db)
-	if s.Rules, err = review.NewRuleHolder(cfg.Detect.RulesFile, cfg.Detect.WatchlistFile, configs.Rules, configs.Watchlist); err != nil {
+	if s.Rules, err = LoadRules(ctx, s.db, cfg, s.log); err != nil {
 		return err
 	}
 	s.Engine = &review.Engine{
@@ -111,6 +119,8 @@ func (s *Service) init(ctx context.Context) error {
 		SessionTimeout: cfg.Kafka.SessionTimeout, ShutdownGrace: cfg.HTTP.ShutdownTimeout,
 	}, pipeline, metrics, s.log, mongostore.Transient)
 	s.publisher = ingest.NewPublisher(cfg.Kafka.Brokers, s.Topics())
+
+	s.wireRules()
 
 	s.DisclosureService = &disclosure.Service{
 		Store: s.Disclosures, Directory: disclosure.EmployeeDirectory{Employees: s.Employees}, Audit: s.Audit,
@@ -141,11 +151,11 @@ func (s *Service) init(ctx context.Context) error {
 		Routes: []httpapi.Routes{
 			httpapi.EventRoutes{Publisher: s.publisher, Decoder: event.NewDecoder(cfg.Kafka.MaxEventBytes), MaxEvents: 1000},
 			httpapi.CaseRoutes{Service: cases},
-			&httpapi.AdminRoutes{Rules: s.Rules, Rescan: s.Rescan(), Audit: s.Audit, Now: time.Now},
+			&httpapi.AdminRoutes{Rules: s.RuleService, Rescans: s.Rescans},
 			httpapi.DisclosureRoutes{Service: s.DisclosureService},
 			httpapi.AuditRoutes{Store: s.Audit},
 		},
-		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors},
+		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapRulesErrors},
 		Extra:   ui.Register,
 	})
 	return nil
@@ -170,13 +180,6 @@ func secureCookies(cfg config.Config) bool {
 		return strings.HasPrefix(cfg.Auth.OIDC.RedirectURL, "https://")
 	}
 	return cfg.Web.SecureCookies == "true"
-}
-
-// Rescan re-evaluates every stored event with the rules in force (admin
-// API and `moonlight rescan`).
-func (s *Service) Rescan() *review.Rescan {
-	return &review.Rescan{Engine: s.Engine, Events: s.Events, Signals: s.Signals,
-		Others: []review.EmployeeLister{review.DisclosureEngagements{Store: s.Disclosures}, review.OpenCases{Store: s.Cases}}}
 }
 
 // Topics returns the configured input topics.
@@ -225,11 +228,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 			cancel()
 		}
 	}()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s.sweepEvery(ctx, s.cfg.Detect.SweepInterval)
-	}()
+	s.runBackground(ctx, &wg)
 	<-ctx.Done()
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.HTTP.ShutdownTimeout)
 	defer scancel()
@@ -239,30 +238,6 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	wg.Wait()
 	close(errs)
 	return errors.Join(collect(errs)...)
-}
-
-// sweepEvery re-evaluates, at start and then every interval, employees whose
-// declared engagements have started without approval: time alone can make a
-// finding. Replicas may sweep at once; re-evaluation is idempotent.
-func (s *Service) sweepEvery(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		n, err := s.Engine.Sweep(ctx)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil:
-			s.log.Warn("sweep failed; next at the interval", "err", err)
-		case n > 0:
-			s.log.Info("swept declarations whose dates have passed", "employees", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // Close releases the connections.
