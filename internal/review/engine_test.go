@@ -345,3 +345,53 @@ func TestSweepersShareOneLease(t *testing.T) {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestDrainerRetriesFailedReevaluations: a disclosure change leaves a
+// marker in the same store call; while re-evaluation fails the marker
+// stays, and once it succeeds the employee's case is right and the marker
+// is gone.
+func TestDrainerRetriesFailedReevaluations(t *testing.T) {
+	w := newWorld(t)
+	w.feed(hired(t, "E4", "2020-01-01"))
+	x := disclosure.New("D-40", "E4", disclosure.Input{
+		Kind: disclosure.KindExpertCall, Counterparty: "AlphaSights", CounterpartyType: disclosure.CounterpartyExpertNetwork,
+		Topic: "battery costs", StartDate: d("2024-06-01"), EndDate: d("2024-06-01"),
+	}, disclosure.DefaultPolicy(), w.now)
+	// The change is stored, and the re-evaluation that should follow it
+	// never happens (the replica crashed, or it failed).
+	if err := w.discl.Create(t.Context(), x); err != nil {
+		t.Fatal(err)
+	}
+	markers := mongostore.NewMarkerStore(w.db)
+	real := w.engine.Employees
+	w.engine.Employees = &failingEmployees{Store: real, bad: "E4"}
+	dr := &review.Drainer{Engine: w.engine, Markers: markers, Grace: time.Minute, Log: discardLog()}
+	if n, err := dr.Drain(t.Context()); err != nil || n != 0 {
+		t.Fatalf("drain within the grace: %d, %v; want nothing", n, err)
+	}
+	w.now = w.now.Add(2 * time.Minute)
+	if n, err := dr.Drain(t.Context()); err != nil || n != 0 {
+		t.Fatalf("drain while failing: %d, %v; want 0 done", n, err)
+	}
+	if ms, _ := markers.MarkersBefore(t.Context(), w.now, 10); len(ms) != 1 || ms[0].EmployeeID != "E4" {
+		t.Fatalf("markers after a failed drain = %+v, want E4's kept", ms)
+	}
+	w.engine.Employees = real
+	if n, err := dr.Drain(t.Context()); err != nil || n != 1 {
+		t.Fatalf("drain: %d, %v; want E4", n, err)
+	}
+	if c, ok := w.open("E4"); !ok || c.Findings[0].Rule != detect.RuleUnapproved {
+		t.Fatalf("E4 after the drain: %v %+v, want an unapproved-engagement case", ok, c.Findings)
+	}
+	if ms, _ := markers.MarkersBefore(t.Context(), w.now, 10); len(ms) != 0 {
+		t.Errorf("markers after a good drain = %+v, want none", ms)
+	}
+	// A decision (an update) writes the next marker.
+	x.Version = 1
+	if _, err := w.discl.Update(t.Context(), x); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := markers.MarkersBefore(t.Context(), w.now.Add(time.Hour), 10); len(ms) != 1 || ms[0].ID != "D-40:2" {
+		t.Errorf("markers after an update = %+v, want D-40:2", ms)
+	}
+}
