@@ -134,6 +134,7 @@ func (s *Service) init(ctx context.Context) error {
 			Auth: cfg.Auth, Limits: cfg.Disclosure.Limits},
 		Log: s.log, Employees: s.Employees, Disclosures: s.DisclosureService, Cases: cases, CaseStore: s.Cases,
 		Audit: s.Audit, Events: s.Events, Signals: s.Signals, Gatherer: s.reg, Activity: s.Events,
+		Rules: s.RuleService, Rescans: s.Rescans,
 	})
 	if err != nil {
 		return err

@@ -149,6 +149,7 @@ func (u *UI) nav(c *gin.Context, l *lang, s session) []navItem {
 		{"/cases", "nav.cases", []string{auth.RoleCompliance, auth.RoleAuditor}},
 		{"/dashboard", "nav.dashboard", []string{auth.RoleCompliance, auth.RoleAuditor, auth.RoleAdmin}},
 		{"/audit", "nav.audit", []string{auth.RoleAuditor, auth.RoleAdmin}},
+		{"/admin/rules", "nav.rules", []string{auth.RoleAdmin}},
 	}
 	var out []navItem
 	for _, it := range items {

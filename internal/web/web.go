@@ -110,6 +110,9 @@ type Deps struct {
 	Activity Activity
 	// HTTPClient talks to the OIDC provider; nil means a client with a timeout.
 	HTTPClient *http.Client
+	// Rules and Rescans serve the admin page; nil hides it.
+	Rules   RuleAdmin
+	Rescans RescanAdmin
 }
 
 // UI is the web interface.
@@ -196,6 +199,7 @@ func (u *UI) Register(r *gin.Engine) {
 
 	g.GET("/dashboard", u.need(auth.RoleCompliance, auth.RoleAuditor, auth.RoleAdmin), u.dashboard)
 	g.GET("/audit", u.need(auth.RoleAuditor, auth.RoleAdmin), u.auditLog)
+	u.registerAdmin(g)
 }
 
 // Gin context keys.
