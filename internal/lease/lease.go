@@ -28,6 +28,7 @@ type Lease interface {
 // Lessor hands out leases.
 type Lessor interface {
 	// Acquire takes the named lease for holder for ttl. ok is false when
-	// another holder has it and it has not expired.
+	// another holder has it and it has not expired. When holder has it
+	// already, its current term comes back as it is (same epoch).
 	Acquire(ctx context.Context, name, holder string, ttl time.Duration) (l Lease, ok bool, err error)
 }

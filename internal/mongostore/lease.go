@@ -50,7 +50,7 @@ func NewLeases(db *DB, now func() time.Time) *Leases {
 func leaseID(name string, epoch int64) string { return fmt.Sprintf("%s:%012d", name, epoch) }
 
 // Acquire implements lease.Lessor. The holder's own unexpired term is
-// renewed rather than replaced.
+// returned unchanged.
 func (ls *Leases) Acquire(ctx context.Context, name, holder string, ttl time.Duration) (lease.Lease, bool, error) {
 	var cur leaseDoc
 	err := ls.coll.FindOne(ctx, bson.D{{Key: "name", Value: name}},
@@ -62,14 +62,10 @@ func (ls *Leases) Acquire(ctx context.Context, name, holder string, ttl time.Dur
 	case err != nil:
 		return nil, false, fmt.Errorf("read lease %s: %w", name, err)
 	case now.Before(cur.ExpiresAt) && cur.Holder == holder:
-		l := &mongoLease{ls: ls, doc: cur, ttl: ttl}
-		if err := l.Renew(ctx); err != nil {
-			if errors.Is(err, lease.ErrLost) {
-				return nil, false, nil
-			}
-			return nil, false, err
-		}
-		return l, true, nil
+		// The holder's own term, returned as it is (same epoch, not
+		// extended): a caller that runs once per term (the sweep) tells a
+		// new term by its epoch, and one that works on renews.
+		return &mongoLease{ls: ls, doc: cur, ttl: ttl}, true, nil
 	case now.Before(cur.ExpiresAt):
 		return nil, false, nil
 	}

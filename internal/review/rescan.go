@@ -75,6 +75,9 @@ type Sweeper struct {
 	// Holder names this replica in the lease.
 	Holder string
 	Log    *slog.Logger
+
+	// swept is the lease term this sweeper last swept in (Run's goroutine only).
+	swept int64
 }
 
 // Round sweeps once (without the lease; Run takes it). The window starts a
@@ -130,16 +133,17 @@ func (s *Sweeper) Run(ctx context.Context, interval time.Duration) {
 }
 
 func (s *Sweeper) tryRound(ctx context.Context, interval time.Duration) {
-	_, ok, err := s.Leases.Acquire(ctx, SweepLease, s.Holder, interval)
+	l, ok, err := s.Leases.Acquire(ctx, SweepLease, s.Holder, interval)
 	switch {
 	case ctx.Err() != nil:
 		return
 	case err != nil:
 		s.Log.Warn("sweep: lease not read; next try soon", "err", err)
 		return
-	case !ok:
-		return // another replica swept within the interval, or is sweeping
+	case !ok || l.Epoch() == s.swept:
+		return // swept within this interval already (here or on another replica)
 	}
+	s.swept = l.Epoch()
 	res, err := s.Round(ctx)
 	switch {
 	case ctx.Err() != nil:
