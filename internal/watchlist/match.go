@@ -20,6 +20,8 @@ var hanVenues = []string{
 	"酒店", "大酒店", "饭店", "大饭店", "宾馆", "旅馆", "旅店", "客栈", "餐厅", "餐馆", "饭馆",
 	"酒家", "酒楼", "食府", "茶楼", "茶馆", "茶餐厅", "咖啡", "火锅", "烧烤", "面馆", "酒吧",
 	"超市", "便利店", "美容", "洗浴", "足浴", "会所", "影城", "花园", "公寓", "小吃", "快餐",
+	// Buildings and places named after a firm are property, not the firm.
+	"大厦", "大楼", "广场", "公园", "商场", "停车场",
 }
 
 var latinVenues = map[string]bool{
@@ -27,6 +29,10 @@ var latinVenues = map[string]bool{
 	"cafe": true, "café": true, "coffee": true, "restaurant": true, "bistro": true, "bar": true,
 	"pub": true, "grill": true, "kitchen": true, "diner": true, "bakery": true, "spa": true,
 	"salon": true, "ktv": true, "karaoke": true, "teahouse": true, "eatery": true, "canteen": true,
+	// Regulators, exchanges and the financial press share words with firms
+	// ("China Securities Regulatory Commission", "China Securities Journal").
+	"regulatory": true, "commission": true, "association": true, "journal": true, "news": true,
+	"times": true, "daily": true, "exchange": true, "herald": true,
 }
 
 // Match finds the best watchlisted counterparty named anywhere in text (see
@@ -222,7 +228,7 @@ func (w *Watchlist) scanLatin(words []word, found func(candidate)) {
 		// (single letters may be joined across the dots that separate them).
 		joined = append(joined[:0], wd.text...)
 		letters := len(wd.text) == 1
-		for j := i + 1; j < len(words) && j < i+3; j++ {
+		for j := i + 1; j < len(words) && j < i+maxJoin; j++ {
 			letters = letters && len(words[j].text) == 1
 			if words[j].seg != wd.seg && !letters {
 				break
@@ -319,3 +325,7 @@ func containsInt(xs []int, x int) bool {
 	}
 	return false
 }
+
+// maxJoin is how many adjacent words a text may split an alias into: "Alpha
+// Sights", "G.L.G.", or pinyin syllable by syllable ("Zhong Xin Zheng Quan").
+const maxJoin = 6

@@ -84,6 +84,13 @@ type Counterparty struct {
 	Name    string   `yaml:"name" json:"name"`
 	NameZH  string   `yaml:"name_zh,omitempty" json:"name_zh,omitempty"`
 	Aliases []string `yaml:"aliases,omitempty" json:"aliases,omitempty"`
+	// Category refines Type for people reading the registry (securities_firm,
+	// investment_bank, fund_manager, pe_vc, roadshow_platform, ...); matching
+	// does not use it.
+	Category string `yaml:"category,omitempty" json:"category,omitempty"`
+	// Source says where the entry comes from ("CSRC list of securities
+	// companies", "company website"), and marks uncertain entries.
+	Source string `yaml:"source,omitempty" json:"source,omitempty"`
 }
 
 // Label is how explanations name the firm: "凯盛融英 (Capvision, expert
@@ -209,6 +216,7 @@ func New(entries []Counterparty) (*Watchlist, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	w.addPinyin(owner)
 	for word := range w.words {
 		if len(word) >= minFuzzyLen {
 			w.fuzzy = append(w.fuzzy, word)
@@ -216,6 +224,43 @@ func New(entries []Counterparty) (*Watchlist, error) {
 	}
 	sort.Strings(w.fuzzy)
 	return w, nil
+}
+
+// addPinyin adds the pinyin spelling of every entry's Chinese names (see
+// pinyinName), except spellings that are another entry's alias or that two
+// entries share.
+func (w *Watchlist) addPinyin(owner map[string]string) {
+	derived := map[string]map[int]bool{}
+	var order []string
+	for i, c := range w.entries {
+		for _, n := range c.names() {
+			p := pinyinName(n)
+			if p == "" {
+				continue
+			}
+			k := Key(p)
+			if derived[k] == nil {
+				derived[k] = map[int]bool{}
+				order = append(order, p)
+			}
+			derived[k][i] = true
+		}
+	}
+	for _, p := range order {
+		k := Key(p)
+		if len(derived[k]) != 1 {
+			continue
+		}
+		for i := range derived[k] {
+			if prev, ok := owner[k]; ok && prev != w.entries[i].ID {
+				continue
+			}
+			if _, ok := owner[k]; ok {
+				continue // already an alias of the entry
+			}
+			_ = w.add(i, p) // all Latin words: cannot fail
+		}
+	}
 }
 
 func (c Counterparty) names() []string {
