@@ -226,11 +226,10 @@ func (w *Watchlist) scanLatin(words []word, found func(candidate)) {
 		}
 		// Aliases split differently in the text: "Alpha Sights", "G.L.G."
 		// (single letters may be joined across the dots that separate them).
+		// An initial's dot does not end the phrase ("J.P. Morgan").
 		joined = append(joined[:0], wd.text...)
-		letters := len(wd.text) == 1
 		for j := i + 1; j < len(words) && j < i+maxJoin; j++ {
-			letters = letters && len(words[j].text) == 1
-			if words[j].seg != wd.seg && !letters {
+			if words[j].seg != words[j-1].seg && len(words[j-1].text) != 1 {
 				break
 			}
 			joined = append(joined, words[j].text...)

@@ -279,7 +279,13 @@ func tokenize(s string) []token {
 	start, han := -1, false
 	end := func(i int, hard bool) {
 		if start >= 0 {
-			toks = append(toks, token{text: s[start:i], han: han})
+			text := s[start:i]
+			if !han {
+				if full, ok := abbreviations[text]; ok {
+					text = full
+				}
+			}
+			toks = append(toks, token{text: text, han: han})
 			start = -1
 		}
 		if hard && len(toks) > 0 {
@@ -376,4 +382,11 @@ func slicesEqual(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// Abbreviations card acquirers and ledgers use for words of firm names
+// ("CITIC SEC", "HAITONG INTL", "GREENWOODS ASSET MGMT").
+var abbreviations = map[string]string{
+	"sec": "securities", "secs": "securities", "intl": "international", "mgmt": "management",
+	"hldgs": "holdings", "hldg": "holding", "grp": "group",
 }

@@ -50,6 +50,10 @@ func TestNormalisationForEveryFeed(t *testing.T) {
 		{give: "中信 证券", want: "citic-securities"},
 		{give: "中信·证券", want: "citic-securities"},
 		{give: "Alpha-Sights", want: "alphasights"},
+		// Initials and abbreviations of acquirers and ledgers.
+		{give: "J.P. Morgan", want: "jpmorgan"},
+		{give: "CITIC SEC", want: "citic-securities"},
+		{give: "HAITONG INTL", want: "haitong"},
 		// Legal forms.
 		{give: "Guidepoint Global, LLC", want: "guidepoint"},
 		{give: "Third Bridge (Hong Kong) Limited", want: "third-bridge"},
@@ -116,5 +120,30 @@ func TestFoldSimplifies(t *testing.T) {
 	}
 	if !strings.Contains(Key("國泰君安證券有限公司"), "国泰君安证券") {
 		t.Errorf("Key = %q", Key("國泰君安證券有限公司"))
+	}
+}
+
+func TestLookupByDistinctiveFirstWord(t *testing.T) {
+	w := defaultList(t)
+	tests := []struct{ give, want string }{
+		{give: "Nomura", want: "nomura"},
+		{give: "Bernstein", want: "bernstein"},
+		{give: "Macquarie", want: "macquarie"},
+		{give: "China", want: ""},   // too common
+		{give: "Capital", want: ""}, // too common
+		{give: "Morgan", want: "morgan-stanley"},
+	}
+	for _, tt := range tests {
+		m, ok := w.Lookup(tt.give)
+		got := ""
+		if ok {
+			got = m.Counterparty.ID
+		}
+		if got != tt.want {
+			t.Errorf("Lookup(%q) = %q, want %q", tt.give, got, tt.want)
+		}
+		if _, ok := w.Match(tt.give); ok && tt.give == "Nomura" {
+			t.Errorf("Match(%q) matched: a bare first word must not match in free text", tt.give)
+		}
 	}
 }

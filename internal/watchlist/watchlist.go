@@ -133,6 +133,24 @@ type Watchlist struct {
 	fuzzy []string
 	// byKey finds an entry by the Key of one of its names.
 	byKey map[string]int
+	// lead finds an entry by the first word of its multi-word Latin names,
+	// for a name given on its own ("Nomura" in a disclosure); see Lookup.
+	lead map[string]leadEntry
+}
+
+type leadEntry struct {
+	entry, words int
+	ambiguous    bool
+}
+
+// Words too common to stand for one firm when given alone.
+var commonLeadWords = map[string]bool{
+	"china": true, "chinese": true, "hong": true, "kong": true, "shanghai": true, "beijing": true, "shenzhen": true,
+	"great": true, "first": true, "golden": true, "southern": true, "western": true, "eastern": true, "central": true,
+	"capital": true, "securities": true, "research": true, "asset": true, "fund": true, "global": true, "international": true,
+	"investment": true, "investments": true, "management": true, "partners": true, "bank": true, "financial": true,
+	"harvest": true, "pacific": true, "orient": true, "industrial": true, "galaxy": true, "dalian": true, "third": true,
+	"alpha": true, "venture": true, "ventures": true, "private": true, "credit": true, "deutsche": true, "stream": true,
 }
 
 type hanAlias struct {
@@ -180,6 +198,7 @@ func New(entries []Counterparty) (*Watchlist, error) {
 		anchor: map[string][]int{},
 		words:  map[string]bool{},
 		byKey:  map[string]int{},
+		lead:   map[string]leadEntry{},
 	}
 	ids := map[string]bool{}
 	owner := map[string]string{} // alias key -> entry id, to catch an alias given to two firms
@@ -309,11 +328,38 @@ func (w *Watchlist) add(entry int, alias string) error {
 			joined := strings.Join(words, "")
 			w.single[joined] = append(w.single[joined], idx)
 			w.anchor[sorted[0]] = append(w.anchor[sorted[0]], idx)
+			w.addLead(words[0], entry, len(words))
 		}
 	default:
 		return fmt.Errorf("alias %q mixes Chinese and Latin words; give them as separate aliases", alias)
 	}
 	return nil
+}
+
+// addLead records that the entry has a name of n words starting with word.
+// Of several entries, the one with the shortest such name wins, then the
+// one with the shorter canonical name; a tie after that makes the word
+// ambiguous.
+func (w *Watchlist) addLead(word string, entry, n int) {
+	if len(word) < 5 || commonLeadWords[word] {
+		return
+	}
+	cur, ok := w.lead[word]
+	switch {
+	case !ok || n < cur.words:
+		w.lead[word] = leadEntry{entry: entry, words: n}
+	case n == cur.words && entry != cur.entry:
+		// Then the entry whose canonical name is shorter ("Nomura
+		// Securities" over "Nomura Orient International Securities").
+		a, b := len(nameWords(w.entries[entry].Name)), len(nameWords(w.entries[cur.entry].Name))
+		switch {
+		case a < b:
+			w.lead[word] = leadEntry{entry: entry, words: n}
+		case a == b:
+			cur.ambiguous = true
+			w.lead[word] = cur
+		}
+	}
 }
 
 // prefix2 returns the first two runes of s.
@@ -367,7 +413,18 @@ func (w *Watchlist) Lookup(name string) (Match, bool) {
 	if i, ok := w.byKey[Key(name)]; ok {
 		return Match{Counterparty: w.entries[i], Alias: name, Score: 1}, true
 	}
-	return w.Match(name)
+	if m, ok := w.Match(name); ok {
+		return m, true
+	}
+	// A distinctive first word given alone ("Nomura", "Bernstein"): people
+	// shorten names in a form field; free text never matches this way, as a
+	// surname or ordinary word there would.
+	if ws := nameWords(name); len(ws) == 1 {
+		if l, ok := w.lead[ws[0]]; ok && !l.ambiguous {
+			return Match{Counterparty: w.entries[l.entry], Alias: name, Score: 1}, true
+		}
+	}
+	return Match{}, false
 }
 
 // Same reports whether two counterparty names mean the same firm: both
