@@ -120,6 +120,15 @@ func TestEvaluationCorpus(t *testing.T) {
 			EmployeeID: l.EmployeeID, Employee: employee.Build(l.EmployeeID, facts[l.EmployeeID]),
 			Signals: signals[l.EmployeeID], Seminars: seminars, Engagements: engagements[l.EmployeeID], Now: evalNow,
 		})
+		for _, f := range got {
+			sum := 0
+			for _, p := range f.Points {
+				sum += p.Points
+			}
+			if sum != f.Score || len(f.Points) == 0 {
+				t.Errorf("%s %s: points %v add up to %d, score is %d", l.EmployeeID, f.Rule, f.Points, sum, f.Score)
+			}
+		}
 		_, sev := detect.Score(cfg, got)
 		flagged := sev != ""
 		switch {
