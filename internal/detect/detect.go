@@ -131,6 +131,8 @@ type Seminar struct {
 	Paid      bool
 	// CounterpartyID is the organiser's watchlist id, "" when not listed.
 	CounterpartyID string
+	// Descriptors are the report's speaker_descriptors.
+	Descriptors []string
 }
 
 // SeminarOf returns the seminar an intel.seminar.reported event reports.
@@ -141,6 +143,7 @@ func SeminarOf(wl *watchlist.Watchlist, ev event.Event) (Seminar, bool) {
 	}
 	s := Seminar{Ref: ev.Ref, ID: d.SeminarID, Organizer: d.Organizer, Title: d.Title, Date: d.Date, City: d.City}
 	s.Paid = d.Paid != nil && *d.Paid
+	s.Descriptors = append([]string(nil), d.SpeakerDescriptors...)
 	if m, ok := wl.Lookup(d.Organizer); ok {
 		s.CounterpartyID = m.Counterparty.ID
 	}
@@ -182,7 +185,10 @@ type Input struct {
 	Signals     []Signal
 	Seminars    []Seminar
 	Engagements []Engagement
-	Now         civil.Date
+	// Presence: days the employee paid for something in a city, which
+	// corroborate a seminar-speaker-match.
+	Presence []Presence
+	Now      civil.Date
 }
 
 // Finding is one explained reason to review an employee.
@@ -279,6 +285,7 @@ func Evaluate(cfg Config, wl *watchlist.Watchlist, in Input) []Finding {
 			fs = append(fs, f)
 		}
 	}
+	fs = append(fs, ev.speaker(fs)...)
 	fs = append(fs, ev.frequency(fs)...)
 	sort.Slice(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
@@ -302,6 +309,7 @@ type evaluation struct {
 	signals     []Signal
 	seminars    []Seminar
 	engagements []Engagement
+	presence    []Presence
 	// engCP[i] is engagements[i]'s watchlist entry, if listed.
 	engCP     []watchlist.Counterparty
 	engList   []bool
@@ -331,7 +339,7 @@ func uniqueByRef[T any](xs []T, key func(T) (event.Ref, civil.Date)) []T {
 }
 
 func newEvaluation(cfg Config, wl *watchlist.Watchlist, in Input) *evaluation {
-	ev := &evaluation{cfg: cfg, wl: wl, emp: in.Employee, id: in.EmployeeID, now: in.Now}
+	ev := &evaluation{cfg: cfg, wl: wl, emp: in.Employee, id: in.EmployeeID, now: in.Now, presence: in.Presence}
 	if ev.id == "" {
 		ev.id = in.Employee.ID
 	}
