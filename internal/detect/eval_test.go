@@ -118,7 +118,8 @@ func TestEvaluationCorpus(t *testing.T) {
 	for _, l := range labels {
 		got := detect.Evaluate(cfg, wl, detect.Input{
 			EmployeeID: l.EmployeeID, Employee: employee.Build(l.EmployeeID, facts[l.EmployeeID]),
-			Signals: signals[l.EmployeeID], Seminars: seminars, Engagements: engagements[l.EmployeeID], Now: evalNow,
+			Signals: signals[l.EmployeeID], Seminars: seminars, Engagements: engagements[l.EmployeeID],
+			Presence: presenceOf(signals[l.EmployeeID]), Now: evalNow,
 		})
 		for _, f := range got {
 			sum := 0
@@ -164,4 +165,16 @@ func TestEvaluationCorpus(t *testing.T) {
 	if precision < minPrecision || recall < minRecall {
 		t.Errorf("precision %.3f, recall %.3f: want at least %.2f and %.2f", precision, recall, minPrecision, minRecall)
 	}
+}
+
+// presenceOf is what the review engine passes as presence: the expense
+// signals' days and cities.
+func presenceOf(sigs []detect.Signal) []detect.Presence {
+	var out []detect.Presence
+	for _, s := range sigs {
+		if s.City != "" {
+			out = append(out, detect.Presence{Ref: s.Ref, Date: s.Date, City: s.City})
+		}
+	}
+	return out
 }

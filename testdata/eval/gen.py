@@ -262,7 +262,37 @@ def unlisted():
     rc = rng.choice(UNLISTED)
     p.claim(recent(p), rc[0], "conference", rng.choice(["研讨会 讲课费", "专家访谈 咨询费"]), amount="3000.00")
 
+def seminar_report(on, city, descriptors):
+    sid = f"SEM-{len(events):05d}"
+    ce("intel.seminar.reported", "intel/research-monitor", None, f"{d(on)}T11:00:00+08:00",
+       {"seminar_id": sid, "organizer": rng.choice(["凯盛融英", "GLG", "中信证券研究部", "Third Bridge"]),
+        "title": "新能源车电驱系统专家交流会", "date": d(on), "city": city, "paid": True, "speaker_descriptors": descriptors})
+
+def leave_on(p, on):
+    ce("hr.leave.recorded", "hris/workday-cn", p.id, f"{d(on)}T09:00:00+08:00",
+       {"employee_id": p.id, "leave_id": f"{p.id}-L1", "start_date": d(on), "end_date": d(on), "leave_type": "personal"})
+
+SPEAKER_DESC = ["某新能源车企电驱工程师", "Motor control engineer at an EV maker", "某造车新势力电机控制工程师"]
+
+def speaker_on_leave():
+    p = P("speaker fits and took leave that day", True, "seminar speaker descriptor fits; leave on the seminar date")
+    p.dept, p.title = "EV Powertrain", "Motor Control Engineer"; p.hired(); p.ordinary()
+    on = recent(p); leave_on(p, on)
+    seminar_report(on, rng.choice(CITIES), [rng.choice(["某券商前分析师", "行业专家"]), rng.choice(SPEAKER_DESC)])
+
+def speaker_no_corroboration():
+    p = P("speaker fits, nothing puts them there", False, "intelligence alone is not a case")
+    p.dept, p.title = "EV Powertrain", "Motor Control Engineer"; p.hired(); p.ordinary()
+    seminar_report(recent(p), rng.choice(CITIES), [rng.choice(SPEAKER_DESC)])
+
+def speaker_other_role_on_leave():
+    p = P("on leave the day a speaker of another role spoke", False, "the descriptor does not fit the employee")
+    p.dept, p.title = "Finance", "Financial Analyst"; p.hired(); p.ordinary()
+    on = recent(p); leave_on(p, on)
+    seminar_report(on, rng.choice(CITIES), ["某新能源车企电池研发总监"])
+
 plan = [
+    (speaker_on_leave, 8), (speaker_no_corroboration, 8), (speaker_other_role_on_leave, 6),
     (lambda: uncovered(EXPERT, "uncovered expert call", "paid call via an expert network, no disclosure"), 40),
     (lambda: uncovered(BROKER, "uncovered brokerage seminar", "paid brokerage seminar, no disclosure"), 45),
     (lambda: uncovered(INVEST, "uncovered fund/PE meeting", "paid fund or PE expert session, no disclosure"), 15),
