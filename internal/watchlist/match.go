@@ -165,21 +165,28 @@ func (w *Watchlist) word(t string, seg int) word {
 		return wd
 	}
 	best := 0.0
-	for _, f := range w.fuzzy {
+	// Typos rarely touch both ends of a word, so only alias words sharing
+	// the first or the last letter are compared: this skips most of the
+	// edit-distance work for ordinary words.
+	try := func(f string) {
 		if d := len(f) - len(t); d > 2 || d < -2 {
-			continue
-		}
-		// Typos rarely touch both ends of a word; this skips most of the
-		// edit-distance work for ordinary words.
-		if f[0] != t[0] && f[len(f)-1] != t[len(t)-1] {
-			continue
+			return
 		}
 		if float64(bagDistance(t, f)) > (1-FuzzyThreshold)*float64(max(len(t), len(f))) {
-			continue
+			return
 		}
 		s, err := edlib.StringsSimilarity(t, f, edlib.OSADamerauLevenshtein)
-		if err == nil && float64(s) >= FuzzyThreshold && float64(s) > best {
-			best, wd.canon, wd.sim = float64(s), f, float64(s)
+		sim := float64(s)
+		if err == nil && sim >= FuzzyThreshold && (sim > best || (sim == best && f < wd.canon)) {
+			best, wd.canon, wd.sim = sim, f, sim
+		}
+	}
+	for _, f := range w.fuzzyFirst[t[0]] {
+		try(f)
+	}
+	for _, f := range w.fuzzyLast[t[len(t)-1]] {
+		if f[0] != t[0] { // compared above
+			try(f)
 		}
 	}
 	return wd

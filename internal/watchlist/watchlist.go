@@ -131,6 +131,8 @@ type Watchlist struct {
 	// words is every word of a Latin alias; long ones are also in fuzzy.
 	words map[string]bool
 	fuzzy []string
+	// fuzzyFirst and fuzzyLast index fuzzy by first and last byte.
+	fuzzyFirst, fuzzyLast map[byte][]string
 	// byKey finds an entry by the Key of one of its names.
 	byKey map[string]int
 	// lead finds an entry by the first word of its multi-word Latin names,
@@ -242,6 +244,11 @@ func New(entries []Counterparty) (*Watchlist, error) {
 		}
 	}
 	sort.Strings(w.fuzzy)
+	w.fuzzyFirst, w.fuzzyLast = map[byte][]string{}, map[byte][]string{}
+	for _, f := range w.fuzzy {
+		w.fuzzyFirst[f[0]] = append(w.fuzzyFirst[f[0]], f)
+		w.fuzzyLast[f[len(f)-1]] = append(w.fuzzyLast[f[len(f)-1]], f)
+	}
 	return w, nil
 }
 
