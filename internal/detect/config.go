@@ -34,6 +34,9 @@ type Config struct {
 	// MaxScore caps a case score.
 	MaxScore int `yaml:"max_score" json:"max_score"`
 
+	// Speaker: matching seminar reports' speaker descriptors to employees.
+	Speaker Speaker `yaml:"speaker" json:"speaker"`
+
 	// Vocabulary: words that mark an expense as a research seminar, expert
 	// call or consulting fee. Matched case- and width-insensitively.
 	Vocabulary []string `yaml:"vocabulary" json:"vocabulary"`
@@ -92,7 +95,12 @@ func DefaultConfig() Config {
 		Bonus:            Bonus{Blackout: 20, Seminar: 10, Vocabulary: 10},
 		CoolingOffPoints: 5,
 		Severity:         SeverityThresholds{Medium: 30, High: 70},
-		MaxScore:         100,
+		Speaker: Speaker{
+			CompanyNames:        []string{"Moonlight Motors", "月光汽车"},
+			CompanyDescriptions: []string{"新能源车企", "新能源汽车企业", "新能源汽车公司", "造车新势力", "车企", "EV maker", "EV carmaker", "carmaker", "automaker", "electric vehicle maker"},
+			Points:              20,
+		},
+		MaxScore: 100,
 		Vocabulary: []string{
 			"研讨会", "交流会", "专家会议", "专家访谈", "专家咨询", "专家电话", "电话会", "闭门会", "策略会",
 			"调研", "纪要", "路演", "咨询费", "顾问费", "访谈费", "讲课费",
@@ -145,10 +153,10 @@ func (c Config) Validate() error {
 		"blackout_days": c.BlackoutDays, "cooling_off_days": c.CoolingOffDays,
 		"coverage_slack_days": c.CoverageSlackDays, "seminar_window_days": c.SeminarWindowDays,
 		"bonus.blackout": c.Bonus.Blackout, "bonus.seminar": c.Bonus.Seminar, "bonus.vocabulary": c.Bonus.Vocabulary,
-		"cooling_off_points": c.CoolingOffPoints,
+		"cooling_off_points": c.CoolingOffPoints, "speaker.points": c.Speaker.Points,
 	}
 	for _, k := range []string{"blackout_days", "cooling_off_days", "coverage_slack_days", "seminar_window_days",
-		"bonus.blackout", "bonus.seminar", "bonus.vocabulary", "cooling_off_points"} {
+		"bonus.blackout", "bonus.seminar", "bonus.vocabulary", "cooling_off_points", "speaker.points"} {
 		if nonNeg[k] < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative", k))
 		}

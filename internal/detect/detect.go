@@ -131,6 +131,8 @@ type Seminar struct {
 	Paid      bool
 	// CounterpartyID is the organiser's watchlist id, "" when not listed.
 	CounterpartyID string
+	// Descriptors are the report's speaker_descriptors.
+	Descriptors []string
 }
 
 // SeminarOf returns the seminar an intel.seminar.reported event reports.
@@ -141,6 +143,7 @@ func SeminarOf(wl *watchlist.Watchlist, ev event.Event) (Seminar, bool) {
 	}
 	s := Seminar{Ref: ev.Ref, ID: d.SeminarID, Organizer: d.Organizer, Title: d.Title, Date: d.Date, City: d.City}
 	s.Paid = d.Paid != nil && *d.Paid
+	s.Descriptors = append([]string(nil), d.SpeakerDescriptors...)
 	if m, ok := wl.Lookup(d.Organizer); ok {
 		s.CounterpartyID = m.Counterparty.ID
 	}
@@ -182,7 +185,10 @@ type Input struct {
 	Signals     []Signal
 	Seminars    []Seminar
 	Engagements []Engagement
-	Now         civil.Date
+	// Presence: days the employee paid for something in a city, which
+	// corroborate a seminar-speaker-match.
+	Presence []Presence
+	Now      civil.Date
 }
 
 // Finding is one explained reason to review an employee.
@@ -211,6 +217,40 @@ type Finding struct {
 	// RulesVersion is the rule-set version that produced the finding (set by
 	// the review engine, not by Evaluate; 0 for rules read from files).
 	RulesVersion int64
+	// Points says how Score was made: the rule's weight and each bonus, or
+	// the cooling-off points that replace them. They add up to Score.
+	Points []Point
+}
+
+// Point parts.
+const (
+	PartWeight     = "weight"           // the rule's weight (Config.Weights)
+	PartVocabulary = "bonus.vocabulary" // Config.Bonus.Vocabulary
+	PartSeminar    = "bonus.seminar"    // Config.Bonus.Seminar
+	PartBlackout   = "bonus.blackout"   // Config.Bonus.Blackout
+	PartCoolingOff = "cooling_off"      // Config.CoolingOffPoints, replacing all other parts
+)
+
+// Point is one part of a finding's score.
+type Point struct {
+	Part   string
+	Points int
+}
+
+// Scoring explains a case score: the uncovered findings' points summed,
+// capped at MaxScore, and the severity they give against the thresholds.
+type Scoring struct {
+	// Sum of the uncovered findings' scores, before the cap.
+	Sum      int
+	MaxScore int
+	Score    int
+	// Thresholds in force: a score of Medium or more makes the case at
+	// least medium, High or more high.
+	Medium, High int
+	// FindingsSeverity is the highest severity among the uncovered
+	// findings; Severity is the case's, after the thresholds.
+	FindingsSeverity string
+	Severity         string
 }
 
 // Covered reports whether an approved disclosure covers the finding.
@@ -248,6 +288,7 @@ func Evaluate(cfg Config, wl *watchlist.Watchlist, in Input) []Finding {
 			fs = append(fs, f)
 		}
 	}
+	fs = append(fs, ev.speaker(fs)...)
 	fs = append(fs, ev.frequency(fs)...)
 	sort.Slice(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
@@ -271,6 +312,7 @@ type evaluation struct {
 	signals     []Signal
 	seminars    []Seminar
 	engagements []Engagement
+	presence    []Presence
 	// engCP[i] is engagements[i]'s watchlist entry, if listed.
 	engCP     []watchlist.Counterparty
 	engList   []bool
@@ -300,7 +342,7 @@ func uniqueByRef[T any](xs []T, key func(T) (event.Ref, civil.Date)) []T {
 }
 
 func newEvaluation(cfg Config, wl *watchlist.Watchlist, in Input) *evaluation {
-	ev := &evaluation{cfg: cfg, wl: wl, emp: in.Employee, id: in.EmployeeID, now: in.Now}
+	ev := &evaluation{cfg: cfg, wl: wl, emp: in.Employee, id: in.EmployeeID, now: in.Now, presence: in.Presence}
 	if ev.id == "" {
 		ev.id = in.Employee.ID
 	}
@@ -454,12 +496,15 @@ func (ev *evaluation) expense(s Signal) (Finding, bool) {
 		EventRefs: []event.Ref{s.Ref}, Employment: state,
 	}
 	sev, points := SeverityMedium, ev.cfg.Weights[RuleExpense]
+	f.Points = []Point{{PartWeight, points}}
 	var notes []string
 	if len(s.Vocabulary) > 0 {
 		sev, points = SeverityHigh, points+ev.cfg.Bonus.Vocabulary
+		f.Points = append(f.Points, Point{PartVocabulary, ev.cfg.Bonus.Vocabulary})
 	}
 	if sem, ok := ev.corroboration(s); ok {
 		sev, points = SeverityHigh, points+ev.cfg.Bonus.Seminar
+		f.Points = append(f.Points, Point{PartSeminar, ev.cfg.Bonus.Seminar})
 		f.EventRefs = append(f.EventRefs, sem.Ref)
 		notes = append(notes, seminarNote(sem))
 	}
@@ -496,6 +541,7 @@ func (ev *evaluation) adjust(f *Finding, sev string, points int, notes []string,
 	if f.Employment != EmploymentCoolingOff {
 		if p, ok := ev.blackout(f.OccurredOn); ok {
 			sev, points = SeverityHigh, points+ev.cfg.Bonus.Blackout
+			f.Points = append(f.Points, Point{PartBlackout, ev.cfg.Bonus.Blackout})
 			f.Project = p.Code
 			notes = append(notes, blackoutNote(p, f.OccurredOn))
 		}
@@ -503,6 +549,7 @@ func (ev *evaluation) adjust(f *Finding, sev string, points int, notes []string,
 	switch f.Employment {
 	case EmploymentCoolingOff:
 		sev, points = SeverityLow, ev.cfg.CoolingOffPoints
+		f.Points = []Point{{PartCoolingOff, ev.cfg.CoolingOffPoints}}
 	case EmploymentUnknown:
 		sev = SeverityMedium
 	}
@@ -557,6 +604,7 @@ func (ev *evaluation) unapproved(i int) (Finding, bool) {
 	default:
 		why = fmt.Sprintf("its disclosure is %s, not approved", e.Status)
 	}
+	f.Points = []Point{{PartWeight, ev.cfg.Weights[RuleUnapproved]}}
 	sev, points, notes := ev.adjust(&f, sev, ev.cfg.Weights[RuleUnapproved], nil, empNote)
 	f.Severity, f.Score = sev, points
 
@@ -608,7 +656,7 @@ func (ev *evaluation) blackoutReview(i int) (Finding, bool) {
 	f := Finding{
 		EmployeeID: ev.id, Rule: RuleBlackout, Severity: SeverityMedium, Score: ev.cfg.Weights[RuleBlackout],
 		OccurredOn: bestDay, Counterparty: name, CounterpartyType: typ, DisclosureIDs: []string{e.ID},
-		Employment: state, Project: best.Code,
+		Employment: state, Project: best.Code, Points: []Point{{PartWeight, ev.cfg.Weights[RuleBlackout]}},
 	}
 	f.Summary = fmt.Sprintf("Approved %s with %s %s (disclosure %s%s) falls in the %d-day pre-launch blackout of %s "+
 		"(launch %s); the approval should be reviewed again",
@@ -735,6 +783,7 @@ func (ev *evaluation) frequency(fs []Finding) []Finding {
 		f := Finding{
 			EmployeeID: ev.id, Rule: RuleFrequency, Severity: sev, Score: ev.cfg.Weights[RuleFrequency],
 			OccurredOn: t.last, EventRefs: t.refs, DisclosureIDs: t.discl, Employment: EmploymentEmployed,
+			Points:  []Point{{PartWeight, ev.cfg.Weights[RuleFrequency]}},
 			Summary: "Frequent outside research work: " + strings.Join(reasons, "; "),
 		}
 		if len(ev.emp.Employments) == 0 {
@@ -762,28 +811,38 @@ func (ev *evaluation) anyDeclared(s Signal) (Engagement, bool) {
 // when the total reaches Severity.Medium or Severity.High. With no uncovered
 // finding it returns 0 and "" (nothing to review).
 func Score(cfg Config, fs []Finding) (int, string) {
-	total, sev := 0, ""
+	s := Explain(cfg, fs)
+	return s.Score, s.Severity
+}
+
+// Explain is Score with its workings, for people to read (the case page and API).
+func Explain(cfg Config, fs []Finding) Scoring {
+	out := Scoring{MaxScore: cfg.MaxScore, Medium: cfg.Severity.Medium, High: cfg.Severity.High}
+	sev := ""
 	for _, f := range fs {
 		if f.Covered() {
 			continue
 		}
-		total += f.Score
+		out.Sum += f.Score
 		sev = maxSeverity(sev, f.Severity)
 		if sev == "" {
 			sev = SeverityLow
 		}
 	}
 	if sev == "" {
-		return 0, ""
+		out.Sum = 0
+		return out
 	}
-	total = min(total, cfg.MaxScore)
+	out.FindingsSeverity = sev
+	out.Score = min(out.Sum, cfg.MaxScore)
 	switch {
-	case total >= cfg.Severity.High:
+	case out.Score >= cfg.Severity.High:
 		sev = SeverityHigh
-	case total >= cfg.Severity.Medium:
+	case out.Score >= cfg.Severity.Medium:
 		sev = maxSeverity(sev, SeverityMedium)
 	}
-	return total, sev
+	out.Severity = sev
+	return out
 }
 
 func findingID(parts ...string) string {

@@ -10,7 +10,7 @@ import (
 )
 
 // label names a counterparty for a summary: "凯盛融英 (Capvision, expert
-// network)", or "东方证券 (brokerage, not on the watchlist)".
+// network)", or "星河证券 (brokerage, not on the watchlist)".
 func (ev *evaluation) label(id, name, typ, asMatched string) string {
 	if c, ok := ev.wl.Get(id); ok && id != "" {
 		return c.Label(asMatched)

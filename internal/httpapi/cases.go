@@ -78,6 +78,25 @@ type findingJSON struct {
 	Project          string         `json:"project,omitempty"`
 	// RulesVersion is the rule-set version that produced the finding.
 	RulesVersion int64 `json:"rules_version,omitempty"`
+	// Points: how Score was made, part by part (see detect.Point).
+	Points []pointJSON `json:"points"`
+}
+
+type pointJSON struct {
+	Part   string `json:"part"`
+	Points int    `json:"points"`
+}
+
+// scoreBreakdownJSON is detect.Scoring: fields, not a sentence, so the UI can
+// render it in any language.
+type scoreBreakdownJSON struct {
+	Sum              int    `json:"sum"`
+	MaxScore         int    `json:"max_score"`
+	Score            int    `json:"score"`
+	MediumThreshold  int    `json:"medium_threshold"`
+	HighThreshold    int    `json:"high_threshold"`
+	FindingsSeverity string `json:"findings_severity"`
+	Severity         string `json:"severity"`
 }
 
 type caseDecisionJSON struct {
@@ -103,21 +122,23 @@ type caseChangeJSON struct {
 }
 
 type caseJSON struct {
-	ID           string            `json:"id"`
-	EmployeeID   string            `json:"employee_id"`
-	EmployeeName string            `json:"employee_name,omitempty"`
-	Department   string            `json:"department,omitempty"`
-	Status       string            `json:"status"`
-	Severity     string            `json:"severity"`
-	Score        int               `json:"score"`
-	Findings     []findingJSON     `json:"findings"`
-	Assignee     string            `json:"assignee,omitempty"`
-	Decision     *caseDecisionJSON `json:"decision"`
-	Comments     []caseCommentJSON `json:"comments"`
-	History      []caseChangeJSON  `json:"history"`
-	OpenedAt     time.Time         `json:"opened_at"`
-	UpdatedAt    time.Time         `json:"updated_at"`
-	Version      int64             `json:"version"`
+	ID           string `json:"id"`
+	EmployeeID   string `json:"employee_id"`
+	EmployeeName string `json:"employee_name,omitempty"`
+	Department   string `json:"department,omitempty"`
+	Status       string `json:"status"`
+	Severity     string `json:"severity"`
+	Score        int    `json:"score"`
+	// ScoreBreakdown is null for cases scored before it was recorded.
+	ScoreBreakdown *scoreBreakdownJSON `json:"score_breakdown"`
+	Findings       []findingJSON       `json:"findings"`
+	Assignee       string              `json:"assignee,omitempty"`
+	Decision       *caseDecisionJSON   `json:"decision"`
+	Comments       []caseCommentJSON   `json:"comments"`
+	History        []caseChangeJSON    `json:"history"`
+	OpenedAt       time.Time           `json:"opened_at"`
+	UpdatedAt      time.Time           `json:"updated_at"`
+	Version        int64               `json:"version"`
 }
 
 type casePage struct {
@@ -138,6 +159,10 @@ func toCaseJSON(c review.Case) caseJSON {
 			OccurredOn: string(f.OccurredOn), Counterparty: f.Counterparty, CounterpartyType: f.CounterpartyType,
 			EventRefs: []eventRefJSON{}, DisclosureIDs: []string{}, Employment: f.Employment, Project: f.Project,
 			RulesVersion: f.RulesVersion,
+			Points:       []pointJSON{},
+		}
+		for _, p := range f.Points {
+			fj.Points = append(fj.Points, pointJSON{Part: p.Part, Points: p.Points})
 		}
 		for _, r := range f.EventRefs {
 			fj.EventRefs = append(fj.EventRefs, eventRefJSON{Source: r.Source, ID: r.ID})
@@ -148,6 +173,10 @@ func toCaseJSON(c review.Case) caseJSON {
 			fj.CoveredBy = &by
 		}
 		out.Findings = append(out.Findings, fj)
+	}
+	if sc := c.Scoring; sc.MaxScore != 0 {
+		out.ScoreBreakdown = &scoreBreakdownJSON{Sum: sc.Sum, MaxScore: sc.MaxScore, Score: sc.Score,
+			MediumThreshold: sc.Medium, HighThreshold: sc.High, FindingsSeverity: sc.FindingsSeverity, Severity: sc.Severity}
 	}
 	if c.Decision != nil {
 		out.Decision = &caseDecisionJSON{Outcome: c.Decision.Outcome, By: c.Decision.By, Reason: c.Decision.Reason, At: c.Decision.At.UTC()}

@@ -111,7 +111,9 @@ func (cs *caseServer) seed(id, employee, severity string, score int, counterpart
 			Summary: "Expense claim at 中信证券 (CITIC Securities, brokerage) on 2024-01-10", OccurredOn: civil.MustParse("2024-01-10"),
 			Counterparty: counterparty, CounterpartyType: "brokerage", Employment: detect.EmploymentEmployed,
 			EventRefs: []event.Ref{{Source: "expense/concur-cn", ID: "X-" + id}},
+			Points:    []detect.Point{{Part: detect.PartWeight, Points: score}},
 		}},
+		Scoring: detect.Scoring{Sum: score, MaxScore: 100, Score: score, Medium: 30, High: 70, FindingsSeverity: severity, Severity: severity},
 		History: []review.Change{{At: at, Actor: review.System, Action: review.ActionOpened, To: review.StatusOpen, Reason: "1 finding"}},
 	}
 	if err := cs.cases.Create(cs.t.Context(), c); err != nil {
@@ -175,6 +177,19 @@ func TestCasesAPIContractShape(t *testing.T) {
 	}
 	if f["covered_by"] != nil {
 		t.Errorf("covered_by = %v, want null", f["covered_by"])
+	}
+	// How the score was made, as fields a page can render in any language.
+	pts, _ := f["points"].([]any)
+	if len(pts) != 1 || pts[0].(map[string]any)["part"] != "weight" || pts[0].(map[string]any)["points"] != 70.0 {
+		t.Errorf("finding points = %v, want [{weight 70}]", f["points"])
+	}
+	sb, _ := raw["score_breakdown"].(map[string]any)
+	want := map[string]any{"sum": 70.0, "max_score": 100.0, "score": 70.0, "medium_threshold": 30.0, "high_threshold": 70.0,
+		"findings_severity": "high", "severity": "high"}
+	for k, v := range want {
+		if sb[k] != v {
+			t.Errorf("score_breakdown.%s = %v, want %v (%v)", k, sb[k], v, raw["score_breakdown"])
+		}
 	}
 	ref := f["event_refs"].([]any)[0].(map[string]any)
 	if ref["source"] != "expense/concur-cn" || ref["id"] != "X-case-1" {

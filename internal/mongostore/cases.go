@@ -34,6 +34,7 @@ type caseDoc struct {
 	Status         string       `bson:"status"`
 	Severity       string       `bson:"severity"`
 	Score          int          `bson:"score"`
+	Scoring        *scoringDoc  `bson:"scoring,omitempty"`
 	Rules          []string     `bson:"rules"`
 	Counterparties []string     `bson:"counterparties"`
 	Findings       []findingDoc `bson:"findings"`
@@ -47,20 +48,36 @@ type caseDoc struct {
 }
 
 type findingDoc struct {
-	ID               string   `bson:"id"`
-	Rule             string   `bson:"rule"`
-	Severity         string   `bson:"severity"`
-	Score            int      `bson:"score"`
-	Summary          string   `bson:"summary"`
-	OccurredOn       string   `bson:"occurred_on"`
-	Counterparty     string   `bson:"counterparty,omitempty"`
-	CounterpartyType string   `bson:"counterparty_type,omitempty"`
-	EventRefs        []refDoc `bson:"event_refs"`
-	DisclosureIDs    []string `bson:"disclosure_ids"`
-	CoveredBy        string   `bson:"covered_by,omitempty"`
-	Employment       string   `bson:"employment,omitempty"`
-	Project          string   `bson:"project,omitempty"`
-	RulesVersion     int64    `bson:"rules_version,omitempty"`
+	ID               string     `bson:"id"`
+	Rule             string     `bson:"rule"`
+	Severity         string     `bson:"severity"`
+	Score            int        `bson:"score"`
+	Summary          string     `bson:"summary"`
+	OccurredOn       string     `bson:"occurred_on"`
+	Counterparty     string     `bson:"counterparty,omitempty"`
+	CounterpartyType string     `bson:"counterparty_type,omitempty"`
+	EventRefs        []refDoc   `bson:"event_refs"`
+	DisclosureIDs    []string   `bson:"disclosure_ids"`
+	CoveredBy        string     `bson:"covered_by,omitempty"`
+	Employment       string     `bson:"employment,omitempty"`
+	Project          string     `bson:"project,omitempty"`
+	Points           []pointDoc `bson:"points,omitempty"`
+	RulesVersion     int64      `bson:"rules_version,omitempty"`
+}
+
+type pointDoc struct {
+	Part   string `bson:"part"`
+	Points int    `bson:"points"`
+}
+
+type scoringDoc struct {
+	Sum              int    `bson:"sum"`
+	MaxScore         int    `bson:"max_score"`
+	Score            int    `bson:"score"`
+	Medium           int    `bson:"medium"`
+	High             int    `bson:"high"`
+	FindingsSeverity string `bson:"findings_severity,omitempty"`
+	Severity         string `bson:"severity,omitempty"`
 }
 
 type refDoc struct {
@@ -272,7 +289,14 @@ func toCaseDoc(c review.Case) caseDoc {
 		for _, r := range f.EventRefs {
 			fd.EventRefs = append(fd.EventRefs, refDoc{Source: r.Source, ID: r.ID})
 		}
+		for _, p := range f.Points {
+			fd.Points = append(fd.Points, pointDoc{Part: p.Part, Points: p.Points})
+		}
 		d.Findings = append(d.Findings, fd)
+	}
+	if sc := c.Scoring; sc.MaxScore != 0 {
+		d.Scoring = &scoringDoc{Sum: sc.Sum, MaxScore: sc.MaxScore, Score: sc.Score, Medium: sc.Medium, High: sc.High,
+			FindingsSeverity: sc.FindingsSeverity, Severity: sc.Severity}
 	}
 	if c.Decision != nil {
 		d.Decision = &caseDecDoc{Outcome: c.Decision.Outcome, By: c.Decision.By, Reason: c.Decision.Reason, At: storedTime(c.Decision.At)}
@@ -303,7 +327,14 @@ func fromCaseDoc(d caseDoc) review.Case {
 		for _, r := range fd.EventRefs {
 			f.EventRefs = append(f.EventRefs, event.Ref{Source: r.Source, ID: r.ID})
 		}
+		for _, p := range fd.Points {
+			f.Points = append(f.Points, detect.Point{Part: p.Part, Points: p.Points})
+		}
 		c.Findings = append(c.Findings, f)
+	}
+	if sc := d.Scoring; sc != nil {
+		c.Scoring = detect.Scoring{Sum: sc.Sum, MaxScore: sc.MaxScore, Score: sc.Score, Medium: sc.Medium, High: sc.High,
+			FindingsSeverity: sc.FindingsSeverity, Severity: sc.Severity}
 	}
 	if d.Decision != nil {
 		c.Decision = &review.Decision{Outcome: d.Decision.Outcome, By: d.Decision.By, Reason: d.Decision.Reason, At: d.Decision.At}

@@ -40,6 +40,8 @@ func TestCaseStoreRoundTripAndOneOpenCase(t *testing.T) {
 
 	c := testCase("case-1", "E1001", "EV", "high", 70, detect.RuleExpense, "CITIC Securities")
 	c.Findings[0].DisclosureIDs = []string{"D-1"}
+	c.Findings[0].Points = []detect.Point{{Part: detect.PartWeight, Points: 30}, {Part: detect.PartBlackout, Points: 20}, {Part: detect.PartVocabulary, Points: 20}}
+	c.Scoring = detect.Scoring{Sum: 70, MaxScore: 100, Score: 70, Medium: 30, High: 70, FindingsSeverity: "high", Severity: "high"}
 	c.Findings[0].EventRefs = append(c.Findings[0].EventRefs, event.Ref{Source: "intel/feed", ID: "S-88"})
 	if err := s.Create(ctx, c); err != nil {
 		t.Fatalf("create: %v", err)

@@ -48,16 +48,17 @@ type signalDoc struct {
 }
 
 type seminarDoc struct {
-	ID             string `bson:"_id"`
-	Source         string `bson:"source"`
-	EventID        string `bson:"id"`
-	SeminarID      string `bson:"seminar_id"`
-	Organizer      string `bson:"organizer"`
-	Title          string `bson:"title"`
-	Date           string `bson:"date"`
-	City           string `bson:"city,omitempty"`
-	Paid           bool   `bson:"paid"`
-	CounterpartyID string `bson:"counterparty_id,omitempty"`
+	ID             string   `bson:"_id"`
+	Source         string   `bson:"source"`
+	EventID        string   `bson:"id"`
+	SeminarID      string   `bson:"seminar_id"`
+	Organizer      string   `bson:"organizer"`
+	Title          string   `bson:"title"`
+	Date           string   `bson:"date"`
+	City           string   `bson:"city,omitempty"`
+	Paid           bool     `bson:"paid"`
+	CounterpartyID string   `bson:"counterparty_id,omitempty"`
+	Descriptors    []string `bson:"descriptors,omitempty"`
 }
 
 func signalIndexes() []index {
@@ -252,7 +253,8 @@ func (s *SignalStore) PutSeminars(ctx context.Context, ss []detect.Seminar) erro
 
 func toSeminarDoc(sm detect.Seminar) seminarDoc {
 	return seminarDoc{ID: sm.Ref.Key(), Source: sm.Ref.Source, EventID: sm.Ref.ID, SeminarID: sm.ID,
-		Organizer: sm.Organizer, Title: sm.Title, Date: string(sm.Date), City: sm.City, Paid: sm.Paid, CounterpartyID: sm.CounterpartyID}
+		Organizer: sm.Organizer, Title: sm.Title, Date: string(sm.Date), City: sm.City, Paid: sm.Paid, CounterpartyID: sm.CounterpartyID,
+		Descriptors: sm.Descriptors}
 }
 
 // SeminarsBetween implements review.SeminarStore.
@@ -265,7 +267,8 @@ func (s *SignalStore) SeminarsBetween(ctx context.Context, from, to civil.Date) 
 	out := make([]detect.Seminar, len(docs))
 	for i, d := range docs {
 		out[i] = detect.Seminar{Ref: event.Ref{Source: d.Source, ID: d.EventID}, ID: d.SeminarID, Organizer: d.Organizer,
-			Title: d.Title, Date: civil.Date(d.Date), City: d.City, Paid: d.Paid, CounterpartyID: d.CounterpartyID}
+			Title: d.Title, Date: civil.Date(d.Date), City: d.City, Paid: d.Paid, CounterpartyID: d.CounterpartyID,
+			Descriptors: d.Descriptors}
 	}
 	return out, nil
 }

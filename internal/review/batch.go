@@ -134,8 +134,8 @@ func (e *Engine) gatherMany(ctx context.Context, ids []string) (map[string]input
 	// One read of the seminars that can corroborate any of the signals; each
 	// employee then gets those in their own span, as SeminarsBetween gives them.
 	var from, to civil.Date
-	for _, s := range sigs {
-		if f, t, ok := signalSpan(s, cfg.SeminarWindowDays); ok {
+	for _, id := range ids {
+		if f, t, ok := seminarSpan(sigs[id], emps[id].Leaves, cfg.SeminarWindowDays); ok {
 			if from.IsZero() || f < from {
 				from = f
 			}
@@ -154,7 +154,7 @@ func (e *Engine) gatherMany(ctx context.Context, ids []string) (map[string]input
 		if emp, ok := emps[id]; ok {
 			in.emp = emp
 		}
-		if f, t, ok := signalSpan(in.sigs, cfg.SeminarWindowDays); ok {
+		if f, t, ok := seminarSpan(in.sigs, in.emp.Leaves, cfg.SeminarWindowDays); ok {
 			for _, s := range seminars {
 				if s.Date >= f && s.Date <= t {
 					in.seminars = append(in.seminars, s)

@@ -151,7 +151,7 @@ func (e *Engine) gatherOne(ctx context.Context, employeeID string) (inputs, erro
 	if in.engagements, err = e.Engagements.Engagements(ctx, employeeID); err != nil {
 		return in, err
 	}
-	if from, to, ok := signalSpan(in.sigs, cfg.SeminarWindowDays); ok {
+	if from, to, ok := seminarSpan(in.sigs, in.emp.Leaves, cfg.SeminarWindowDays); ok {
 		if in.seminars, err = e.Seminars.SeminarsBetween(ctx, from, to); err != nil {
 			return in, err
 		}
@@ -165,6 +165,35 @@ func (e *Engine) gatherOne(ctx context.Context, employeeID string) (inputs, erro
 		return in, err
 	}
 	return in, nil
+}
+
+// seminarSpan is the date range of seminars that sigs can corroborate or
+// that a leave can corroborate as the employee's talk (seminar-speaker-match).
+func seminarSpan(sigs []detect.Signal, leaves []employee.Leave, windowDays int) (from, to civil.Date, ok bool) {
+	from, to, ok = signalSpan(sigs, windowDays)
+	for _, l := range leaves {
+		if !ok || l.Start < from {
+			from = l.Start
+		}
+		if !ok || l.End > to {
+			to = l.End
+		}
+		ok = true
+	}
+	return from, to, ok
+}
+
+// presence is where the employee's expense signals put them, for
+// seminar-speaker-match. Only expenses kept as signals are stored, so an
+// ordinary payment in the seminar's city does not corroborate yet.
+func presence(sigs []detect.Signal) []detect.Presence {
+	out := make([]detect.Presence, 0, len(sigs))
+	for _, s := range sigs {
+		if s.City != "" {
+			out = append(out, detect.Presence{Ref: s.Ref, Date: s.Date, City: s.City})
+		}
+	}
+	return out
 }
 
 // signalSpan is the date range of seminars that can corroborate sigs.
@@ -185,7 +214,8 @@ func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) error {
 	cfg, wl := e.Rules.Current()
 	now := e.Now()
 	findings := detect.Evaluate(cfg, wl, detect.Input{
-		EmployeeID: employeeID, Employee: in.emp, Signals: in.sigs, Seminars: in.seminars, Engagements: in.engagements, Now: civil.Of(now),
+		EmployeeID: employeeID, Employee: in.emp, Signals: in.sigs, Seminars: in.seminars, Engagements: in.engagements,
+		Presence: presence(in.sigs), Now: civil.Of(now),
 	})
 	StampRulesVersion(findings, in.open, version)
 	res := Sync(cfg, in.open, HandledBy(in.closed), findings, Subject{EmployeeID: employeeID, Name: in.emp.Name, Department: in.emp.Department}, now)

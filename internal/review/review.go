@@ -57,14 +57,17 @@ type Case struct {
 	Status       string
 	Severity     string
 	Score        int
-	Findings     []detect.Finding
-	Assignee     string
-	Decision     *Decision
-	Comments     []Comment
-	History      []Change
-	OpenedAt     time.Time
-	UpdatedAt    time.Time
-	Version      int64
+	// Scoring is how Score and Severity were made, with the thresholds in
+	// force then; zero for cases stored before it was recorded.
+	Scoring   detect.Scoring
+	Findings  []detect.Finding
+	Assignee  string
+	Decision  *Decision
+	Comments  []Comment
+	History   []Change
+	OpenedAt  time.Time
+	UpdatedAt time.Time
+	Version   int64
 }
 
 // Decision is how a case was closed.
@@ -159,7 +162,8 @@ func Sync(cfg detect.Config, open *Case, handled map[string]bool, findings []det
 			ID: caseID(who.EmployeeID, current), EmployeeID: who.EmployeeID, EmployeeName: who.Name, Department: who.Department,
 			Status: StatusOpen, Findings: current, OpenedAt: now, UpdatedAt: now,
 		}
-		c.Score, c.Severity = detect.Score(cfg, current)
+		c.Scoring = detect.Explain(cfg, current)
+		c.Score, c.Severity = c.Scoring.Score, c.Scoring.Severity
 		c.History = []Change{{At: now, Actor: System, Action: ActionOpened, To: StatusOpen,
 			Reason: fmt.Sprintf("%d finding(s) without an approved disclosure", uncovered)}}
 		return SyncResult{Case: c, Created: true, Changed: true}
@@ -174,7 +178,8 @@ func Sync(cfg detect.Config, open *Case, handled map[string]bool, findings []det
 	}
 	if !sameFindings(c.Findings, current) {
 		c.Findings = current
-		c.Score, c.Severity = detect.Score(cfg, current)
+		c.Scoring = detect.Explain(cfg, current)
+		c.Score, c.Severity = c.Scoring.Score, c.Scoring.Severity
 		if c.Severity == "" {
 			c.Severity = open.Severity // keep the last severity on record when auto-clearing
 		}

@@ -20,6 +20,8 @@ var hanVenues = []string{
 	"酒店", "大酒店", "饭店", "大饭店", "宾馆", "旅馆", "旅店", "客栈", "餐厅", "餐馆", "饭馆",
 	"酒家", "酒楼", "食府", "茶楼", "茶馆", "茶餐厅", "咖啡", "火锅", "烧烤", "面馆", "酒吧",
 	"超市", "便利店", "美容", "洗浴", "足浴", "会所", "影城", "花园", "公寓", "小吃", "快餐",
+	// Buildings and places named after a firm are property, not the firm.
+	"大厦", "大楼", "广场", "公园", "商场", "停车场",
 }
 
 var latinVenues = map[string]bool{
@@ -27,6 +29,10 @@ var latinVenues = map[string]bool{
 	"cafe": true, "café": true, "coffee": true, "restaurant": true, "bistro": true, "bar": true,
 	"pub": true, "grill": true, "kitchen": true, "diner": true, "bakery": true, "spa": true,
 	"salon": true, "ktv": true, "karaoke": true, "teahouse": true, "eatery": true, "canteen": true,
+	// Regulators, exchanges and the financial press share words with firms
+	// ("China Securities Regulatory Commission", "China Securities Journal").
+	"regulatory": true, "commission": true, "association": true, "journal": true, "news": true,
+	"times": true, "daily": true, "exchange": true, "herald": true,
 }
 
 // Match finds the best watchlisted counterparty named anywhere in text (see
@@ -159,21 +165,28 @@ func (w *Watchlist) word(t string, seg int) word {
 		return wd
 	}
 	best := 0.0
-	for _, f := range w.fuzzy {
+	// Typos rarely touch both ends of a word, so only alias words sharing
+	// the first or the last letter are compared: this skips most of the
+	// edit-distance work for ordinary words.
+	try := func(f string) {
 		if d := len(f) - len(t); d > 2 || d < -2 {
-			continue
-		}
-		// Typos rarely touch both ends of a word; this skips most of the
-		// edit-distance work for ordinary words.
-		if f[0] != t[0] && f[len(f)-1] != t[len(t)-1] {
-			continue
+			return
 		}
 		if float64(bagDistance(t, f)) > (1-FuzzyThreshold)*float64(max(len(t), len(f))) {
-			continue
+			return
 		}
 		s, err := edlib.StringsSimilarity(t, f, edlib.OSADamerauLevenshtein)
-		if err == nil && float64(s) >= FuzzyThreshold && float64(s) > best {
-			best, wd.canon, wd.sim = float64(s), f, float64(s)
+		sim := float64(s)
+		if err == nil && sim >= FuzzyThreshold && (sim > best || (sim == best && f < wd.canon)) {
+			best, wd.canon, wd.sim = sim, f, sim
+		}
+	}
+	for _, f := range w.fuzzyFirst[t[0]] {
+		try(f)
+	}
+	for _, f := range w.fuzzyLast[t[len(t)-1]] {
+		if f[0] != t[0] { // compared above
+			try(f)
 		}
 	}
 	return wd
@@ -220,11 +233,10 @@ func (w *Watchlist) scanLatin(words []word, found func(candidate)) {
 		}
 		// Aliases split differently in the text: "Alpha Sights", "G.L.G."
 		// (single letters may be joined across the dots that separate them).
+		// An initial's dot does not end the phrase ("J.P. Morgan").
 		joined = append(joined[:0], wd.text...)
-		letters := len(wd.text) == 1
-		for j := i + 1; j < len(words) && j < i+3; j++ {
-			letters = letters && len(words[j].text) == 1
-			if words[j].seg != wd.seg && !letters {
+		for j := i + 1; j < len(words) && j < i+maxJoin; j++ {
+			if words[j].seg != words[j-1].seg && len(words[j-1].text) != 1 {
 				break
 			}
 			joined = append(joined, words[j].text...)
@@ -319,3 +331,7 @@ func containsInt(xs []int, x int) bool {
 	}
 	return false
 }
+
+// maxJoin is how many adjacent words a text may split an alias into: "Alpha
+// Sights", "G.L.G.", or pinyin syllable by syllable ("Zhong Xin Zheng Quan").
+const maxJoin = 6

@@ -7,6 +7,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/longbridgeapp/opencc"
+
 	"golang.org/x/text/cases"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
@@ -21,22 +23,86 @@ var folders = sync.Pool{New: func() any {
 
 // Fold maps s to the form all comparisons use: full-width and half-width
 // forms folded to their canonical width (ＧＬＧ → glg, （ → (), compatibility
-// characters decomposed (NFKC) and case folded. It keeps punctuation and
-// spacing; Normalize goes further for names.
+// characters decomposed (NFKC), case folded, and traditional Chinese
+// characters (Taiwan and Hong Kong forms too) turned into simplified ones
+// (華泰證券 → 华泰证券, 滙豐 → 汇丰). It keeps punctuation and spacing;
+// Normalize goes further for names.
 func Fold(s string) string {
 	if isPlain(s) {
 		// Same result as the x/text chain for ASCII and common CJK ideographs
 		// (both stable under NFKC and width folding, ideographs caseless),
 		// without its cost: Match runs on every expense event.
-		return strings.ToLower(s)
+		return simplify(strings.ToLower(s))
 	}
 	t := folders.Get().(transform.Transformer)
 	out, _, err := transform.String(t, s)
 	folders.Put(t)
 	if err != nil {
-		return strings.ToLower(s)
+		return simplify(strings.ToLower(s))
 	}
-	return out
+	return simplify(out)
+}
+
+// Traditional → simplified, character by character. The table is OpenCC's
+// (longbridgeapp/opencc, its embedded t2s, hk2s and tw2s dictionaries, Apache-2.0)
+// applied once to every CJK ideograph. Character level is enough for firm
+// names and much cheaper than OpenCC's phrase segmentation on every expense:
+// the phrase dictionaries only matter for words whose simplified form
+// depends on context, which are not in firm names.
+const (
+	t2sFirst = 0x3400
+	t2sLast  = 0x9FFF
+)
+
+var t2s = sync.OnceValue(func() []rune {
+	table := make([]rune, t2sLast-t2sFirst+1)
+	var convs []*opencc.OpenCC
+	for _, name := range []string{"hk2s", "tw2s", "t2s"} {
+		cc, err := opencc.New(name)
+		if err != nil {
+			panic("opencc " + name + ": " + err.Error()) // embedded data: cannot fail at run time
+		}
+		convs = append(convs, cc)
+	}
+	for r := rune(t2sFirst); r <= t2sLast; r++ {
+		for _, cc := range convs {
+			out, err := cc.Convert(string(r))
+			if err != nil {
+				continue
+			}
+			if c, n := utf8.DecodeRuneInString(out); n == len(out) && c != r && c != utf8.RuneError {
+				table[r-t2sFirst] = c
+				break
+			}
+		}
+	}
+	return table
+})
+
+// simplify turns traditional characters in s into simplified ones.
+func simplify(s string) string {
+	table := t2s()
+	i := 0
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r >= t2sFirst && r <= t2sLast && table[r-t2sFirst] != 0 {
+			break
+		}
+		i += size
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for _, r := range s[i:] {
+		if r >= t2sFirst && r <= t2sLast && table[r-t2sFirst] != 0 {
+			r = table[r-t2sFirst]
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // isPlain reports whether s holds only ASCII and CJK Unified Ideographs
@@ -110,6 +176,7 @@ func nameWords(name string) []string {
 		}
 	}
 	flushHan()
+	words = dropProcessor(words)
 	// Legal forms: strip repeatedly from the end of each Chinese run
 	// ("...集团股份有限公司"), and drop runs that were nothing but a legal form.
 	out := words[:0]
@@ -212,7 +279,13 @@ func tokenize(s string) []token {
 	start, han := -1, false
 	end := func(i int, hard bool) {
 		if start >= 0 {
-			toks = append(toks, token{text: s[start:i], han: han})
+			text := s[start:i]
+			if !han {
+				if full, ok := abbreviations[text]; ok {
+					text = full
+				}
+			}
+			toks = append(toks, token{text: text, han: han})
 			start = -1
 		}
 		if hard && len(toks) > 0 {
@@ -243,4 +316,77 @@ func tokenize(s string) []token {
 	}
 	end(len(s), true)
 	return toks
+}
+
+// Payment processors and acquirers put their own name before the merchant's
+// on card statements and in expense exports: "SQ *GLG", "PAYPAL *ALPHASIGHTS",
+// "支付宝-华泰证券", "财付通-凯盛融英". They name no counterparty, so a name
+// that starts with one is compared without it (free-text matching finds the
+// merchant after them anyway).
+var latinProcessors = [][]string{
+	{"sq"}, {"square"}, {"paypal"}, {"pp"}, {"stripe"}, {"alipay"}, {"wechat", "pay"}, {"wechatpay"},
+	{"weixin"}, {"wxpay"}, {"tenpay"}, {"unionpay"}, {"union", "pay"}, {"cup"}, {"apple", "pay"},
+	{"google", "pay"}, {"gpay"}, {"adyen"}, {"worldpay"}, {"sumup"}, {"izettle"}, {"zettle"}, {"tst"},
+}
+
+var hanProcessors = []string{
+	"支付宝网络技术有限公司", "支付宝网络技术", "支付宝", "财付通支付科技有限公司", "财付通支付科技", "财付通", "微信支付", "微信", "银联商务", "中国银联", "银联",
+	"云闪付", "拉卡拉", "快钱", "通联支付", "美团支付", "京东支付",
+}
+
+// dropProcessor removes a leading payment-processor name from a name's words
+// (see latinProcessors), when something is left after it.
+func dropProcessor(words []string) []string {
+	for len(words) > 1 {
+		dropped := false
+		for _, p := range latinProcessors {
+			if len(words) > len(p) && slicesEqual(words[:len(p)], p) {
+				words, dropped = words[len(p):], true
+				break
+			}
+		}
+		if !dropped && isHan(firstRune(words[0])) {
+			for _, p := range hanProcessors {
+				if rest := strings.TrimPrefix(words[0], p); rest != words[0] {
+					if rest == "" {
+						words = words[1:]
+					} else {
+						words = append([]string{rest}, words[1:]...)
+					}
+					dropped = true
+					break
+				}
+			}
+		}
+		if !dropped {
+			break
+		}
+	}
+	if len(words) == 1 && isHan(firstRune(words[0])) {
+		for _, p := range hanProcessors {
+			if rest := strings.TrimPrefix(words[0], p); rest != words[0] && rest != "" {
+				return []string{rest}
+			}
+		}
+	}
+	return words
+}
+
+func slicesEqual(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Abbreviations card acquirers and ledgers use for words of firm names
+// ("CITIC SEC", "HAITONG INTL", "GREENWOODS ASSET MGMT").
+var abbreviations = map[string]string{
+	"sec": "securities", "secs": "securities", "intl": "international", "mgmt": "management",
+	"hldgs": "holdings", "hldg": "holding", "grp": "group",
 }

@@ -84,6 +84,13 @@ type Counterparty struct {
 	Name    string   `yaml:"name" json:"name"`
 	NameZH  string   `yaml:"name_zh,omitempty" json:"name_zh,omitempty"`
 	Aliases []string `yaml:"aliases,omitempty" json:"aliases,omitempty"`
+	// Category refines Type for people reading the registry (securities_firm,
+	// investment_bank, fund_manager, pe_vc, roadshow_platform, ...); matching
+	// does not use it.
+	Category string `yaml:"category,omitempty" json:"category,omitempty"`
+	// Source says where the entry comes from ("CSRC list of securities
+	// companies", "company website"), and marks uncertain entries.
+	Source string `yaml:"source,omitempty" json:"source,omitempty"`
 }
 
 // Label is how explanations name the firm: "凯盛融英 (Capvision, expert
@@ -124,8 +131,28 @@ type Watchlist struct {
 	// words is every word of a Latin alias; long ones are also in fuzzy.
 	words map[string]bool
 	fuzzy []string
+	// fuzzyFirst and fuzzyLast index fuzzy by first and last byte.
+	fuzzyFirst, fuzzyLast map[byte][]string
 	// byKey finds an entry by the Key of one of its names.
 	byKey map[string]int
+	// lead finds an entry by the first word of its multi-word Latin names,
+	// for a name given on its own ("Nomura" in a disclosure); see Lookup.
+	lead map[string]leadEntry
+}
+
+type leadEntry struct {
+	entry, words int
+	ambiguous    bool
+}
+
+// Words too common to stand for one firm when given alone.
+var commonLeadWords = map[string]bool{
+	"china": true, "chinese": true, "hong": true, "kong": true, "shanghai": true, "beijing": true, "shenzhen": true,
+	"great": true, "first": true, "golden": true, "southern": true, "western": true, "eastern": true, "central": true,
+	"capital": true, "securities": true, "research": true, "asset": true, "fund": true, "global": true, "international": true,
+	"investment": true, "investments": true, "management": true, "partners": true, "bank": true, "financial": true,
+	"harvest": true, "pacific": true, "orient": true, "industrial": true, "galaxy": true, "dalian": true, "third": true,
+	"alpha": true, "venture": true, "ventures": true, "private": true, "credit": true, "deutsche": true, "stream": true,
 }
 
 type hanAlias struct {
@@ -173,6 +200,7 @@ func New(entries []Counterparty) (*Watchlist, error) {
 		anchor: map[string][]int{},
 		words:  map[string]bool{},
 		byKey:  map[string]int{},
+		lead:   map[string]leadEntry{},
 	}
 	ids := map[string]bool{}
 	owner := map[string]string{} // alias key -> entry id, to catch an alias given to two firms
@@ -209,13 +237,56 @@ func New(entries []Counterparty) (*Watchlist, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	w.addPinyin(owner)
 	for word := range w.words {
 		if len(word) >= minFuzzyLen {
 			w.fuzzy = append(w.fuzzy, word)
 		}
 	}
 	sort.Strings(w.fuzzy)
+	w.fuzzyFirst, w.fuzzyLast = map[byte][]string{}, map[byte][]string{}
+	for _, f := range w.fuzzy {
+		w.fuzzyFirst[f[0]] = append(w.fuzzyFirst[f[0]], f)
+		w.fuzzyLast[f[len(f)-1]] = append(w.fuzzyLast[f[len(f)-1]], f)
+	}
 	return w, nil
+}
+
+// addPinyin adds the pinyin spelling of every entry's Chinese names (see
+// pinyinName), except spellings that are another entry's alias or that two
+// entries share.
+func (w *Watchlist) addPinyin(owner map[string]string) {
+	derived := map[string]map[int]bool{}
+	var order []string
+	for i, c := range w.entries {
+		for _, n := range c.names() {
+			p := pinyinName(n)
+			if p == "" {
+				continue
+			}
+			k := Key(p)
+			if derived[k] == nil {
+				derived[k] = map[int]bool{}
+				order = append(order, p)
+			}
+			derived[k][i] = true
+		}
+	}
+	for _, p := range order {
+		k := Key(p)
+		if len(derived[k]) != 1 {
+			continue
+		}
+		for i := range derived[k] {
+			if prev, ok := owner[k]; ok && prev != w.entries[i].ID {
+				continue
+			}
+			if _, ok := owner[k]; ok {
+				continue // already an alias of the entry
+			}
+			_ = w.add(i, p) // all Latin words: cannot fail
+		}
+	}
 }
 
 func (c Counterparty) names() []string {
@@ -264,11 +335,38 @@ func (w *Watchlist) add(entry int, alias string) error {
 			joined := strings.Join(words, "")
 			w.single[joined] = append(w.single[joined], idx)
 			w.anchor[sorted[0]] = append(w.anchor[sorted[0]], idx)
+			w.addLead(words[0], entry, len(words))
 		}
 	default:
 		return fmt.Errorf("alias %q mixes Chinese and Latin words; give them as separate aliases", alias)
 	}
 	return nil
+}
+
+// addLead records that the entry has a name of n words starting with word.
+// Of several entries, the one with the shortest such name wins, then the
+// one with the shorter canonical name; a tie after that makes the word
+// ambiguous.
+func (w *Watchlist) addLead(word string, entry, n int) {
+	if len(word) < 5 || commonLeadWords[word] {
+		return
+	}
+	cur, ok := w.lead[word]
+	switch {
+	case !ok || n < cur.words:
+		w.lead[word] = leadEntry{entry: entry, words: n}
+	case n == cur.words && entry != cur.entry:
+		// Then the entry whose canonical name is shorter ("Nomura
+		// Securities" over "Nomura Orient International Securities").
+		a, b := len(nameWords(w.entries[entry].Name)), len(nameWords(w.entries[cur.entry].Name))
+		switch {
+		case a < b:
+			w.lead[word] = leadEntry{entry: entry, words: n}
+		case a == b:
+			cur.ambiguous = true
+			w.lead[word] = cur
+		}
+	}
 }
 
 // prefix2 returns the first two runes of s.
@@ -322,7 +420,18 @@ func (w *Watchlist) Lookup(name string) (Match, bool) {
 	if i, ok := w.byKey[Key(name)]; ok {
 		return Match{Counterparty: w.entries[i], Alias: name, Score: 1}, true
 	}
-	return w.Match(name)
+	if m, ok := w.Match(name); ok {
+		return m, true
+	}
+	// A distinctive first word given alone ("Nomura", "Bernstein"): people
+	// shorten names in a form field; free text never matches this way, as a
+	// surname or ordinary word there would.
+	if ws := nameWords(name); len(ws) == 1 {
+		if l, ok := w.lead[ws[0]]; ok && !l.ambiguous {
+			return Match{Counterparty: w.entries[l.entry], Alias: name, Score: 1}, true
+		}
+	}
+	return Match{}, false
 }
 
 // Same reports whether two counterparty names mean the same firm: both

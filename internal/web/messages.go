@@ -111,6 +111,10 @@ var messagesEN = map[string]string{
 	"caction.commented": "Commented", "caction.decided": "Decided", "caction.auto_cleared": "Cleared automatically",
 
 	"case.title": "Case", "case.title.job": "Job", "case.manager": "Manager", "case.assignee": "Assignee",
+	"case.score": "How the score was made", "case.score.sum": "Points of uncovered findings", "case.score.cap": "Cap",
+	"case.score.score": "Score", "case.score.thresholds": "Severity thresholds", "case.score.findings_severity": "Highest finding severity",
+	"part.weight": "rule weight", "part.bonus.vocabulary": "seminar or fee words", "part.bonus.seminar": "reported seminar",
+	"part.bonus.blackout": "project blackout", "part.cooling_off": "cooling-off period",
 	"case.timeline": "Timeline", "case.timeline.table": "The timeline as a list",
 	"case.findings": "Findings", "case.employment": "Employment", "case.project": "Project", "case.covered": "Covered by declaration",
 	"case.evidence": "Evidence", "case.evidence.missing": "Event not stored:", "case.declarations": "Declarations of the employee",
@@ -256,6 +260,10 @@ var messagesZH = map[string]string{
 	"caction.commented": "备注", "caction.decided": "已决定", "caction.auto_cleared": "自动排除",
 
 	"case.title": "案件", "case.title.job": "职位", "case.manager": "经理", "case.assignee": "负责人",
+	"case.score": "分数构成", "case.score.sum": "未覆盖发现的分数合计", "case.score.cap": "上限",
+	"case.score.score": "分数", "case.score.thresholds": "严重程度阈值", "case.score.findings_severity": "发现的最高严重程度",
+	"part.weight": "规则权重", "part.bonus.vocabulary": "研讨会或费用用语", "part.bonus.seminar": "已报告的研讨会",
+	"part.bonus.blackout": "项目静默期", "part.cooling_off": "离职冷静期",
 	"case.timeline": "时间线", "case.timeline.table": "以列表查看时间线",
 	"case.findings": "发现", "case.employment": "雇佣状态", "case.project": "项目", "case.covered": "已由申报覆盖",
 	"case.evidence": "证据", "case.evidence.missing": "事件未存储：", "case.declarations": "该员工的申报",

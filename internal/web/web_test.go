@@ -117,7 +117,9 @@ func newEnv(t *testing.T, mode string, mutate func(*web.Deps)) *env {
 		Findings: []detect.Finding{{ID: "f1", EmployeeID: "E1", Rule: "expense-at-research-counterparty", Severity: "high", Score: 60,
 			Summary:    "Claimed 3000.00 CNY from 中信证券 (CITIC Securities, brokerage); no approved disclosure covers it",
 			OccurredOn: today.AddDays(-10), Counterparty: "CITIC Securities", CounterpartyType: "brokerage",
-			EventRefs: []event.Ref{ref}, Employment: detect.EmploymentEmployed, Project: "MS11"}},
+			EventRefs: []event.Ref{ref}, Employment: detect.EmploymentEmployed, Project: "MS11",
+			Points: []detect.Point{{Part: detect.PartWeight, Points: 30}, {Part: detect.PartVocabulary, Points: 10}, {Part: detect.PartBlackout, Points: 20}}}},
+		Scoring: detect.Scoring{Sum: 87, MaxScore: 100, Score: 87, Medium: 30, High: 70, FindingsSeverity: "high", Severity: "high"},
 		History: []review.Change{{At: clk.Now(), Actor: review.System, Action: review.ActionOpened, To: review.StatusOpen, Reason: "1 finding"}},
 	}
 	if err := caseStore.Create(ctx, c); err != nil {
@@ -527,6 +529,13 @@ func TestCaseReview(t *testing.T) {
 	}
 	if reads() != before+1 {
 		t.Errorf("opening the case was not audited")
+	}
+	// How the score was made: each finding's parts and the thresholds.
+	for _, want := range []string{`data-testid="score-breakdown"`, "rule weight 30 + seminar or fee words 10 + project blackout 20",
+		"Severity thresholds", "≥ 30", "≥ 70"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("case page lacks %q", want)
+		}
 	}
 	for _, want := range []string{`<svg class="timeline"`, "MS11", "Launch of MS11", "中信证券股份有限公司", "no approved disclosure covers it",
 		"expense.claim.submitted", "咨询费", "Expense at a research counterparty", "Record decision"} {
