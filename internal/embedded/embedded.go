@@ -86,6 +86,8 @@ type Database struct {
 	cancel context.CancelFunc
 	done   chan error
 	uri    string
+	dir    string
+	loop   chan struct{}
 }
 
 // StartDatabase starts FerretDB on addr, storing SQLite files in dir.
@@ -121,13 +123,19 @@ func StartDatabase(addr, dir string, logger *slog.Logger) (*Database, error) {
 		return nil, fmt.Errorf("start embedded database: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &Database{db: f, cancel: cancel, done: make(chan error, 1)}
+	d := &Database{db: f, cancel: cancel, done: make(chan error, 1), dir: abs, loop: make(chan struct{})}
 	go func() { d.done <- f.Run(ctx) }()
 	d.uri = f.MongoDBURI()
 	if err := waitTCP(addr, 10*time.Second); err != nil {
 		cancel()
 		return nil, err
 	}
+	// Databases kept from an earlier run get their _id index before the
+	// first client; new collections within idIndexInterval.
+	if _, err := d.IndexIDs(ctx); err != nil {
+		logger.Warn("embedded database: _id index not created", "err", err)
+	}
+	go func() { defer close(d.loop); d.indexLoop(ctx, logger) }()
 	return d, nil
 }
 
@@ -137,6 +145,7 @@ func (d *Database) URI() string { return d.uri }
 // Close stops the database and waits for it.
 func (d *Database) Close() error {
 	d.cancel()
+	<-d.loop
 	select {
 	case err := <-d.done:
 		if err != nil && !errors.Is(err, context.Canceled) {
