@@ -68,6 +68,9 @@ type Store interface {
 	// ListForDetection returns every disclosure of one employee (a handful),
 	// ordered by start date, for the detectors to check coverage.
 	ListForDetection(ctx context.Context, employeeID string) ([]Disclosure, error)
+	// ListForDetectionMany is ListForDetection for a batch of employees, by
+	// employee.
+	ListForDetectionMany(ctx context.Context, ids []string) (map[string][]Disclosure, error)
 }
 
 // cursorVersion prefixes cursors so their format can change later.

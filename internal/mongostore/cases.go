@@ -108,27 +108,43 @@ type changeDoc struct {
 }
 
 func caseIndexes() []index {
-	return []index{
+	all := []index{
 		{casesCollection, mongo.IndexModel{Keys: bson.D{{Key: "open_key", Value: 1}}, Options: options.Index().SetUnique(true).SetName("one_open_case_per_employee")}},
 		{casesCollection, mongo.IndexModel{Keys: bson.D{{Key: "employee_id", Value: 1}}, Options: options.Index().SetName("employee")}},
-		{casesCollection, mongo.IndexModel{Keys: bson.D{{Key: "status", Value: 1}, {Key: "score", Value: -1}}, Options: options.Index().SetName("status_score")}},
 	}
+	all = append(all, caseQueueIndexes()...)
+	return all
 }
 
-// CaseStore implements review.Store.
-type CaseStore struct{ coll *mongo.Collection }
+// CaseStore implements review.Store. Beside cases it keeps case_refs and
+// case_queue (casequeue.go).
+type CaseStore struct {
+	db    *DB
+	coll  *mongo.Collection
+	refs  *mongo.Collection
+	queue *mongo.Collection
+}
 
-var (
-	_ review.Store       = (*CaseStore)(nil)
-	_ review.CasesOfMany = (*CaseStore)(nil)
-)
+var _ review.Store = (*CaseStore)(nil)
 
 // NewCaseStore returns the store on db.
-func NewCaseStore(db *DB) *CaseStore { return &CaseStore{coll: db.DB.Collection(casesCollection)} }
+func NewCaseStore(db *DB) *CaseStore {
+	return &CaseStore{db: db, coll: db.DB.Collection(casesCollection),
+		refs: db.DB.Collection(caseRefsCollection), queue: db.DB.Collection(caseQueueCollection)}
+}
 
-// OpenFor implements review.Store.
+// OpenFor implements review.Store (by key: case_refs, then the cases).
 func (s *CaseStore) OpenFor(ctx context.Context, employeeID string) (review.Case, error) {
-	return s.findOne(ctx, bson.D{{Key: "open_key", Value: employeeID}})
+	cs, err := s.casesOfOne(ctx, employeeID)
+	if err != nil {
+		return review.Case{}, err
+	}
+	for _, c := range cs {
+		if c.IsOpen() {
+			return c, nil
+		}
+	}
+	return review.Case{}, review.ErrNotFound
 }
 
 // Get implements review.Store.
@@ -148,33 +164,17 @@ func (s *CaseStore) findOne(ctx context.Context, filter bson.D) (review.Case, er
 	return fromCaseDoc(d), nil
 }
 
-// ClosedFor implements review.Store.
+// ClosedFor implements review.Store (by key, as OpenFor).
 func (s *CaseStore) ClosedFor(ctx context.Context, employeeID string) ([]review.Case, error) {
-	docs, err := findAll[caseDoc](ctx, s.coll, bson.D{{Key: "employee_id", Value: employeeID},
-		{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{review.StatusCleared, review.StatusConfirmed}}}}})
+	cs, err := s.casesOfOne(ctx, employeeID)
 	if err != nil {
 		return nil, fmt.Errorf("closed cases of %s: %w", employeeID, err)
 	}
-	out := make([]review.Case, len(docs))
-	for i, d := range docs {
-		out[i] = fromCaseDoc(d)
-	}
-	return out, nil
-}
-
-// CasesOf implements review.CasesOfMany: every case of many employees in
-// one query.
-func (s *CaseStore) CasesOf(ctx context.Context, ids []string) (map[string][]review.Case, error) {
-	out := make(map[string][]review.Case, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	docs, err := findAll[caseDoc](ctx, s.coll, bson.D{{Key: "employee_id", Value: bson.D{{Key: "$in", Value: ids}}}})
-	if err != nil {
-		return nil, fmt.Errorf("cases of %d employees: %w", len(ids), err)
-	}
-	for _, d := range docs {
-		out[d.EmployeeID] = append(out[d.EmployeeID], fromCaseDoc(d))
+	var out []review.Case
+	for _, c := range cs {
+		if c.Status == review.StatusCleared || c.Status == review.StatusConfirmed {
+			out = append(out, c)
+		}
 	}
 	return out, nil
 }
@@ -182,13 +182,17 @@ func (s *CaseStore) CasesOf(ctx context.Context, ids []string) (map[string][]rev
 // Create implements review.Store.
 func (s *CaseStore) Create(ctx context.Context, c review.Case) error {
 	c.Version = 1
-	if _, err := s.coll.InsertOne(ctx, toCaseDoc(c)); err != nil {
+	if err := s.addRef(ctx, c.EmployeeID, c.ID); err != nil {
+		return err
+	}
+	d := toCaseDoc(c)
+	if _, err := s.coll.InsertOne(ctx, d); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
 			return fmt.Errorf("create case %s: %w", c.ID, review.ErrConflict)
 		}
 		return fmt.Errorf("create case %s: %w", c.ID, err)
 	}
-	return nil
+	return s.syncQueue(ctx, d)
 }
 
 // Update implements review.Store.
@@ -205,7 +209,7 @@ func (s *CaseStore) Update(ctx context.Context, c review.Case) error {
 	if res.MatchedCount == 0 {
 		return fmt.Errorf("update case %s: %w", c.ID, review.ErrConflict)
 	}
-	return nil
+	return s.syncQueue(ctx, d)
 }
 
 // ErrBadCaseCursor is returned for a cursor this store did not make.
@@ -232,7 +236,13 @@ func (s *CaseStore) List(ctx context.Context, f review.Filter, limit int, cursor
 			bson.D{{Key: "score", Value: score}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: id}}}},
 		}})
 	}
-	docs, err := findAll[caseDoc](ctx, s.coll, filter, options.Find().
+	// Open and in-review cases are listed from the queue rows: the queue
+	// never reads closed cases (nor, on FerretDB, decodes them).
+	coll := s.coll
+	if queued(f.Status) {
+		coll = s.queue
+	}
+	docs, err := findAll[caseDoc](ctx, coll, filter, options.Find().
 		SetSort(bson.D{{Key: "score", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit+1)))
 	if err != nil {
 		return nil, "", fmt.Errorf("list cases: %w", err)

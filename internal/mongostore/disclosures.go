@@ -12,7 +12,6 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
-	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
 const disclosuresCollection = "disclosures"
@@ -212,9 +211,7 @@ func (s *DisclosureStore) ListForDetection(ctx context.Context, employeeID strin
 	return ds, nil
 }
 
-var _ review.DetectionListerMany = (*DisclosureStore)(nil)
-
-// ListForDetectionMany implements review.DetectionListerMany: the
+// ListForDetectionMany implements disclosure.Store: the
 // disclosures of many employees in one query, each employee's ordered as
 // ListForDetection orders them.
 func (s *DisclosureStore) ListForDetectionMany(ctx context.Context, ids []string) (map[string][]disclosure.Disclosure, error) {

@@ -72,13 +72,16 @@ func employeeIndexes() []index {
 }
 
 // EmployeeStore implements employee.Store.
-type EmployeeStore struct{ coll *mongo.Collection }
+type EmployeeStore struct {
+	db   *DB
+	coll *mongo.Collection
+}
 
 var _ employee.Store = (*EmployeeStore)(nil)
 
 // NewEmployeeStore returns the store on db.
 func NewEmployeeStore(db *DB) *EmployeeStore {
-	return &EmployeeStore{coll: db.DB.Collection(employeesCollection)}
+	return &EmployeeStore{db: db, coll: db.DB.Collection(employeesCollection)}
 }
 
 // Get implements employee.Store.
@@ -100,20 +103,7 @@ func (s *EmployeeStore) GetMany(ctx context.Context, ids []string) (map[string]e
 	if len(ids) == 0 {
 		return out, nil
 	}
-	if len(ids) <= pointReadMax {
-		for _, id := range ids {
-			e, err := s.Get(ctx, id)
-			if errors.Is(err, employee.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			out[id] = e
-		}
-		return out, nil
-	}
-	docs, err := findAll[employeeDoc](ctx, s.coll, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	docs, err := byIDs[employeeDoc](ctx, s.db, s.coll, ids)
 	if err != nil {
 		return nil, fmt.Errorf("get %d employees: %w", len(ids), err)
 	}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -22,14 +23,6 @@ import (
 // single update command with ~100 updates of existing documents deadlocks it).
 const maxUpdatesPerCommand = 40
 
-// pointReadMax: up to this many documents wanted by _id are read with one
-// find by _id each instead of one $in query. FerretDB's SQLite backend
-// answers {_id: x} with a cheap scan inside SQLite, but decodes every
-// document of the collection for $in (measured on 2,000 employee documents:
-// 3 ids by $in 100 ms, 3 finds by _id 14 ms); MongoDB answers both from the
-// _id index, so a few more round trips cost it little.
-const pointReadMax = 8
-
 // ErrUnavailable wraps errors that mean the database could not be reached;
 // callers retry them.
 var ErrUnavailable = errors.New("database unavailable")
@@ -38,6 +31,10 @@ var ErrUnavailable = errors.New("database unavailable")
 type DB struct {
 	Client *mongo.Client
 	DB     *mongo.Database
+
+	kindMu    sync.Mutex
+	kindKnown bool
+	ferret    bool // the server is FerretDB (flavor.go)
 }
 
 // Connect opens a client to uri and selects database name. It does not wait
@@ -78,6 +75,7 @@ type index struct {
 
 // EnsureIndexes creates every store's indexes; it is idempotent.
 func (d *DB) EnsureIndexes(ctx context.Context) error {
+	d.detect(ctx)
 	var all []index
 	all = append(all, eventIndexes()...)
 	all = append(all, employeeIndexes()...)
@@ -87,7 +85,7 @@ func (d *DB) EnsureIndexes(ctx context.Context) error {
 			return fmt.Errorf("create index on %s: %w", ix.collection, err)
 		}
 	}
-	return nil
+	return backfillCaseViews(ctx, d)
 }
 
 // bulkWriteChunked runs models in commands of at most maxUpdatesPerCommand,

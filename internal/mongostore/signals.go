@@ -70,19 +70,19 @@ func signalIndexes() []index {
 
 // SignalStore implements review.SignalStore and review.SeminarStore.
 type SignalStore struct {
+	db       *DB
 	activity *mongo.Collection
 	seminars *mongo.Collection
 }
 
 var (
-	_ review.SignalStore   = (*SignalStore)(nil)
-	_ review.SeminarStore  = (*SignalStore)(nil)
-	_ review.SignalsOfMany = (*SignalStore)(nil)
+	_ review.SignalStore  = (*SignalStore)(nil)
+	_ review.SeminarStore = (*SignalStore)(nil)
 )
 
 // NewSignalStore returns the store on db.
 func NewSignalStore(db *DB) *SignalStore {
-	return &SignalStore{activity: db.DB.Collection(activityCollection), seminars: db.DB.Collection(seminarsCollection)}
+	return &SignalStore{db: db, activity: db.DB.Collection(activityCollection), seminars: db.DB.Collection(seminarsCollection)}
 }
 
 // AddSignals implements review.SignalStore.
@@ -123,26 +123,14 @@ func (s *SignalStore) Signals(ctx context.Context, employeeID string) ([]detect.
 	return fromActivityDoc(d), nil
 }
 
-// SignalsOf implements review.SignalsOfMany: one query by _id for many
+// SignalsOf implements review.SignalStore: one query by _id for many
 // employees.
 func (s *SignalStore) SignalsOf(ctx context.Context, ids []string) (map[string][]detect.Signal, error) {
 	out := make(map[string][]detect.Signal, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	if len(ids) <= pointReadMax {
-		for _, id := range ids {
-			sigs, err := s.Signals(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			if len(sigs) > 0 {
-				out[id] = sigs
-			}
-		}
-		return out, nil
-	}
-	docs, err := findAll[activityDoc](ctx, s.activity, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	docs, err := byIDs[activityDoc](ctx, s.db, s.activity, ids)
 	if err != nil {
 		return nil, fmt.Errorf("signals of %d employees: %w", len(ids), err)
 	}

@@ -6,65 +6,24 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
-	"github.com/moonlight-oss/moonlight/internal/disclosure"
 	"github.com/moonlight-oss/moonlight/internal/employee"
 )
 
 // Batch reads. A consumed batch touches hundreds of employees at once (a bulk
 // HR load hires them all); reading each one's inputs separately costs five
-// queries per employee, and on a database that scans the collection for each
-// query (FerretDB) that was most of the ingest time. Stores that can answer
-// for many employees in one query implement these; the engine falls back to
-// one query per employee for stores that do not.
+// queries per employee. The stores answer for many employees at once, by key
+// (internal/mongostore chooses the query shape that is cheap on its server).
 
-// SignalsOfMany is a SignalStore that reads many employees' signals at once.
-type SignalsOfMany interface {
-	// SignalsOf returns the signals of those among ids that have any, as
-	// Signals would.
-	SignalsOf(ctx context.Context, ids []string) (map[string][]detect.Signal, error)
-}
-
-// EngagementsOfMany is an Engagements that reads many employees at once.
-type EngagementsOfMany interface {
-	// EngagementsOf returns the engagements of those among ids that have any.
-	EngagementsOf(ctx context.Context, ids []string) (map[string][]detect.Engagement, error)
-}
-
-// CasesOfMany is a Store that reads many employees' cases at once.
-type CasesOfMany interface {
-	// CasesOf returns every case of the employees among ids, by employee:
-	// what OpenFor and ClosedFor would return, in one query.
-	CasesOf(ctx context.Context, ids []string) (map[string][]Case, error)
-}
-
-// DetectionListerMany is a disclosure store that lists many employees'
-// disclosures for detection at once (ordered as ListForDetection orders them).
-type DetectionListerMany interface {
-	ListForDetectionMany(ctx context.Context, ids []string) (map[string][]disclosure.Disclosure, error)
-}
-
-// EngagementsOf implements EngagementsOfMany.
+// EngagementsOf implements Engagements.
 func (d DisclosureEngagements) EngagementsOf(ctx context.Context, ids []string) (map[string][]detect.Engagement, error) {
 	out := make(map[string][]detect.Engagement, len(ids))
-	if many, ok := d.Store.(DetectionListerMany); ok {
-		byID, err := many.ListForDetectionMany(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		for id, ds := range byID {
-			for _, x := range ds {
-				out[id] = append(out[id], EngagementOf(x))
-			}
-		}
-		return out, nil
+	byID, err := d.Store.ListForDetectionMany(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
-	for _, id := range ids {
-		es, err := d.Engagements(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if len(es) > 0 {
-			out[id] = es
+	for id, ds := range byID {
+		for _, x := range ds {
+			out[id] = append(out[id], EngagementOf(x))
 		}
 	}
 	return out, nil
@@ -100,10 +59,7 @@ func (e *Engine) ReevaluateMany(ctx context.Context, ids []string) error {
 // gatherMany reads the inputs of ids with one query per kind where the
 // stores allow it.
 func (e *Engine) gatherMany(ctx context.Context, ids []string) (map[string]inputs, error) {
-	_, canSignals := e.Signals.(SignalsOfMany)
-	_, canEngagements := e.Engagements.(EngagementsOfMany)
-	_, canCases := e.Cases.(CasesOfMany)
-	if len(ids) == 1 || !canSignals || !canEngagements || !canCases {
+	if len(ids) == 1 {
 		out := make(map[string]inputs, len(ids))
 		for _, id := range ids {
 			in, err := e.gatherOne(ctx, id)
@@ -119,15 +75,15 @@ func (e *Engine) gatherMany(ctx context.Context, ids []string) (map[string]input
 	if err != nil {
 		return nil, err
 	}
-	sigs, err := e.Signals.(SignalsOfMany).SignalsOf(ctx, ids)
+	sigs, err := e.Signals.SignalsOf(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	engs, err := e.Engagements.(EngagementsOfMany).EngagementsOf(ctx, ids)
+	engs, err := e.Engagements.EngagementsOf(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	cases, err := e.Cases.(CasesOfMany).CasesOf(ctx, ids)
+	cases, err := e.Cases.CasesOf(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,9 @@ type SignalStore interface {
 	// AddSignals records signals idempotently (by event ref).
 	AddSignals(ctx context.Context, employeeID string, sigs []detect.Signal) error
 	Signals(ctx context.Context, employeeID string) ([]detect.Signal, error)
+	// SignalsOf returns the signals of those among ids that have any, as
+	// Signals would, read by key for a batch.
+	SignalsOf(ctx context.Context, ids []string) (map[string][]detect.Signal, error)
 	// EmployeesNear lists employees with a signal naming counterpartyID between from and to.
 	EmployeesNear(ctx context.Context, counterpartyID string, from, to civil.Date) ([]string, error)
 }
@@ -37,6 +40,8 @@ type SeminarStore interface {
 // Engagements gives an employee's declared engagements as detection sees them.
 type Engagements interface {
 	Engagements(ctx context.Context, employeeID string) ([]detect.Engagement, error)
+	// EngagementsOf returns the engagements of those among ids that have any.
+	EngagementsOf(ctx context.Context, ids []string) (map[string][]detect.Engagement, error)
 }
 
 // Rules gives the detection configuration and watchlist in force (both can be

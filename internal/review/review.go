@@ -322,4 +322,13 @@ type Store interface {
 	Get(ctx context.Context, id string) (Case, error)
 	// List returns a page of cases, highest score first, and the next cursor ("" at the end).
 	List(ctx context.Context, f Filter, limit int, cursor string) ([]Case, string, error)
+	// CasesOf returns every case of the employees among ids, by employee:
+	// what OpenFor and ClosedFor would return, read by key for a batch.
+	CasesOf(ctx context.Context, ids []string) (map[string][]Case, error)
+	// Queue returns the open and in-review cases without history and
+	// comments (what a queue row shows), highest score first, bounded;
+	// truncated says there were more than it returned.
+	Queue(ctx context.Context) (rows []Case, truncated bool, err error)
+	// Counts returns the number of cases by status.
+	Counts(ctx context.Context) (map[string]int, error)
 }

@@ -119,14 +119,14 @@ func sortCases(cs []review.Case, by string) {
 	})
 }
 
-// queueOptions offers the values that occur in the cases (all statuses),
-// read through the store: only the values are shown, no case.
+// queueOptions offers the values that occur in the open and in-review
+// cases, read from the queue rows: only the values are shown, no case.
 func (u *UI) queueOptions(ctx context.Context) (queueOptions, error) {
 	o := queueOptions{
 		Statuses:   []string{review.StatusOpen, review.StatusInReview, review.StatusCleared, review.StatusConfirmed},
 		Severities: []string{"high", "medium", "low"},
 	}
-	cs, err := u.allCases(ctx)
+	_, cs, _, err := u.caseViews(ctx)
 	if err != nil {
 		return o, err
 	}
@@ -146,28 +146,20 @@ func (u *UI) queueOptions(ctx context.Context) (queueOptions, error) {
 	return o, nil
 }
 
-// maxDashboardCases bounds the aggregates' work; beyond it they undercount
-// (and say so) rather than slow the page down.
-const maxDashboardCases = 5000
-
-// allCases reads every case through the store for aggregates.
-func (u *UI) allCases(ctx context.Context) ([]review.Case, error) {
+// caseViews reads what the dashboard and the queue's filter options need:
+// the counts by status and the queue rows (open and in-review cases, no
+// history or comments), each in one bounded query.
+func (u *UI) caseViews(ctx context.Context) (counts map[string]int, rows []review.Case, truncated bool, err error) {
 	if u.d.CaseStore == nil {
-		return nil, nil
+		return nil, nil, false, nil
 	}
-	var out []review.Case
-	cursor := ""
-	for {
-		cs, next, err := u.d.CaseStore.List(ctx, review.Filter{}, review.MaxLimit, cursor)
-		if err != nil {
-			return nil, wrapf(err, "list cases")
-		}
-		out = append(out, cs...)
-		if next == "" || len(out) >= maxDashboardCases {
-			return out, nil
-		}
-		cursor = next
+	if counts, err = u.d.CaseStore.Counts(ctx); err != nil {
+		return nil, nil, false, wrapf(err, "count cases")
 	}
+	if rows, truncated, err = u.d.CaseStore.Queue(ctx); err != nil {
+		return nil, nil, false, wrapf(err, "read the queue")
+	}
+	return counts, rows, truncated, nil
 }
 
 func sortedSet(m map[string]bool) []string {

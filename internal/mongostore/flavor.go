@@ -1,0 +1,67 @@
+package mongostore
+
+import (
+	"context"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// Which server this is, asked once (buildInfo) and kept: the few places
+// where FerretDB needs another query shape choose it here, inside this
+// package, never in domain code (docs/compatibility.md).
+
+// detect asks the server's buildInfo once; FerretDB says so with a
+// ferretdbVersion field. An error leaves the MongoDB shapes chosen, which
+// are correct everywhere (only slower on FerretDB), and is asked again next
+// time.
+func (d *DB) detect(ctx context.Context) {
+	d.kindMu.Lock()
+	defer d.kindMu.Unlock()
+	if d.kindKnown {
+		return
+	}
+	var info bson.M
+	if err := d.DB.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
+		return
+	}
+	_, d.ferret = info["ferretdbVersion"]
+	d.kindKnown = true
+}
+
+// IsFerretDB reports whether the server is FerretDB.
+func (d *DB) IsFerretDB(ctx context.Context) bool {
+	d.detect(ctx)
+	d.kindMu.Lock()
+	defer d.kindMu.Unlock()
+	return d.ferret
+}
+
+// byIDs reads the documents of coll with the given _ids (missing ones are
+// left out). MongoDB serves one $in from the _id index. FerretDB's SQLite
+// backend pushes only a filter that is exactly {_id: <string>} down to
+// SQLite (where internal/embedded's expression index serves it, ~1 ms) and
+// decodes the whole collection for any other filter, $in included: there,
+// one find per id.
+func byIDs[D any](ctx context.Context, db *DB, coll *mongo.Collection, ids []string) ([]D, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if !db.IsFerretDB(ctx) {
+		return findAll[D](ctx, coll, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	}
+	out := make([]D, 0, len(ids))
+	for _, id := range ids {
+		var doc D
+		err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&doc)
+		if err == mongo.ErrNoDocuments {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("find %s by _id: %w", coll.Name(), err)
+		}
+		out = append(out, doc)
+	}
+	return out, nil
+}
