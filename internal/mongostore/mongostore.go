@@ -85,6 +85,9 @@ func (d *DB) EnsureIndexes(ctx context.Context) error {
 			return fmt.Errorf("create index on %s: %w", ix.collection, err)
 		}
 	}
+	if err := backfillNearby(ctx, d); err != nil {
+		return err
+	}
 	return backfillCaseViews(ctx, d)
 }
 

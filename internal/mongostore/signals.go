@@ -63,7 +63,6 @@ type seminarDoc struct {
 
 func signalIndexes() []index {
 	return []index{
-		{activityCollection, mongo.IndexModel{Keys: bson.D{{Key: "signals.counterparty_id", Value: 1}, {Key: "signals.date", Value: 1}}, Options: options.Index().SetName("signal_counterparty_date")}},
 		{seminarsCollection, mongo.IndexModel{Keys: bson.D{{Key: "date", Value: 1}}, Options: options.Index().SetName("date")}},
 	}
 }
@@ -72,6 +71,7 @@ func signalIndexes() []index {
 type SignalStore struct {
 	db       *DB
 	activity *mongo.Collection
+	months   *mongo.Collection // nearby.go
 	seminars *mongo.Collection
 }
 
@@ -82,11 +82,14 @@ var (
 
 // NewSignalStore returns the store on db.
 func NewSignalStore(db *DB) *SignalStore {
-	return &SignalStore{db: db, activity: db.DB.Collection(activityCollection), seminars: db.DB.Collection(seminarsCollection)}
+	return &SignalStore{db: db, activity: db.DB.Collection(activityCollection), months: db.DB.Collection(counterpartyMonthsCollection), seminars: db.DB.Collection(seminarsCollection)}
 }
 
 // AddSignals implements review.SignalStore.
 func (s *SignalStore) AddSignals(ctx context.Context, employeeID string, sigs []detect.Signal) error {
+	if err := s.addNearby(ctx, employeeID, sigs); err != nil {
+		return err
+	}
 	docs := make(bson.A, 0, len(sigs))
 	for _, sg := range sigs {
 		docs = append(docs, toSignalDoc(sg))
@@ -177,6 +180,9 @@ func (s *SignalStore) ReplaceSignals(ctx context.Context, employeeID string, sig
 		}
 		return nil
 	}
+	if err := s.addNearby(ctx, employeeID, sigs); err != nil {
+		return err
+	}
 	seen := map[event.Ref]bool{}
 	doc := activityDoc{ID: employeeID, Signals: make([]signalDoc, 0, len(sigs))}
 	for _, sg := range sigs {
@@ -191,26 +197,6 @@ func (s *SignalStore) ReplaceSignals(ctx context.Context, employeeID string, sig
 		return fmt.Errorf("replace %d signals of %s: %w", len(sigs), employeeID, err)
 	}
 	return nil
-}
-
-// EmployeesNear implements review.SignalStore. Seminar reports are rare, so
-// it reads every activity document and filters in Go: FerretDB does not run
-// $elemMatch with field conditions.
-func (s *SignalStore) EmployeesNear(ctx context.Context, counterpartyID string, from, to civil.Date) ([]string, error) {
-	docs, err := findAll[activityDoc](ctx, s.activity, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
-	if err != nil {
-		return nil, fmt.Errorf("employees near %s: %w", counterpartyID, err)
-	}
-	var out []string
-	for _, d := range docs {
-		for _, sg := range d.Signals {
-			if sg.CounterpartyID == counterpartyID && sg.Date >= string(from) && sg.Date <= string(to) {
-				out = append(out, d.ID)
-				break
-			}
-		}
-	}
-	return out, nil
 }
 
 // AddSeminars implements review.SeminarStore.
