@@ -247,6 +247,9 @@ func (s *Service) Close(ctx context.Context) error {
 	if s.publisher != nil {
 		errs = append(errs, s.publisher.Close())
 	}
+	if s.Audit != nil {
+		errs = append(errs, s.Audit.Close(ctx)) // audit entries being written, before the database goes
+	}
 	errs = append(errs, s.db.Close(ctx))
 	return errors.Join(errs...)
 }
