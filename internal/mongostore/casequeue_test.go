@@ -178,3 +178,56 @@ func TestQueueQueryUsesItsIndexOnMongoDB(t *testing.T) {
 		t.Errorf("winning plan = %s, want IXSCAN of status_score_id without SORT", text)
 	}
 }
+
+// One employee's list is read by key and filtered, ordered and paged in
+// Go: the same answers as the query over all cases.
+func TestListOfOneEmployee(t *testing.T) {
+	s := NewCaseStore(newTestDB(t))
+	ctx := t.Context()
+	mk := func(id string, score int, status string) review.Case {
+		c := testCase(id, "E7", "EV", "high", score, detect.RuleExpense, "GLG")
+		if status != review.StatusOpen {
+			if err := c.Decide("C1", status, "done", caseT0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return c
+	}
+	for _, c := range []review.Case{mk("k-1", 60, review.StatusCleared), mk("k-2", 40, review.StatusConfirmed), mk("k-3", 40, review.StatusOpen),
+		testCase("k-4", "E8", "EV", "high", 99, detect.RuleExpense, "GLG")} {
+		if err := s.Create(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		give review.Filter
+		want []string
+	}{
+		{review.Filter{EmployeeID: "E7"}, []string{"k-1", "k-3", "k-2"}},
+		{review.Filter{EmployeeID: "E7", Status: review.StatusOpen}, []string{"k-3"}},
+		{review.Filter{EmployeeID: "E7", Counterparty: "CICC"}, nil},
+		{review.Filter{EmployeeID: "E7", Rule: detect.RuleExpense, Department: "EV"}, []string{"k-1", "k-3", "k-2"}},
+	} {
+		var walked []string
+		cursor := ""
+		for page := 0; page < 5; page++ {
+			got, next, err := s.List(ctx, tt.give, 1, cursor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range got {
+				walked = append(walked, c.ID)
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		if !reflect.DeepEqual(walked, tt.want) {
+			t.Errorf("List(%+v) in pages of 1 = %v, want %v", tt.give, walked, tt.want)
+		}
+	}
+	if _, _, err := s.List(ctx, review.Filter{EmployeeID: "E7"}, 1, "???"); err == nil {
+		t.Error("bad cursor accepted")
+	}
+}

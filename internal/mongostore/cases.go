@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -217,6 +219,9 @@ var ErrBadCaseCursor = fmt.Errorf("bad case cursor: %w", review.ErrInvalid)
 
 // List implements review.Store: highest score first, then newest id.
 func (s *CaseStore) List(ctx context.Context, f review.Filter, limit int, cursor string) ([]review.Case, string, error) {
+	if f.EmployeeID != "" {
+		return s.listOfEmployee(ctx, f, limit, cursor)
+	}
 	filter := bson.D{}
 	for _, c := range []struct{ key, value string }{
 		{"status", f.Status}, {"severity", f.Severity}, {"employee_id", f.EmployeeID},
@@ -256,6 +261,49 @@ func (s *CaseStore) List(ctx context.Context, f review.Filter, limit int, cursor
 	out := make([]review.Case, len(docs))
 	for i, d := range docs {
 		out[i] = fromCaseDoc(d)
+	}
+	return out, next, nil
+}
+
+// listOfEmployee is List for one employee: their few cases read by key
+// (case_refs), then filtered, ordered and paged as the query would.
+func (s *CaseStore) listOfEmployee(ctx context.Context, f review.Filter, limit int, cursor string) ([]review.Case, string, error) {
+	var afterScore int
+	var afterID string
+	if cursor != "" {
+		var err error
+		if afterScore, afterID, err = decodeCaseCursor(cursor); err != nil {
+			return nil, "", err
+		}
+	}
+	all, err := s.casesOfOne(ctx, f.EmployeeID)
+	if err != nil {
+		return nil, "", fmt.Errorf("list cases: %w", err)
+	}
+	var out []review.Case
+	for _, c := range all {
+		switch {
+		case f.Status != "" && c.Status != f.Status,
+			f.Severity != "" && c.Severity != f.Severity,
+			f.Department != "" && c.Department != f.Department,
+			f.Rule != "" && !slices.Contains(c.Rules(), f.Rule),
+			f.Counterparty != "" && !slices.Contains(c.Counterparties(), f.Counterparty),
+			cursor != "" && (c.Score > afterScore || c.Score == afterScore && c.ID >= afterID):
+			continue
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		return out[i].ID > out[j].ID
+	})
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[len(out)-1]
+		next = encodeCaseCursor(last.Score, last.ID)
 	}
 	return out, next, nil
 }
