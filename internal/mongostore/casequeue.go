@@ -39,6 +39,44 @@ const (
 	maxQueueRows = 5000
 )
 
+// queueRow is a case_queue document: the fields the queue filters and
+// sorts on at the top level, and the case itself (without history and
+// comments) as one BSON blob. FerretDB decodes every row a query matches
+// against in Go, and a flat row with one binary field decodes 3-5 times
+// faster than the nested findings (measured: 1,000 rows, 0.3 s against
+// 1.0-1.7 s on the loaded 2-core machine); MongoDB's index serves the
+// query either way.
+type queueRow struct {
+	ID             string   `bson:"_id"`
+	EmployeeID     string   `bson:"employee_id"`
+	Department     string   `bson:"department,omitempty"`
+	Status         string   `bson:"status"`
+	Severity       string   `bson:"severity"`
+	Score          int      `bson:"score"`
+	Rules          []string `bson:"rules"`
+	Counterparties []string `bson:"counterparties"`
+	Version        int64    `bson:"version"`
+	Case           []byte   `bson:"case"`
+}
+
+func toQueueRow(d caseDoc) (queueRow, error) {
+	d.History, d.Comments = nil, nil
+	b, err := bson.Marshal(d)
+	if err != nil {
+		return queueRow{}, err
+	}
+	return queueRow{ID: d.ID, EmployeeID: d.EmployeeID, Department: d.Department, Status: d.Status, Severity: d.Severity,
+		Score: d.Score, Rules: d.Rules, Counterparties: d.Counterparties, Version: d.Version, Case: b}, nil
+}
+
+func fromQueueRow(r queueRow) (caseDoc, error) {
+	var d caseDoc
+	if err := bson.Unmarshal(r.Case, &d); err != nil {
+		return caseDoc{}, fmt.Errorf("queue row %s: %w", r.ID, err)
+	}
+	return d, nil
+}
+
 type caseRefsDoc struct {
 	ID    string   `bson:"_id"`
 	Cases []string `bson:"cases"`
@@ -92,8 +130,10 @@ func (s *CaseStore) syncQueue(ctx context.Context, d caseDoc) error {
 	case cur.Version >= d.Version:
 		return nil
 	}
-	row := d
-	row.History, row.Comments = nil, nil
+	row, err := toQueueRow(d)
+	if err != nil {
+		return fmt.Errorf("queue row of %s: %w", d.ID, err)
+	}
 	if _, err := s.queue.ReplaceOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, row, options.Replace().SetUpsert(true)); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
 			return nil // a concurrent writer inserted it first; its next change rewrites it
@@ -142,7 +182,7 @@ func (s *CaseStore) casesOfOne(ctx context.Context, employeeID string) ([]review
 // (no history or comments), highest score first, at most maxQueueRows;
 // truncated says there were more.
 func (s *CaseStore) Queue(ctx context.Context) (rows []review.Case, truncated bool, err error) {
-	docs, err := findAll[caseDoc](ctx, s.queue, bson.D{}, options.Find().
+	docs, err := findQueue(ctx, s.queue, bson.D{}, options.Find().
 		SetSort(bson.D{{Key: "score", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(maxQueueRows+1))
 	if err != nil {
 		return nil, false, fmt.Errorf("read the queue: %w", err)
@@ -216,4 +256,19 @@ func backfillCaseViews(ctx context.Context, d *DB) error {
 		return fmt.Errorf("case views marker: %w", err)
 	}
 	return nil
+}
+
+// findQueue runs a find on case_queue and returns the cases of its rows.
+func findQueue(ctx context.Context, coll *mongo.Collection, filter any, opts ...options.Lister[options.FindOptions]) ([]caseDoc, error) {
+	rows, err := findAll[queueRow](ctx, coll, filter, opts...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]caseDoc, len(rows))
+	for i, r := range rows {
+		if out[i], err = fromQueueRow(r); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -243,11 +243,12 @@ func (s *CaseStore) List(ctx context.Context, f review.Filter, limit int, cursor
 	}
 	// Open and in-review cases are listed from the queue rows: the queue
 	// never reads closed cases (nor, on FerretDB, decodes them).
+	find := findAll[caseDoc]
 	coll := s.coll
 	if queued(f.Status) {
-		coll = s.queue
+		find, coll = findQueue, s.queue
 	}
-	docs, err := findAll[caseDoc](ctx, coll, filter, options.Find().
+	docs, err := find(ctx, coll, filter, options.Find().
 		SetSort(bson.D{{Key: "score", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit+1)))
 	if err != nil {
 		return nil, "", fmt.Errorf("list cases: %w", err)
