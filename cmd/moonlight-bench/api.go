@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,17 +24,23 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
-// apiResult is scenario 3.
+// apiResult is scenario 3: one set per entry of --api-open.
 type apiResult struct {
 	EventsWanted, EventsStored int
 	SeedRate                   float64
 	SeedCut                    bool // the seeding budget ran out before EventsWanted
-	Cases                      int
-	CaseSeedRate               float64
 	Concurrency                int
-	Rows                       []loadResult
-	AuditEntries               int64
-	RSS                        int64
+	Refs                       []loadResult // bare Gin handlers, bodies of the first set's sizes
+	Sets                       []apiSet
+}
+
+// apiSet is one database of cases under load.
+type apiSet struct {
+	Cases, Open  int
+	CaseSeedRate float64
+	Rows         []loadResult
+	AuditEntries int64
+	RSS          int64
 }
 
 // loadResult is one endpoint under load.
@@ -48,85 +55,117 @@ type loadResult struct {
 	Reference bool // the bare Gin handler
 }
 
-// runAPI stores the cases and events directly, starts the service and loads
-// its case endpoints next to a bare Gin handler answering the same bytes.
+// runAPI loads the case endpoints of one service and database per case set
+// (o.apiCases cases, o.apiOpen[i] of them open), next to a bare Gin handler
+// answering the same bytes. Events are stored only under the first set:
+// the case API does not read them.
 func runAPI(ctx context.Context, srv *servers, o options_, run string) (apiResult, error) {
-	res := apiResult{EventsWanted: o.apiEvents, Cases: o.apiCases, Concurrency: o.concurrency}
+	res := apiResult{EventsWanted: o.apiEvents, Concurrency: o.concurrency}
+	for i, open := range o.apiOpen {
+		set, refs, err := runAPISet(ctx, srv, o, fmt.Sprintf("%s-%d", run, i), open, i == 0, &res)
+		if err != nil {
+			return res, err
+		}
+		if i == 0 {
+			res.Refs = refs
+		}
+		res.Sets = append(res.Sets, set)
+	}
+	return res, nil
+}
+
+func runAPISet(ctx context.Context, srv *servers, o options_, run string, open int, first bool, res *apiResult) (apiSet, []loadResult, error) {
+	set := apiSet{Cases: o.apiCases, Open: min(open, o.apiCases)}
 	topics := topicsFor(run + "-api")
 	if err := createTopics(ctx, srv.brokers, topics); err != nil {
-		return res, err
+		return set, nil, err
 	}
-	se := o.serviceEnv(srv, run+"_api", run+"-api", topics)
+	se := o.serviceEnv(srv, strings.ReplaceAll(run, "-", "_")+"_api", run+"-api", topics)
 	c, err := startChild(ctx, se, o.serviceLog) // creates the indexes before the data arrives
 	if err != nil {
-		return res, err
+		return set, nil, err
 	}
 	defer c.stop()
 	db, err := connect(srv.mongoURI, se.database)
 	if err != nil {
-		return res, err
+		return set, nil, err
 	}
 	defer db.Close(context.WithoutCancel(ctx))
 
 	t0 := time.Now()
-	ids, err := seedCases(ctx, db, o.apiCases)
+	ids, err := seedCases(ctx, db, o.apiCases, set.Open)
 	if err != nil {
-		return res, err
+		return set, nil, err
 	}
-	res.CaseSeedRate = float64(len(ids)) / time.Since(t0).Seconds()
-	n, rate, cut, err := seedEvents(ctx, db, o)
-	if err != nil {
-		return res, err
+	set.CaseSeedRate = float64(len(ids)) / time.Since(t0).Seconds()
+	if first {
+		n, rate, cut, err := seedEvents(ctx, db, o)
+		if err != nil {
+			return set, nil, err
+		}
+		res.EventsStored, res.SeedRate, res.SeedCut = n, rate, cut
+		o.logf("api: %d events stored (%.0f events/s%s)", n, rate, map[bool]string{true: ", cut by the seeding budget"}[cut])
 	}
-	res.EventsStored, res.SeedRate, res.SeedCut = n, rate, cut
-	o.logf("api: %d cases, %d events stored (%.0f events/s%s)", len(ids), n, rate, map[bool]string{true: ", cut by the seeding budget"}[cut])
+	o.logf("api: %d cases, %d open", len(ids), set.Open)
 
 	token, err := o.token("C9001", "compliance")
 	if err != nil {
-		return res, err
+		return set, nil, err
 	}
 	listPath := "/api/v1/cases?status=open&severity=high"
 	getPath := func(r *rand.Rand) string { return "/api/v1/cases/" + ids[r.IntN(len(ids))] }
 	listBody, err := fetch(ctx, c.base+listPath, token)
 	if err != nil {
-		return res, err
+		return set, nil, err
 	}
 	getBody, err := fetch(ctx, c.base+getPath(rand.New(rand.NewPCG(1, 1))), token)
 	if err != nil {
-		return res, err
+		return set, nil, err
 	}
-	bare, err := startBareGin(listBody, getBody)
-	if err != nil {
-		return res, err
-	}
-	defer bare.Close()
-
-	for _, l := range []struct {
+	type row struct {
 		name string
 		ref  bool
 		base string
 		path func(*rand.Rand) string
 		size int
-	}{
-		{"bare Gin, fixed body (list size)", true, bare.URL, func(*rand.Rand) string { return "/list" }, len(listBody)},
-		{"GET " + listPath, false, c.base, func(*rand.Rand) string { return listPath }, len(listBody)},
-		{"bare Gin, fixed body (case size)", true, bare.URL, func(*rand.Rand) string { return "/case" }, len(getBody)},
-		{"GET /api/v1/cases/{id}", false, c.base, getPath, len(getBody)},
-	} {
+	}
+	rows := []row{
+		{fmt.Sprintf("GET %s (%d open of %d)", listPath, set.Open, set.Cases), false, c.base, func(*rand.Rand) string { return listPath }, len(listBody)},
+		{fmt.Sprintf("GET /api/v1/cases/{id} (%d cases)", set.Cases), false, c.base, getPath, len(getBody)},
+	}
+	var refs []loadResult
+	if first {
+		bare, err := startBareGin(listBody, getBody)
+		if err != nil {
+			return set, nil, err
+		}
+		defer bare.Close()
+		rows = []row{
+			{"bare Gin, fixed body (list size)", true, bare.URL, func(*rand.Rand) string { return "/list" }, len(listBody)},
+			rows[0],
+			{"bare Gin, fixed body (case size)", true, bare.URL, func(*rand.Rand) string { return "/case" }, len(getBody)},
+			rows[1],
+		}
+	}
+	for _, l := range rows {
 		r := load(ctx, l.base, l.path, token, o.concurrency, o.apiDuration, o.apiMaxRequests)
 		r.Name, r.Reference, r.Bytes = l.name, l.ref, l.size
-		res.Rows = append(res.Rows, r)
-		o.logf("api: %-40s %6.0f req/s  p50 %-10s p99 %-10s (%d requests, %d errors)", l.name, r.RPS, r.P50, r.P99, r.Requests, r.Errors)
+		if l.ref {
+			refs = append(refs, r)
+		} else {
+			set.Rows = append(set.Rows, r)
+		}
+		o.logf("api: %-60s %6.0f req/s  p50 %-10s p99 %-10s (%d requests, %d errors)", l.name, r.RPS, r.P50, r.P99, r.Requests, r.Errors)
 	}
-	res.RSS = c.peakRSS()
-	res.AuditEntries, _ = db.DB.Collection("audit").CountDocuments(ctx, bson.D{})
-	return res, nil
+	set.RSS = c.peakRSS()
+	set.AuditEntries, _ = db.DB.Collection("audit").CountDocuments(ctx, bson.D{})
+	return set, refs, nil
 }
 
 // seedCases creates n cases through the case store (the same documents
-// detection writes): mostly open, some in review or closed, one to three
-// findings each.
-func seedCases(ctx context.Context, db *mongostore.DB, n int) ([]string, error) {
+// detection writes), one to three findings each: `open` of them open (one
+// in ten of those in review), the others cleared or confirmed.
+func seedCases(ctx context.Context, db *mongostore.DB, n, open int) ([]string, error) {
 	store := mongostore.NewCaseStore(db)
 	r := rand.New(rand.NewPCG(3, 3))
 	now := time.Now().UTC()
@@ -151,10 +190,12 @@ func seedCases(ctx context.Context, db *mongostore.DB, n int) ([]string, error) 
 			History: []review.Change{{At: now, Actor: review.System, Action: review.ActionOpened, To: review.StatusOpen, Reason: "finding(s) without an approved disclosure"}}}
 		c.Score, c.Severity = detect.Score(cfg, fs)
 		switch k := r.IntN(10); {
+		case i >= open && k < 7:
+			_ = c.Decide("C9002", review.StatusCleared, "declared late; approved", now)
+		case i >= open:
+			_ = c.Decide("C9002", review.StatusConfirmed, "undeclared paid engagement", now)
 		case k == 0:
 			_ = c.Assign("C9002", "", now)
-		case k == 1:
-			_ = c.Decide("C9002", review.StatusCleared, "declared late; approved", now)
 		}
 		cases[i] = c
 	}

@@ -36,6 +36,9 @@ type ingestResult struct {
 func (r ingestResult) vsConsume() float64 { return r.MoonlightRate / r.ConsumeRate }
 func (r ingestResult) vsStore() float64   { return r.MoonlightRate / r.StoreRate }
 
+// vsSlower is the ratio that counts: to the slower of the two baselines.
+func (r ingestResult) vsSlower() float64 { return r.MoonlightRate / min(r.ConsumeRate, r.StoreRate) }
+
 // runIngest pre-loads the events, runs both baselines, then Moonlight, all
 // on the same broker and database.
 func runIngest(ctx context.Context, srv *servers, o options_, run string) (ingestResult, error) {

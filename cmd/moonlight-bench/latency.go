@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 
 // latencyResult is scenario 2.
 type latencyResult struct {
+	Cases                    int // stored before the traffic started
+	CaseSeedRate             float64
 	TargetRate, AchievedRate float64
 	Seconds                  float64
 	Probes, Seen             int
@@ -24,12 +27,12 @@ type latencyResult struct {
 	RSS                      int64
 }
 
-// runLatency produces realistic traffic at a steady rate and, twice a
-// second, one card payment at an expert network by a new person; it measures
-// from just before the probe is written until GET /api/v1/cases?employee_id=
-// shows that person's case.
-func runLatency(ctx context.Context, srv *servers, o options_, run string) (latencyResult, error) {
-	res := latencyResult{TargetRate: float64(o.rate), Seconds: o.latencyDuration.Seconds()}
+// runLatency stores `cases` cases, then produces realistic traffic at a
+// steady rate and, every o.probeEvery, one card payment at an expert network
+// by a new person; it measures from just before the probe is written until
+// GET /api/v1/cases?employee_id= shows that person's case.
+func runLatency(ctx context.Context, srv *servers, o options_, run string, cases int) (latencyResult, error) {
+	res := latencyResult{Cases: cases, TargetRate: float64(o.rate), Seconds: o.latencyDuration.Seconds()}
 	topics := topicsFor(run + "-latency")
 	total := int(float64(o.rate) * o.latencyDuration.Seconds())
 	gen, _, err := generate(total, "L", 2, time.Now(), topics)
@@ -45,6 +48,20 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string) (late
 		return res, err
 	}
 	defer c.stop()
+	if cases > 0 {
+		db, err := connect(srv.mongoURI, se.database)
+		if err != nil {
+			return res, err
+		}
+		t0 := time.Now()
+		_, err = seedCases(ctx, db, cases, cases*9/10)
+		_ = db.Close(context.WithoutCancel(ctx))
+		if err != nil {
+			return res, err
+		}
+		res.CaseSeedRate = float64(cases) / time.Since(t0).Seconds()
+		o.logf("latency: %d cases stored (%.0f/s)", cases, res.CaseSeedRate)
+	}
 	token, err := o.token("C9001", "compliance")
 	if err != nil {
 		return res, err
@@ -74,21 +91,24 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string) (late
 			batch = append(batch, g.msg)
 		}
 		sent = end
-		var probeID string
-		if time.Since(start) >= time.Duration(probes)*500*time.Millisecond {
-			probeID = fmt.Sprintf("P%s%04d", run[len(run)-4:], probes)
+		var probeIDs []string
+		// Several probes in one tick when the interval is shorter than it.
+		for time.Since(start) >= time.Duration(probes)*o.probeEvery && len(probeIDs) < 10 {
+			tag := strings.ReplaceAll(run, "-", "")
+			probeID := fmt.Sprintf("P%s%05d", tag[len(tag)-5:], probes)
 			m, err := probe(topics, probeID, time.Now())
 			if err != nil {
 				return res, err
 			}
 			batch = append(batch, m)
+			probeIDs = append(probeIDs, probeID)
 			probes++
 		}
 		at := time.Now()
 		if err := w.WriteMessages(ctx, batch...); err != nil {
 			return res, fmt.Errorf("produce: %w", err)
 		}
-		if probeID != "" {
+		for _, probeID := range probeIDs {
 			wg.Add(1)
 			go func(id string, at time.Time) {
 				defer wg.Done()
@@ -103,7 +123,7 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string) (late
 		if d := time.Until(next); d > 0 {
 			time.Sleep(d)
 		}
-		if sent == len(gen) && probeID == "" && time.Since(start) >= o.latencyDuration {
+		if sent == len(gen) && len(probeIDs) == 0 && time.Since(start) >= o.latencyDuration {
 			break
 		}
 	}
@@ -122,8 +142,8 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string) (late
 	res.RSS = c.peakRSS()
 	res.Seen = len(latencies)
 	res.P50, res.P99, res.Max = percentiles(latencies)
-	o.logf("latency: %d probes, %d seen; p50 %s p99 %s at %.0f events/s (target %d); lag when producing stopped %d",
-		res.Probes, res.Seen, res.P50, res.P99, res.AchievedRate, o.rate, res.Lag)
+	o.logf("latency (%d cases stored): %d probes, %d seen; p50 %s p99 %s at %.0f events/s (target %d); lag when producing stopped %d",
+		res.Cases, res.Probes, res.Seen, res.P50, res.P99, res.AchievedRate, o.rate, res.Lag)
 	return res, nil
 }
 

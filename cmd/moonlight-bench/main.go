@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +38,9 @@ type options_ struct {
 	latencyDuration time.Duration
 	apiEvents       int
 	apiCases        int
+	apiOpen         []int // one API case set per entry: this many open among apiCases
+	latencyCases    []int // one latency row per entry: this many cases stored first
+	probeEvery      time.Duration
 	apiDuration     time.Duration
 	apiMaxRequests  int
 	concurrency     int
@@ -89,6 +93,7 @@ func benchMain(args []string) error {
 		o                   options_
 		brokers, scenarios  string
 		serviceLog, workDir string
+		apiOpen, latCases   string
 	)
 	fs.StringVar(&brokers, "brokers", os.Getenv("BENCH_KAFKA_BROKERS"), "Kafka brokers (comma-separated); empty starts the embedded broker (env BENCH_KAFKA_BROKERS)")
 	fs.StringVar(&o.mongoURI, "mongo-uri", os.Getenv("BENCH_MONGO_URI"), "MongoDB URI; empty starts the embedded FerretDB (env BENCH_MONGO_URI)")
@@ -98,6 +103,9 @@ func benchMain(args []string) error {
 	fs.DurationVar(&o.latencyDuration, "latency-duration", 20*time.Second, "length of the detection-latency run")
 	fs.IntVar(&o.apiEvents, "api-events", 1_000_000, "stored events under the API run")
 	fs.IntVar(&o.apiCases, "api-cases", 10_000, "stored cases under the API run")
+	fs.StringVar(&apiOpen, "api-open", "1000,10000", "open cases among --api-cases, one API case set (database and service) per comma-separated value")
+	fs.StringVar(&latCases, "latency-cases", "0,10000", "cases stored before each detection-latency row, comma-separated")
+	fs.DurationVar(&o.probeEvery, "probe-every", 100*time.Millisecond, "interval between detection-latency probes (200 per row at the defaults)")
 	fs.DurationVar(&o.apiDuration, "api-duration", 8*time.Second, "load time per endpoint")
 	fs.IntVar(&o.apiMaxRequests, "api-max-requests", 200_000, "requests per endpoint at most")
 	fs.IntVar(&o.concurrency, "concurrency", 8, "concurrent API clients")
@@ -114,6 +122,13 @@ func benchMain(args []string) error {
 	}
 	if brokers != "" {
 		o.brokers = strings.Split(brokers, ",")
+	}
+	var err error
+	if o.apiOpen, err = intList(apiOpen); err != nil {
+		return fmt.Errorf("--api-open: %w", err)
+	}
+	if o.latencyCases, err = intList(latCases); err != nil {
+		return fmt.Errorf("--latency-cases: %w", err)
 	}
 	o.scenarios = map[string]bool{}
 	for _, s := range strings.Split(scenarios, ",") {
@@ -167,10 +182,14 @@ func benchMain(args []string) error {
 		}
 	}
 	if o.scenarios["latency"] {
-		r, err := runLatency(ctx, srv, o, run)
-		rep.latency, rep.latencyErr = &r, err
-		if err != nil {
-			o.logf("latency: %v", err)
+		for i, n := range o.latencyCases {
+			r, err := runLatency(ctx, srv, o, fmt.Sprintf("%s-%d", run, i), n)
+			rep.latency = append(rep.latency, r)
+			if err != nil {
+				rep.latencyErr = err
+				o.logf("latency: %v", err)
+				break
+			}
 		}
 	}
 	if o.scenarios["api"] {
@@ -210,4 +229,20 @@ func benchMain(args []string) error {
 		}
 	}
 	return nil
+}
+
+// intList parses "1000,10000".
+func intList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q is not a count", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
