@@ -33,6 +33,10 @@ const (
 	ActionCaseAutoClear      Action = "case.auto_clear"
 	ActionWatchlistReload    Action = "watchlist.reload"
 	ActionRescan             Action = "rescan"
+	// ActionAccessDenied records a refused authorisation: who tried, on
+	// what (ResourceType, ResourceID, OwnerID) and why not (Reason), with
+	// the act attempted in Details["attempt"].
+	ActionAccessDenied Action = "access.denied"
 )
 
 // Resource types.

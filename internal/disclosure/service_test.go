@@ -97,7 +97,7 @@ func TestServiceDecideAccess(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.Decide(ctx, tt.give, d.ID, disclosure.DecisionInput{Outcome: disclosure.OutcomeApprove})
+			_, err = s.Decide(ctx, tt.give, d.ID, disclosure.DecisionInput{Outcome: disclosure.OutcomeApprove, Version: d.Version})
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Errorf("Decide = %v, want %v", err, tt.want)
 			}

@@ -75,13 +75,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 			"employee": {200, 404, 404}, "manager": {200, 404, 404}, "compliance": {200, 404, 404},
 			"auditor": {200, 404, 404}, "admin": {200, 404, 404}, "ingest": {200, 404, 404}, "none": {401, 401, 401},
 		},
+		// Without the right to read it, a disclosure does not exist (404),
+		// decided in the service like every other access rule.
 		"decide manager": {
-			"employee": {403, 403, 403}, "manager": {403, 200, 404}, "compliance": {403, 200, 200},
-			"auditor": {403, 403, 403}, "admin": {403, 403, 403}, "ingest": {403, 403, 403}, "none": {401, 401, 401},
+			"employee": {403, 404, 404}, "manager": {403, 200, 404}, "compliance": {403, 200, 200},
+			"auditor": {403, 403, 403}, "admin": {403, 404, 404}, "ingest": {403, 404, 404}, "none": {401, 401, 401},
 		},
 		"decide compliance": {
-			"employee": {403, 403, 403}, "manager": {403, 403, 404}, "compliance": {403, 200, 200},
-			"auditor": {403, 403, 403}, "admin": {403, 403, 403}, "ingest": {403, 403, 403}, "none": {401, 401, 401},
+			"employee": {403, 404, 404}, "manager": {403, 403, 404}, "compliance": {403, 200, 200},
+			"auditor": {403, 403, 403}, "admin": {403, 404, 404}, "ingest": {403, 404, 404}, "none": {401, 401, 401},
 		},
 	}
 	if len(flat)+len(byResource) != len(eps) {
@@ -140,7 +142,7 @@ func TestManagerAndComplianceRoles(t *testing.T) {
 	}
 }
 
-func approve() string { return `{"decision":"approve","comment":"ok"}` }
+func approve() string { return `{"decision":"approve","comment":"ok","version":1}` }
 
 func bodyOf(ep endpoint) string {
 	if ep.body == nil {

@@ -271,3 +271,34 @@ func checkEnum[T ~string](name, v string, valid func(T) bool, all []T) error {
 	return BadRequest("invalid_query", "a query parameter has an unknown value",
 		Detail{Field: name, Message: "must be one of " + strings.Join(names, ", ")})
 }
+
+// decisionVersion is the version a decision names: the body's "version" or
+// an If-Match header of one entity tag holding it (`"3"`). Neither is 0,
+// which the services answer with 428; both must agree.
+func decisionVersion(c *gin.Context, body *int64) (int64, error) {
+	bad := func(field, msg string) error {
+		return BadRequest("invalid_version", "the version is malformed", Detail{Field: field, Message: msg})
+	}
+	var fromHeader int64
+	if h := strings.TrimSpace(c.GetHeader("If-Match")); h != "" {
+		tag := strings.TrimPrefix(h, "W/")
+		if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+			return 0, bad("If-Match", `must be one quoted version, e.g. "3"`)
+		}
+		n, err := strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
+		if err != nil || n < 1 {
+			return 0, bad("If-Match", `must be one quoted version, e.g. "3"`)
+		}
+		fromHeader = n
+	}
+	if body != nil && *body < 1 {
+		return 0, bad("version", "must be a positive integer")
+	}
+	switch {
+	case body != nil && fromHeader != 0 && *body != fromHeader:
+		return 0, bad("version", "differs from If-Match")
+	case body != nil:
+		return *body, nil
+	}
+	return fromHeader, nil
+}

@@ -261,11 +261,11 @@ func TestCasesAPIReviewFlow(t *testing.T) {
 		t.Errorf("comments = %+v", c.Comments)
 	}
 	c = decode[caseResp](t, cs.must(200, "POST", "/api/v1/cases/case-a/decision", compliance,
-		`{"outcome":"confirmed","reason":"paid brokerage seminar without approval"}`))
+		`{"outcome":"confirmed","reason":"paid brokerage seminar without approval","version":3}`))
 	if c.Status != review.StatusConfirmed || c.Decision == nil || c.Decision.By != "C1" || c.Version != 4 {
 		t.Errorf("after decision: %+v", c)
 	}
-	wantError(t, cs.do("POST", "/api/v1/cases/case-a/decision", compliance, `{"outcome":"cleared","reason":"again"}`), 422, "invalid_state", "")
+	wantError(t, cs.do("POST", "/api/v1/cases/case-a/decision", compliance, `{"outcome":"cleared","reason":"again","version":4}`), 422, "invalid_state", "")
 	var actions []string
 	for _, h := range c.History {
 		actions = append(actions, h.Action)

@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
 	"github.com/moonlight-oss/moonlight/internal/event"
@@ -99,7 +100,10 @@ func caseIndexes() []index {
 }
 
 // CaseStore implements review.Store.
-type CaseStore struct{ coll *mongo.Collection }
+type CaseStore struct {
+	coll    *mongo.Collection
+	arbiter *transitions
+}
 
 var (
 	_ review.Store       = (*CaseStore)(nil)
@@ -107,7 +111,9 @@ var (
 )
 
 // NewCaseStore returns the store on db.
-func NewCaseStore(db *DB) *CaseStore { return &CaseStore{coll: db.DB.Collection(casesCollection)} }
+func NewCaseStore(db *DB) *CaseStore {
+	return &CaseStore{coll: db.DB.Collection(casesCollection), arbiter: newTransitions(db)}
+}
 
 // OpenFor implements review.Store.
 func (s *CaseStore) OpenFor(ctx context.Context, employeeID string) (review.Case, error) {
@@ -174,21 +180,23 @@ func (s *CaseStore) Create(ctx context.Context, c review.Case) error {
 	return nil
 }
 
-// Update implements review.Store.
-func (s *CaseStore) Update(ctx context.Context, c review.Case) error {
+// Update implements review.Store through the transition arbiter (see
+// transitions.go): of concurrent updates of one version exactly one wins,
+// and entries are appended only by the winner.
+func (s *CaseStore) Update(ctx context.Context, c review.Case, entries ...audit.Entry) error {
 	d := toCaseDoc(c)
 	d.Version = c.Version + 1
-	res, err := s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}, {Key: "version", Value: c.Version}}, d)
-	if err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			return fmt.Errorf("update case %s: %w", c.ID, review.ErrConflict)
-		}
-		return fmt.Errorf("update case %s: %w", c.ID, err)
-	}
-	if res.MatchedCount == 0 {
+	err := s.arbiter.apply(ctx, s.coll, "case/"+c.ID, c.ID, c.Version, d, entries)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errTransitionLost), errors.Is(err, errResourceGone):
+		return fmt.Errorf("update case %s (version %d): %w", c.ID, c.Version, review.ErrConflict)
+	case mongo.IsDuplicateKeyError(err):
+		// A second open case of the employee (open_key).
 		return fmt.Errorf("update case %s: %w", c.ID, review.ErrConflict)
 	}
-	return nil
+	return fmt.Errorf("update case %s: %w", c.ID, err)
 }
 
 // ErrBadCaseCursor is returned for a cursor this store did not make.

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/detect"
 )
 
@@ -312,8 +313,10 @@ type Store interface {
 	// Create stores a new case; ErrConflict when the employee already has an
 	// open case or the id exists.
 	Create(ctx context.Context, c Case) error
-	// Update writes c if its version is unchanged (then bumps it), else ErrConflict.
-	Update(ctx context.Context, c Case) error
+	// Update writes c if its version is unchanged (then bumps it), else
+	// ErrConflict. Of concurrent updates of one version exactly one
+	// succeeds, and only it appends entries (the audit of the change).
+	Update(ctx context.Context, c Case, entries ...audit.Entry) error
 	Get(ctx context.Context, id string) (Case, error)
 	// List returns a page of cases, highest score first, and the next cursor ("" at the end).
 	List(ctx context.Context, f Filter, limit int, cursor string) ([]Case, string, error)

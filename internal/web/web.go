@@ -75,7 +75,7 @@ type Disclosures interface {
 type Cases interface {
 	List(ctx context.Context, a review.Actor, f review.Filter, limit int, cursor string) ([]review.Case, string, error)
 	Get(ctx context.Context, a review.Actor, id string) (review.Case, error)
-	Decide(ctx context.Context, a review.Actor, id, outcome, reason string) (review.Case, error)
+	Decide(ctx context.Context, a review.Actor, id string, version int64, outcome, reason string) (review.Case, error)
 	Assign(ctx context.Context, a review.Actor, id, assignee string) (review.Case, error)
 	Comment(ctx context.Context, a review.Actor, id, text string) (review.Case, error)
 }
@@ -358,8 +358,14 @@ func (u *UI) failErr(c *gin.Context, err error) {
 		u.errorPage(c, http.StatusNotFound, "error.notfound")
 	case errors.Is(err, disclosure.ErrForbidden), errors.Is(err, review.ErrForbidden), errors.Is(err, auth.ErrForbidden):
 		u.errorPage(c, http.StatusForbidden, "error.forbidden")
+	case errors.Is(err, disclosure.ErrStale), errors.Is(err, review.ErrStale):
+		u.errorPage(c, http.StatusConflict, "error.stale")
+	case errors.Is(err, disclosure.ErrVersionRequired), errors.Is(err, review.ErrVersionRequired):
+		u.errorPage(c, http.StatusPreconditionRequired, "error.stale")
 	case errors.Is(err, disclosure.ErrConflict), errors.Is(err, review.ErrConflict):
 		u.errorPage(c, http.StatusConflict, "error.conflict")
+	case errors.Is(err, disclosure.ErrBadCursor), errors.Is(err, review.ErrInvalid), errors.Is(err, audit.ErrBadCursor):
+		u.errorPage(c, http.StatusBadRequest, "error.badrequest")
 	case errors.Is(err, disclosure.ErrInvalidState), errors.Is(err, review.ErrInvalidState):
 		u.errorPage(c, http.StatusUnprocessableEntity, "error.state")
 	default:

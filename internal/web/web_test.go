@@ -210,6 +210,9 @@ func (b *browser) post(path string, form url.Values) page {
 
 var csrfPattern = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
+// versionPattern finds the version a decision form carries.
+var versionPattern = regexp.MustCompile(`name="version" value="(\d+)"`)
+
 // csrf reads the form token from a page (the sign-in page for a visitor).
 func (b *browser) csrf(path string) string {
 	b.t.Helper()
@@ -460,13 +463,28 @@ func TestDeclareDecide(t *testing.T) {
 		t.Fatalf("manager's inbox lacks the declaration")
 	}
 	mtok := csrfPattern.FindStringSubmatch(inbox.body)[1]
+	// Nothing is decided for the approver: no outcome pre-selected, two
+	// buttons that say what they do, the adverse one asks to confirm.
+	if strings.Contains(inbox.body, " checked") || !strings.Contains(inbox.body, `value="approve" class="primary" data-testid="approve">Approve</button>`) ||
+		!strings.Contains(inbox.body, `data-testid="reject" data-confirm=`) {
+		t.Errorf("inbox decision form pre-selects an outcome or lacks the Approve / Reject (confirm) buttons")
+	}
+	mver := versionPattern.FindStringSubmatch(inbox.body)[1]
+	p = mgr.post("/inbox/"+id+"/decide", url.Values{"csrf": {mtok}, "decision": {"approve"}, "comment": {"Fine."}})
+	if p.status != http.StatusPreconditionRequired {
+		t.Errorf("approve without the version shown: %d, want 428", p.status)
+	}
+	p = mgr.post("/inbox/"+id+"/decide", url.Values{"csrf": {mtok}, "decision": {"approve"}, "comment": {"Fine."}, "version": {"99"}})
+	if p.status != http.StatusConflict {
+		t.Errorf("approve a version never shown: %d, want 409", p.status)
+	}
 	// Rejecting without a comment is refused with the reason shown.
 	p = mgr.post("/inbox/"+id+"/decide", url.Values{"csrf": {mtok}, "decision": {"reject"}})
 	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "is required") {
 		t.Errorf("reject without comment: %d, want 422 with the reason", p.status)
 	}
 	p = mgr.post("/inbox/"+id+"/decide", url.Values{"csrf": {mtok}, "decision": {"approve"}, "comment": {"Fine."},
-		"conditions": {"No unreleased products\n\nPublic material only"}})
+		"conditions": {"No unreleased products\n\nPublic material only"}, "version": {mver}})
 	if p.status != http.StatusSeeOther || p.location() != "/inbox?done=decided.approved" {
 		t.Fatalf("approve: %d %q", p.status, p.location())
 	}
@@ -529,16 +547,20 @@ func TestCaseReview(t *testing.T) {
 		t.Errorf("opening the case was not audited")
 	}
 	for _, want := range []string{`<svg class="timeline"`, "MS11", "Launch of MS11", "中信证券股份有限公司", "no approved disclosure covers it",
-		"expense.claim.submitted", "咨询费", "Expense at a research counterparty", "Record decision"} {
+		"expense.claim.submitted", "咨询费", "Expense at a research counterparty", ">Clear case</button>", ">Confirm breach</button>"} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("case page lacks %q", want)
 		}
 	}
+	if strings.Contains(p.body, " checked") || !strings.Contains(p.body, `data-testid="confirm-case" data-confirm=`) {
+		t.Errorf("case decision form pre-selects an outcome or does not ask to confirm a breach")
+	}
 	tok := csrfPattern.FindStringSubmatch(p.body)[1]
-	if p := b.post("/cases/"+e.caseID+"/decide", url.Values{"csrf": {tok}, "outcome": {"cleared"}}); p.status != http.StatusUnprocessableEntity {
+	ver := versionPattern.FindStringSubmatch(p.body)[1]
+	if p := b.post("/cases/"+e.caseID+"/decide", url.Values{"csrf": {tok}, "outcome": {"cleared"}, "version": {ver}}); p.status != http.StatusUnprocessableEntity {
 		t.Errorf("decide without reason: %d, want 422", p.status)
 	}
-	p = b.post("/cases/"+e.caseID+"/decide", url.Values{"csrf": {tok}, "outcome": {"cleared"}, "reason": {"Talk was declared late; approved."}})
+	p = b.post("/cases/"+e.caseID+"/decide", url.Values{"csrf": {tok}, "outcome": {"cleared"}, "reason": {"Talk was declared late; approved."}, "version": {ver}})
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("decide: %d", p.status)
 	}
@@ -548,7 +570,7 @@ func TestCaseReview(t *testing.T) {
 	// An auditor reads it, without a decision form, and sees the actions in the log.
 	a := e.browser(t)
 	a.signIn("E4", auth.RoleAuditor)
-	if p := a.get("/cases/" + e.caseID); strings.Contains(p.body, "Record decision") {
+	if p := a.get("/cases/" + e.caseID); strings.Contains(p.body, "Clear case") {
 		t.Error("an auditor gets the decision form")
 	}
 	log := a.get("/audit?resource_id=" + e.caseID)

@@ -1,0 +1,162 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Issue 10, hole 5: the approver read version 1 ("public talk, unpaid"), the
+// employee edited it to "launch roadmap, 50,000 CNY", and the approval landed
+// on the new content. A decision now names the version it decides.
+func TestDecisionAppliesOnlyToTheVersionRead(t *testing.T) {
+	ts := newTestServer(t)
+	e1, c1 := token(t, "E1"), token(t, "C1", "compliance")
+	talk := `{"kind":"speaking","counterparty":"Caixin","counterparty_type":"media","topic":"public talk",
+		"start_date":"` + day(5) + `","end_date":"` + day(5) + `","paid":false}`
+	d := decode[disclosureResp](t, ts.must(http.StatusCreated, "POST", "/api/v1/me/disclosures", e1, talk))
+	if d.Version != 1 {
+		t.Fatalf("created version %d", d.Version)
+	}
+	roadmap := `{"kind":"paid_seminar","counterparty":"Capvision","counterparty_type":"expert_network","topic":"launch roadmap",
+		"start_date":"` + day(5) + `","end_date":"` + day(5) + `","paid":true,"compensation":{"amount":"50000.00","currency":"CNY"}}`
+	ts.must(http.StatusOK, "PUT", "/api/v1/me/disclosures/"+d.ID, e1, roadmap)
+
+	path := "/api/v1/disclosures/" + d.ID + "/decision"
+	wantError(t, ts.do("POST", path, c1, `{"decision":"approve","comment":"ok"}`), http.StatusPreconditionRequired, "precondition_required", "version")
+	wantError(t, ts.do("POST", path, c1, `{"decision":"approve","comment":"ok","version":1}`), http.StatusConflict, "stale_version", "version")
+	wantError(t, ts.doHeader("POST", path, c1, `{"decision":"approve","comment":"ok"}`, "If-Match", `"1"`), http.StatusConflict, "stale_version", "version")
+	wantError(t, ts.doHeader("POST", path, c1, `{"decision":"approve","version":2}`, "If-Match", `"1"`), http.StatusBadRequest, "invalid_version", "version")
+	wantError(t, ts.doHeader("POST", path, c1, `{"decision":"approve"}`, "If-Match", `*`), http.StatusBadRequest, "invalid_version", "If-Match")
+	if got := decode[disclosureResp](t, ts.must(http.StatusOK, "GET", "/api/v1/disclosures/"+d.ID, c1, "")); got.Status != "pending" {
+		t.Fatalf("a stale approval changed the disclosure: %+v", got)
+	}
+	// Read again, decide what it says now: If-Match with the version read.
+	w := ts.doHeader("POST", path, c1, `{"decision":"reject","comment":"a launch roadmap is confidential"}`, "If-Match", `"2"`)
+	if w.Code != http.StatusOK || decode[disclosureResp](t, w).Status != "rejected" {
+		t.Fatalf("decision on the current version = %d %s", w.Code, w.Body.String())
+	}
+	if n := len(ts.auditEntries("action=disclosure.decide&resource_id=" + d.ID)); n != 1 {
+		t.Errorf("%d decision entries, want 1 (refused attempts decide nothing)", n)
+	}
+}
+
+// Issue 10, hole 7: ten parallel decisions on one disclosure gave six 200s
+// and six conflicting audit entries on FerretDB. Of 20 concurrent decisions
+// on one version exactly one succeeds and exactly one entry is written (on
+// the embedded FerretDB by default, on mongo-java-server in make test-real).
+func TestConcurrentDisclosureDecisionsHaveOneWinner(t *testing.T) {
+	ts := newTestServer(t)
+	d := ts.seed("E1", true)
+	path := "/api/v1/disclosures/" + d.ID + "/decision"
+	codes := race(20, func(i int) *httptest.ResponseRecorder {
+		outcome := []string{"approve", "reject"}[i%2]
+		return ts.do("POST", path, token(t, fmt.Sprintf("C%d", i+1), "compliance"),
+			`{"decision":"`+outcome+`","comment":"decided by reviewer `+fmt.Sprint(i+1)+`","version":1}`)
+	})
+	if codes[http.StatusOK] != 1 || codes[http.StatusConflict] != 19 {
+		t.Fatalf("answers %v, want one 200 and nineteen 409", codes)
+	}
+	if n := len(ts.auditEntries("action=disclosure.decide&resource_id=" + d.ID)); n != 1 {
+		t.Errorf("%d disclosure.decide entries, want 1", n)
+	}
+	got, err := ts.disclosures.Get(t.Context(), d.ID)
+	if err != nil || got.Version != 2 || len(got.History) != 2 {
+		t.Errorf("stored disclosure: version %d, %d history entries, %v; want version 2 with one decision", got.Version, len(got.History), err)
+	}
+}
+
+// The same for cases: one reviewer's decision wins, one case.decide entry.
+func TestConcurrentCaseDecisionsHaveOneWinner(t *testing.T) {
+	cs := newCaseServer(t)
+	cs.seed("case-race", "E1", "high", 90, "CITIC Securities")
+	codes := race(20, func(i int) *httptest.ResponseRecorder {
+		outcome := []string{"cleared", "confirmed"}[i%2]
+		return cs.do("POST", "/api/v1/cases/case-race/decision", token(t, fmt.Sprintf("C%d", i+1), "compliance"),
+			`{"outcome":"`+outcome+`","reason":"reviewer `+fmt.Sprint(i+1)+`","version":1}`)
+	})
+	if codes[http.StatusOK] != 1 || codes[http.StatusConflict] != 19 {
+		t.Fatalf("answers %v, want one 200 and nineteen 409", codes)
+	}
+	w := cs.must(http.StatusOK, "GET", "/api/v1/audit?action=case.decide&resource_id=case-race", token(t, "A1", "auditor"), "")
+	if n := len(decode[pageResp[auditResp]](t, w).Items); n != 1 {
+		t.Errorf("%d case.decide entries, want 1", n)
+	}
+}
+
+// race runs n calls at once and counts their status codes.
+func race(n int, call func(i int) *httptest.ResponseRecorder) map[int]int {
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		codes = map[int]int{}
+		start = make(chan struct{})
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			w := call(i)
+			mu.Lock()
+			codes[w.Code]++
+			mu.Unlock()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return codes
+}
+
+// Issue 10, hole 4: a reviewer read their own case, with no audit entry.
+// Nobody, whatever their roles, reads, lists or acts on a case about
+// themselves, and each refusal is audited as access.denied.
+func TestNobodyReviewsTheirOwnCase(t *testing.T) {
+	cs := newCaseServer(t)
+	cs.seed("case-self", "E1", "high", 90, "CITIC Securities")
+	cs.seed("case-other", "E2", "high", 80, "GLG")
+	self := token(t, "E1", "compliance", "auditor", "admin", "manager")
+	for _, tt := range []struct{ method, path, body string }{
+		{"GET", "/api/v1/cases/case-self", ""},
+		{"GET", "/api/v1/cases?employee_id=E1", ""},
+		{"POST", "/api/v1/cases/case-self/decision", `{"outcome":"cleared","reason":"mine","version":1}`},
+		{"POST", "/api/v1/cases/case-self/assign", `{}`},
+		{"POST", "/api/v1/cases/case-self/comments", `{"text":"not me"}`},
+	} {
+		wantError(t, cs.do(tt.method, tt.path, self, tt.body), http.StatusForbidden, "forbidden", "")
+	}
+	page := decode[pageResp[caseResp]](t, cs.must(http.StatusOK, "GET", "/api/v1/cases", self, ""))
+	for _, c := range page.Items {
+		if c.EmployeeID == "E1" {
+			t.Errorf("the queue of E1 lists their own case %s", c.ID)
+		}
+	}
+	if len(page.Items) != 1 {
+		t.Errorf("queue = %d cases, want case-other only", len(page.Items))
+	}
+	w := cs.must(http.StatusOK, "GET", "/api/v1/audit?action=access.denied&actor=E1", token(t, "A1", "auditor"), "")
+	denied := decode[pageResp[auditResp]](t, w).Items
+	if len(denied) != 5 {
+		t.Fatalf("%d access.denied entries, want 5: %+v", len(denied), denied)
+	}
+	for _, e := range denied {
+		if e.OwnerID != "E1" || e.Reason == "" || !strings.HasPrefix(e.Details["attempt"], "case.") {
+			t.Errorf("refusal entry %+v lacks owner, reason or attempt", e)
+		}
+	}
+}
+
+// doHeader is do with one extra request header.
+func (ts *testServer) doHeader(method, path, token, body, name, value string) *httptest.ResponseRecorder {
+	ts.t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set(name, value)
+	w := httptest.NewRecorder()
+	ts.h.ServeHTTP(w, req)
+	return w
+}
