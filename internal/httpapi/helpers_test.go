@@ -95,6 +95,7 @@ func newTestServer(t *testing.T) *testServer {
 		Gatherer:     prometheus.NewRegistry(),
 		Routes:       []httpapi.Routes{httpapi.DisclosureRoutes{Service: ts.svc}, httpapi.AuditRoutes{Store: ts.audit}},
 		Mappers:      []httpapi.Mapper{httpapi.MapDisclosureErrors, httpapi.MapAuditErrors},
+		Audit:        ts.audit,
 	})
 	return ts
 }

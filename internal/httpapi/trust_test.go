@@ -160,3 +160,26 @@ func (ts *testServer) doHeader(method, path, token, body, name, value string) *h
 	ts.h.ServeHTTP(w, req)
 	return w
 }
+
+// Every refused authorisation attempt is audited the same way: by the
+// services (with the resource) and by the role guards that remain (with
+// the route).
+func TestRefusalsAreAudited(t *testing.T) {
+	ts := newTestServer(t)
+	e1 := token(t, "E1")
+	d := ts.seed("E3", false)
+	wantError(t, ts.do("GET", "/api/v1/audit", e1, ""), http.StatusForbidden, "forbidden", "")
+	wantError(t, ts.do("GET", "/api/v1/disclosures", e1, ""), http.StatusForbidden, "forbidden", "")
+	wantError(t, ts.do("GET", "/api/v1/disclosures/"+d.ID, e1, ""), http.StatusNotFound, "not_found", "")
+	wantError(t, ts.do("POST", "/api/v1/disclosures/"+d.ID+"/decision", e1, approve()), http.StatusNotFound, "not_found", "")
+	denied := ts.auditEntries("action=access.denied&actor=E1")
+	got := map[string]bool{}
+	for _, e := range denied {
+		got[e.Details["attempt"]+" "+e.ResourceID] = true
+	}
+	for _, want := range []string{"api GET /api/v1/audit", "disclosure.list ", "disclosure.read " + d.ID, "disclosure.decide " + d.ID} {
+		if !got[want] {
+			t.Errorf("no access.denied entry %q among %v", want, got)
+		}
+	}
+}

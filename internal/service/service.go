@@ -158,6 +158,7 @@ func (s *Service) init(ctx context.Context) error {
 		},
 		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapRulesErrors},
 		Extra:   ui.Register,
+		Audit:   s.Audit,
 	})
 	return nil
 }

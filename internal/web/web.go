@@ -185,17 +185,16 @@ func (u *UI) Register(r *gin.Engine) {
 	anyone.POST("/declarations/:id/edit", u.updateDeclaration)
 	anyone.POST("/declarations/:id/withdraw", u.withdrawDeclaration)
 
-	approvers := g.Group("", u.need(auth.RoleManager, auth.RoleCompliance))
-	approvers.GET("/inbox", u.inbox)
-	approvers.POST("/inbox/:id/decide", u.decideDeclaration)
-
-	reviewers := g.Group("", u.need(auth.RoleCompliance, auth.RoleAuditor))
-	reviewers.GET("/cases", u.caseQueue)
-	reviewers.GET("/cases/:id", u.casePage)
-	deciders := g.Group("", u.need(auth.RoleCompliance))
-	deciders.POST("/cases/:id/decide", u.decideCase)
-	deciders.POST("/cases/:id/assign", u.assignCase)
-	deciders.POST("/cases/:id/comment", u.commentCase)
+	// Who may approve and review is decided by the services (and audited
+	// there when refused), once for the API and the UI: these pages only
+	// need someone signed in.
+	anyone.GET("/inbox", u.inbox)
+	anyone.POST("/inbox/:id/decide", u.decideDeclaration)
+	anyone.GET("/cases", u.caseQueue)
+	anyone.GET("/cases/:id", u.casePage)
+	anyone.POST("/cases/:id/decide", u.decideCase)
+	anyone.POST("/cases/:id/assign", u.assignCase)
+	anyone.POST("/cases/:id/comment", u.commentCase)
 
 	g.GET("/dashboard", u.need(auth.RoleCompliance, auth.RoleAuditor, auth.RoleAdmin), u.dashboard)
 	g.GET("/audit", u.need(auth.RoleAuditor, auth.RoleAdmin), u.auditLog)
@@ -290,6 +289,20 @@ func (u *UI) need(roles ...string) gin.HandlerFunc {
 			return
 		}
 		if !s.has(roles...) {
+			// Pages that read stores directly (dashboard, audit log) are
+			// guarded here; the refusal is audited like the services'.
+			if u.d.Audit != nil {
+				e := audit.Entry{
+					ID: audit.NewID(), At: u.now().UTC(), Actor: s.Subject, ActorRoles: s.Roles, Action: audit.ActionAccessDenied,
+					ResourceType: "page", ResourceID: c.Request.Method + " " + c.FullPath(),
+					Reason: "needs " + strings.Join(roles, " or "), Details: map[string]string{"attempt": "web"},
+					RequestID: c.GetString("request_id"),
+				}
+				if err := u.d.Audit.Append(c.Request.Context(), e); err != nil {
+					u.fail(c, wrapf(err, "audit refused page"))
+					return
+				}
+			}
 			u.errorPage(c, http.StatusForbidden, "error.forbidden")
 			c.Abort()
 			return
