@@ -49,6 +49,8 @@ type Web struct {
 	// auth.oidc.redirect_url is https. Browsers drop Secure cookies over plain http.
 	SecureCookies string        `koanf:"secure_cookies"`
 	SessionTTL    time.Duration `koanf:"session_ttl"`
+	// SessionIdle ends a web session nobody used for this long.
+	SessionIdle time.Duration `koanf:"session_idle"`
 }
 
 // Detect configures detection.
@@ -151,7 +153,7 @@ func Default() Config {
 		Detect: Detect{SweepInterval: time.Hour, RulesPollInterval: 2 * time.Second, RescanPollInterval: 2 * time.Second,
 			RescanLeaseTTL: 30 * time.Second, RescanPageSize: 200, DrainInterval: 30 * time.Second},
 		Disclosure: Disclosure{Policy: disclosure.DefaultPolicy(), Limits: disclosure.DefaultLimits()},
-		Web:        Web{SecureCookies: "auto", SessionTTL: 8 * time.Hour},
+		Web:        Web{SecureCookies: "auto", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute},
 	}
 }
 
@@ -284,6 +286,8 @@ func (c Config) Validate() error {
 		"web.secure_cookies must be auto, true or false, got %q", c.Web.SecureCookies)
 	check(c.Web.SessionSecret == "" || len(c.Web.SessionSecret) >= 32, "web.session_secret must be at least 32 bytes")
 	check(c.Web.SessionTTL >= time.Minute, "web.session_ttl must be at least 1m")
+	check(c.Web.SessionIdle >= time.Minute && c.Web.SessionIdle <= c.Web.SessionTTL,
+		"web.session_idle must be at least 1m and at most web.session_ttl")
 	if err := c.Auth.Validate(); err != nil {
 		errs = append(errs, err)
 	}

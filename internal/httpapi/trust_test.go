@@ -7,6 +7,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/moonlight-oss/moonlight/internal/session"
 )
 
 // Issue 10, hole 5: the approver read version 1 ("public talk, unpaid"), the
@@ -181,5 +184,28 @@ func TestRefusalsAreAudited(t *testing.T) {
 		if !got[want] {
 			t.Errorf("no access.denied entry %q among %v", want, got)
 		}
+	}
+}
+
+// An admin revokes every session of a person through the API; others may not.
+func TestAdminRevokesSessionsThroughTheAPI(t *testing.T) {
+	ts := newTestServer(t)
+	now := time.Now()
+	for range 2 {
+		_, id := session.NewToken()
+		if err := ts.sessions.Create(t.Context(), session.Record{ID: id, Subject: "E1", Created: now, LastSeen: now, Expires: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantError(t, ts.do("DELETE", "/api/v1/people/E1/sessions", token(t, "C1", "compliance"), ""), http.StatusForbidden, "forbidden", "")
+	w := ts.must(http.StatusOK, "DELETE", "/api/v1/people/E1/sessions", token(t, "AD1", "admin"), "")
+	if got := decode[map[string]int](t, w); got["revoked"] != 2 {
+		t.Errorf("revoked = %v, want 2", got)
+	}
+	if es := ts.auditEntries("action=session.revoke&owner_id=E1"); len(es) != 1 || es[0].Actor != "AD1" {
+		t.Errorf("session.revoke entries = %+v", es)
+	}
+	if es := ts.auditEntries("action=access.denied&actor=C1"); len(es) != 1 {
+		t.Errorf("the refused revocation left %d access.denied entries, want 1", len(es))
 	}
 }

@@ -9,5 +9,6 @@ func extraIndexes() []index {
 	all = append(all, caseIndexes()...)
 	all = append(all, signalIndexes()...)
 	all = append(all, rulesIndexes()...)
+	all = append(all, sessionIndexes()...)
 	return all
 }

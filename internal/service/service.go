@@ -27,6 +27,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/rescan"
 	"github.com/moonlight-oss/moonlight/internal/review"
 	"github.com/moonlight-oss/moonlight/internal/ruleset"
+	"github.com/moonlight-oss/moonlight/internal/session"
 	"github.com/moonlight-oss/moonlight/internal/web"
 )
 
@@ -55,6 +56,8 @@ type Service struct {
 	Rescans *rescan.Runner
 	sweeper *review.Sweeper
 	drainer *review.Drainer
+	// Sessions keeps the web UI's signed-in sessions.
+	Sessions *mongostore.SessionStore
 	// DisclosureService is the declaration workflow the API serves.
 	DisclosureService *disclosure.Service
 }
@@ -129,10 +132,11 @@ func (s *Service) init(ctx context.Context) error {
 	}
 
 	cases := &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now}
+	s.Sessions = mongostore.NewSessionStore(s.db)
 	ui, err := web.New(web.Deps{
 		Config: web.Config{SessionSecret: sessionSecret(cfg), SecureCookies: secureCookies(cfg), SessionTTL: cfg.Web.SessionTTL,
-			Auth: cfg.Auth, Limits: cfg.Disclosure.Limits},
-		Log: s.log, Employees: s.Employees, Disclosures: s.DisclosureService, Cases: cases, CaseStore: s.Cases,
+			SessionIdle: cfg.Web.SessionIdle, Auth: cfg.Auth, Limits: cfg.Disclosure.Limits},
+		Log: s.log, Employees: s.Employees, Sessions: s.Sessions, Disclosures: s.DisclosureService, Cases: cases, CaseStore: s.Cases,
 		Audit: s.Audit, Events: s.Events, Signals: s.Signals, Gatherer: s.reg, Activity: s.Events,
 		Rules: s.RuleService, Rescans: s.Rescans,
 	})
@@ -155,8 +159,10 @@ func (s *Service) init(ctx context.Context) error {
 			&httpapi.AdminRoutes{Rules: s.RuleService, Rescans: s.Rescans},
 			httpapi.DisclosureRoutes{Service: s.DisclosureService},
 			httpapi.AuditRoutes{Store: s.Audit},
+			httpapi.SessionRoutes{Revoker: &session.Revoker{Store: s.Sessions, Audit: s.Audit, Now: time.Now}},
 		},
-		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapRulesErrors},
+		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapRulesErrors,
+			httpapi.MapSessionErrors},
 		Extra:   ui.Register,
 		Audit:   s.Audit,
 	})
@@ -231,6 +237,11 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 		}
 	}()
 	s.runBackground(ctx, &wg)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.sessionSweepEvery(ctx, 10*time.Minute)
+	}()
 	<-ctx.Done()
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.HTTP.ShutdownTimeout)
 	defer scancel()
@@ -240,6 +251,24 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	wg.Wait()
 	close(errs)
 	return errors.Join(collect(errs)...)
+}
+
+// sessionSweepEvery deletes expired and idle web sessions at the interval
+// (FerretDB has no TTL index; a record is also refused and deleted when
+// presented). Replicas may do it at once: deleting is idempotent.
+func (s *Service) sessionSweepEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.Sessions.DeleteExpired(ctx, time.Now(), s.cfg.Web.SessionIdle); err != nil && ctx.Err() == nil {
+			s.log.Warn("deleting expired sessions failed; next at the interval", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close releases the connections.

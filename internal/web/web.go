@@ -32,15 +32,24 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/auth"
+	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/review"
+	sessions "github.com/moonlight-oss/moonlight/internal/session"
 )
 
 // DefaultSessionTTL is how long a sign-in lasts when Config.SessionTTL is zero.
 const DefaultSessionTTL = 8 * time.Hour
+
+// DefaultSessionIdle ends a session nobody used for this long.
+const DefaultSessionIdle = 30 * time.Minute
+
+// touchEvery bounds the writes of session activity: last_seen is moved at
+// most once a minute, so the idle limit is exact to a minute.
+const touchEvery = time.Minute
 
 // Config configures the UI.
 type Config struct {
@@ -51,6 +60,8 @@ type Config struct {
 	// over https (it must be off for plain-http localhost, or browsers drop them).
 	SecureCookies bool
 	SessionTTL    time.Duration
+	// SessionIdle ends a session unused for this long (0: DefaultSessionIdle).
+	SessionIdle time.Duration
 	// Auth is the service's authentication config: Mode picks the dev
 	// sign-in page or the OIDC authorization-code flow.
 	Auth auth.Config
@@ -96,6 +107,8 @@ type Deps struct {
 	Log         *slog.Logger
 	Now         func() time.Time
 	Employees   employee.Store
+	// Sessions keeps signed-in sessions (required).
+	Sessions    sessions.Store
 	Disclosures Disclosures
 	Cases       Cases
 	// CaseStore gives the dashboard its aggregates (counts only, no
@@ -135,6 +148,12 @@ func New(d Deps) (*UI, error) {
 	cfg.Auth = cfg.Auth.WithDefaults()
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.SessionIdle <= 0 {
+		cfg.SessionIdle = DefaultSessionIdle
+	}
+	if d.Sessions == nil {
+		return nil, errors.New("web: a session store is required")
 	}
 	if cfg.Limits == (disclosure.Limits{}) {
 		cfg.Limits = disclosure.DefaultLimits()
@@ -213,6 +232,22 @@ const (
 func (u *UI) withSession(c *gin.Context) {
 	now := u.now()
 	s, fresh, expired := u.jar.load(c.Request, now)
+	if s.SID == "" {
+		// Identity comes only from a session record (an older cookie that
+		// carried it itself is not trusted).
+		s.Subject, s.Name, s.Roles = "", "", nil
+	} else {
+		rec, live, err := u.resolve(c.Request.Context(), s.SID, now)
+		if err != nil {
+			u.fail(c, err)
+			return
+		}
+		if live {
+			s.Subject, s.Name, s.Roles, s.CSRF = rec.Subject, rec.Name, rec.Roles, rec.CSRF
+		} else {
+			s, fresh, expired = u.jar.anonymous(now), true, true
+		}
+	}
 	if fresh {
 		if err := u.jar.save(c.Writer, s, now); err != nil {
 			u.fail(c, err)
@@ -225,6 +260,53 @@ func (u *UI) withSession(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Header("Vary", "Cookie, Accept-Language")
 	c.Next()
+}
+
+// resolve looks up the session record of a cookie token: gone (signed out,
+// revoked), past its end, idle too long, or of a person whose employment
+// has ended, it is not live, and the record (all of that person's, in the
+// last case) is deleted.
+func (u *UI) resolve(ctx context.Context, token string, now time.Time) (sessions.Record, bool, error) {
+	id := sessions.IDOf(token)
+	rec, err := u.d.Sessions.Get(ctx, id)
+	if errors.Is(err, sessions.ErrNotFound) {
+		return sessions.Record{}, false, nil
+	}
+	if err != nil {
+		return sessions.Record{}, false, wrapf(err, "load session")
+	}
+	if !rec.Live(now, u.cfg.SessionIdle) {
+		return sessions.Record{}, false, u.d.Sessions.Delete(ctx, id)
+	}
+	if u.d.Employees != nil {
+		e, err := u.d.Employees.Get(ctx, rec.Subject)
+		if err != nil && !errors.Is(err, employee.ErrNotFound) {
+			return sessions.Record{}, false, wrapf(err, "employment of %s", rec.Subject)
+		}
+		if err == nil && departed(e, civil.Of(now)) {
+			if _, err := u.d.Sessions.DeleteSubject(ctx, rec.Subject); err != nil {
+				return sessions.Record{}, false, err
+			}
+			u.log.Info("web: sessions of a person whose employment ended were deleted", "subject", rec.Subject)
+			return sessions.Record{}, false, nil
+		}
+	}
+	if now.Sub(rec.LastSeen) >= touchEvery {
+		if err := u.d.Sessions.Touch(ctx, id, now); err != nil {
+			return sessions.Record{}, false, err
+		}
+	}
+	return rec, true, nil
+}
+
+// departed reports whether e's employment has ended by day: employed once,
+// employed no more.
+func departed(e employee.Employee, day civil.Date) bool {
+	if _, ok := e.EmploymentOn(day); ok {
+		return false
+	}
+	_, ended := e.LastEndedBefore(day)
+	return ended
 }
 
 func sessionOf(c *gin.Context) session {
