@@ -99,7 +99,7 @@ func newTestServer(t *testing.T) *testServer {
 		Routes: []httpapi.Routes{httpapi.DisclosureRoutes{Service: ts.svc}, httpapi.AuditRoutes{Store: ts.audit},
 			httpapi.SessionRoutes{Revoker: &session.Revoker{Store: ts.sessions, Audit: ts.audit, Now: time.Now}}},
 		Mappers: []httpapi.Mapper{httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapSessionErrors},
-		Audit:        ts.audit,
+		Audit:   ts.audit,
 	})
 	return ts
 }

@@ -103,10 +103,10 @@ type Signals interface {
 
 // Deps are what the UI is built from. Now, Log and Gatherer may be nil.
 type Deps struct {
-	Config      Config
-	Log         *slog.Logger
-	Now         func() time.Time
-	Employees   employee.Store
+	Config    Config
+	Log       *slog.Logger
+	Now       func() time.Time
+	Employees employee.Store
 	// Sessions keeps signed-in sessions (required).
 	Sessions    sessions.Store
 	Disclosures Disclosures
