@@ -20,6 +20,7 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
+	"github.com/moonlight-oss/moonlight/internal/grant"
 )
 
 // EnvPrefix starts every environment override, e.g. MOONLIGHT_HTTP_ADDR or
@@ -37,6 +38,16 @@ type Config struct {
 	Detect     Detect      `koanf:"detect"`
 	Disclosure Disclosure  `koanf:"disclosure"`
 	Web        Web         `koanf:"web"`
+	Events     Events      `koanf:"events"`
+}
+
+// Events configures POST /api/v1/events.
+type Events struct {
+	// Grants says which event types and sources each account (token
+	// subject) may publish through the API; an account without a grant
+	// publishes nothing. The broker enforces the same for direct producers
+	// (deployments/kafka-acls.md).
+	Grants grant.Set `koanf:"grants"`
 }
 
 // Web configures the browser UI.
@@ -289,6 +300,9 @@ func (c Config) Validate() error {
 	check(c.Web.SessionIdle >= time.Minute && c.Web.SessionIdle <= c.Web.SessionTTL,
 		"web.session_idle must be at least 1m and at most web.session_ttl")
 	if err := c.Auth.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Events.Grants.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {

@@ -154,7 +154,8 @@ func (s *Service) init(ctx context.Context) error {
 		},
 		Gatherer: s.reg,
 		Routes: []httpapi.Routes{
-			httpapi.EventRoutes{Publisher: s.publisher, Decoder: event.NewDecoder(cfg.Kafka.MaxEventBytes), MaxEvents: 1000},
+			httpapi.EventRoutes{Publisher: s.publisher, Decoder: event.NewDecoder(cfg.Kafka.MaxEventBytes), MaxEvents: 1000,
+				Grants: cfg.Events.Grants, Audit: s.Audit},
 			httpapi.CaseRoutes{Service: cases},
 			&httpapi.AdminRoutes{Rules: s.RuleService, Rescans: s.Rescans},
 			httpapi.DisclosureRoutes{Service: s.DisclosureService},
