@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
+	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/employee"
 )
 
@@ -23,34 +24,97 @@ type Actor struct {
 
 func (a Actor) has(role string) bool { return slices.Contains(a.Roles, role) }
 
-// Directory answers the reporting-line questions access rules need. The HR
-// projection (employee.Store) backs it.
+// Directory answers the reporting-line questions access rules need, at
+// decision time. The HR projection (employee.Store) backs it.
 type Directory interface {
-	// ManagerOf returns the id of employeeID's manager, "" when the employee
-	// is unknown or has none.
-	ManagerOf(ctx context.Context, employeeID string) (string, error)
-	// Reports returns the ids of managerID's direct reports.
-	Reports(ctx context.Context, managerID string) ([]string, error)
+	// ManagerOf returns who holds manager authority over employeeID on
+	// day: their manager by the HR facts effective that day, or, when that
+	// manager's employment has ended, the next manager up who is still
+	// employed. "" means nobody (compliance decides): the employee is
+	// unknown or no longer employed, or no manager up the line is.
+	ManagerOf(ctx context.Context, employeeID string, day civil.Date) (string, error)
+	// Reports returns the employees over whom managerID holds manager
+	// authority on day (ManagerOf gives managerID): current direct reports,
+	// and the reports of departed managers below them. Nothing when
+	// managerID is not employed on day.
+	Reports(ctx context.Context, managerID string, day civil.Date) ([]string, error)
 }
+
+// maxChain bounds walks up and down reporting lines (and breaks cycles in
+// bad HR data).
+const maxChain = 12
 
 // EmployeeDirectory is the Directory of the HR projection.
 type EmployeeDirectory struct{ Employees employee.Store }
 
 // ManagerOf implements Directory.
-func (d EmployeeDirectory) ManagerOf(ctx context.Context, employeeID string) (string, error) {
-	e, err := d.Employees.Get(ctx, employeeID)
-	if errors.Is(err, employee.ErrNotFound) {
-		return "", nil
-	}
-	if err != nil {
+func (d EmployeeDirectory) ManagerOf(ctx context.Context, employeeID string, day civil.Date) (string, error) {
+	e, ok, err := d.get(ctx, employeeID)
+	if err != nil || !ok || !e.EmployedOn(day) {
 		return "", err
 	}
-	return e.ManagerID, nil
+	seen := map[string]bool{employeeID: true}
+	for m := e.ManagerOn(day); m != "" && !seen[m] && len(seen) < maxChain; {
+		seen[m] = true
+		me, ok, err := d.get(ctx, m)
+		if err != nil || !ok {
+			return "", err
+		}
+		if me.EmployedOn(day) {
+			return m, nil
+		}
+		m = me.ManagerOn(day) // a departed manager's authority goes up the line
+	}
+	return "", nil
 }
 
 // Reports implements Directory.
-func (d EmployeeDirectory) Reports(ctx context.Context, managerID string) ([]string, error) {
-	return d.Employees.ListReports(ctx, managerID)
+func (d EmployeeDirectory) Reports(ctx context.Context, managerID string, day civil.Date) ([]string, error) {
+	m, ok, err := d.get(ctx, managerID)
+	if err != nil || !ok || !m.EmployedOn(day) {
+		return nil, err
+	}
+	var out []string
+	seen := map[string]bool{managerID: true}
+	level := []string{managerID}
+	for depth := 0; len(level) > 0 && depth < maxChain; depth++ {
+		var next []string
+		for _, x := range level {
+			ids, err := d.Employees.ListReports(ctx, x)
+			if err != nil {
+				return nil, err
+			}
+			emps, err := d.Employees.GetMany(ctx, ids)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range ids {
+				r, ok := emps[id]
+				if !ok || seen[id] || r.ManagerOn(day) != x {
+					continue
+				}
+				seen[id] = true
+				if r.EmployedOn(day) {
+					out = append(out, id)
+				} else {
+					next = append(next, id) // their reports come up to managerID
+				}
+			}
+		}
+		level = next
+	}
+	return out, nil
+}
+
+func (d EmployeeDirectory) get(ctx context.Context, id string) (employee.Employee, bool, error) {
+	e, err := d.Employees.Get(ctx, id)
+	if errors.Is(err, employee.ErrNotFound) {
+		return employee.Employee{}, false, nil
+	}
+	if err != nil {
+		return employee.Employee{}, false, err
+	}
+	return e, true, nil
 }
 
 // Service is the declaration workflow as the API offers it: it loads,
@@ -313,7 +377,7 @@ func (s *Service) list(ctx context.Context, a Actor, f ListFilter, page Page, re
 		sf.EmployeeIDs = []string{f.EmployeeID}
 	}
 	if reportsOnly {
-		reports, err := s.Directory.Reports(ctx, a.ID)
+		reports, err := s.Directory.Reports(ctx, a.ID, civil.Of(s.Now()))
 		if err != nil {
 			return nil, "", fmt.Errorf("list disclosures: reports of %s: %w", a.ID, err)
 		}
@@ -359,13 +423,15 @@ func (s *Service) update(ctx context.Context, d Disclosure, entries ...audit.Ent
 	return d, nil
 }
 
-// isManagerOf reports whether the actor, holding the manager role, is the
-// HR manager of employeeID. Without the role the directory is not asked.
+// isManagerOf reports whether the actor, holding the manager role, holds
+// manager authority over employeeID today by the HR projection (see
+// Directory.ManagerOf: current, employed, a departed manager's authority
+// passes up the line). Without the role the directory is not asked.
 func (s *Service) isManagerOf(ctx context.Context, a Actor, employeeID string) (bool, error) {
 	if a.ID == "" || !a.has(roleManager) || a.ID == employeeID {
 		return false, nil
 	}
-	m, err := s.Directory.ManagerOf(ctx, employeeID)
+	m, err := s.Directory.ManagerOf(ctx, employeeID, civil.Of(s.Now()))
 	if err != nil {
 		return false, fmt.Errorf("manager of %s: %w", employeeID, err)
 	}
