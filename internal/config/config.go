@@ -311,18 +311,52 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// MaskURI hides the password of a connection URI.
+// MaskURI hides the secrets of a MongoDB connection URI: the password of
+// the user info and the values of secret options (a password, a key, a
+// token). It does not rely on net/url: a password with an unescaped "/" or
+// "@", or several hosts, make url.Parse misread the URI and print the rest
+// of the password as a path.
 func MaskURI(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
 		return "(unparsable)"
 	}
-	if u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	query := ""
+	if i := strings.LastIndex(rest, "?"); i >= 0 && i > strings.LastIndex(rest, "@") {
+		rest, query = rest[:i], rest[i+1:]
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		user, _, hasPassword := strings.Cut(rest[:at], ":")
+		if hasPassword {
+			user += ":xxxxx"
+		}
+		rest = user + "@" + rest[at+1:]
+	}
+	out := scheme + "://" + rest
+	if query == "" {
+		return out
+	}
+	opts := strings.Split(query, "&")
+	for i, o := range opts {
+		k, v, _ := strings.Cut(o, "=")
+		if secretOption(k) && v != "" {
+			opts[i] = k + "=xxxxx"
 		}
 	}
-	return u.String()
+	return out + "?" + strings.Join(opts, "&")
+}
+
+// secretOption reports whether a connection-string option carries a
+// secret (tlsCertificateKeyFilePassword, authMechanismProperties with
+// AWS_SESSION_TOKEN, proxyPassword, ...).
+func secretOption(k string) bool {
+	k = strings.ToLower(k)
+	for _, w := range []string{"password", "secret", "token", "authmechanismproperties", "key"} {
+		if strings.Contains(k, w) && k != "tlscertificatekeyfile" && k != "tlscafile" {
+			return true
+		}
+	}
+	return false
 }
 
 // Masked returns a copy safe to log: passwords and keys replaced.

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -24,5 +25,29 @@ func TestEventGrantsFromFile(t *testing.T) {
 	}
 	if d, err := Load("", nil); err != nil || len(d.Events.Grants) != 0 {
 		t.Errorf("default grants = %+v, %v; want none", d.Events.Grants, err)
+	}
+}
+
+// Issue 10, item 9: secrets in a MongoDB URI were logged unmasked.
+func TestMaskURISecrets(t *testing.T) {
+	tests := []struct{ give, want string }{
+		{"mongodb://u:secret@h:27017/db", "mongodb://u:xxxxx@h:27017/db"},
+		{"mongodb://u:se/cr@t@h1:27017,h2:27017/db?replicaSet=rs0", "mongodb://u:xxxxx@h1:27017,h2:27017/db?replicaSet=rs0"},
+		{"mongodb+srv://u:p%40ss@cluster.example.com/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:tok123",
+			"mongodb+srv://u:xxxxx@cluster.example.com/?authMechanism=MONGODB-AWS&authMechanismProperties=xxxxx"},
+		{"mongodb://h/?tls=true&tlsCertificateKeyFilePassword=pw&tlsCertificateKeyFile=/k.pem", "mongodb://h/?tls=true&tlsCertificateKeyFilePassword=xxxxx&tlsCertificateKeyFile=/k.pem"},
+		{"mongodb://127.0.0.1:27017/", "mongodb://127.0.0.1:27017/"},
+		{"mongodb://justuser@h/", "mongodb://justuser@h/"},
+		{"not a uri", "(unparsable)"},
+	}
+	for _, tt := range tests {
+		if got := MaskURI(tt.give); got != tt.want {
+			t.Errorf("MaskURI(%q) = %q, want %q", tt.give, got, tt.want)
+		}
+		for _, secret := range []string{"secret", "se/cr@t", "p%40ss", "tok123", "=pw"} {
+			if strings.Contains(tt.give, secret) && strings.Contains(MaskURI(tt.give), secret) {
+				t.Errorf("MaskURI(%q) leaks %q", tt.give, secret)
+			}
+		}
 	}
 }

@@ -16,6 +16,9 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// fieldName is the shape of every field name of the API's request bodies.
+var fieldName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
 // maxJSONDepth bounds nesting: no request body of the API nests deeper than
 // three levels, and deep nesting only costs the server.
 const maxJSONDepth = 16
@@ -134,15 +137,23 @@ func walkObject(dec *json.Decoder, path string, depth int) error {
 		}
 		key, _ := tok.(string)
 		field := joinPath(path, key)
+		folded := strings.ToLower(key)
 		switch {
 		case strings.HasPrefix(key, "$") || strings.Contains(key, "."):
 			return BadRequest("invalid_body", "field names must not start with $ or contain a dot",
 				Detail{Field: field, Message: "is not an allowed field name"})
-		case seen[key]:
+		case seen[folded]:
 			return BadRequest("invalid_body", "the body repeats a field",
-				Detail{Field: field, Message: "appears more than once"})
+				Detail{Field: field, Message: "appears more than once (field names are compared ignoring case)"})
+		case !fieldName.MatchString(key):
+			// encoding/json matches names ignoring case (and Unicode
+			// folding: "\u212aind" is "kind"), so {"kind":"paid_seminar",
+			// "KIND":"speaking"} was read as speaking. Every field of this
+			// API is lower-case snake_case: anything else is refused.
+			return BadRequest("invalid_body", "the body has an unknown field",
+				Detail{Field: field, Message: "is not a known field (field names are lower-case, e.g. kind)"})
 		}
-		seen[key] = true
+		seen[folded] = true
 		if err := walkValue(dec, field, depth); err != nil {
 			return err
 		}

@@ -209,3 +209,29 @@ func TestAdminRevokesSessionsThroughTheAPI(t *testing.T) {
 		t.Errorf("the refused revocation left %d access.denied entries, want 1", len(es))
 	}
 }
+
+// Issue 10, item 9: {"kind":"paid_seminar","KIND":"speaking"} was taken as
+// speaking and auto-approved. Duplicate and case-variant keys are refused.
+func TestCaseVariantKeysRefused(t *testing.T) {
+	ts := newTestServer(t)
+	e1 := token(t, "E1")
+	base := strings.TrimPrefix(managerBody(), "{")
+	for _, tt := range []struct{ name, body, field string }{
+		{"case variant", `{"kind":"paid_seminar","KIND":"speaking",` + strings.Replace(base, `"kind":"media_interview",`, "", 1), "KIND"},
+		{"upper case alone", `{"Kind":"speaking",` + strings.Replace(base, `"kind":"media_interview",`, "", 1), "Kind"},
+		{"kelvin sign", `{"\u212aind":"speaking",` + strings.Replace(base, `"kind":"media_interview",`, "", 1), "\u212aind"},
+		{"duplicate", `{"kind":"paid_seminar",` + base, "kind"},
+		{"nested variant", `{"decision":"approve","Version":1}`, "Version"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := "/api/v1/me/disclosures"
+			if strings.HasPrefix(tt.body, `{"decision"`) {
+				path = "/api/v1/disclosures/" + ts.seed("E2", false).ID + "/decision"
+			}
+			wantError(t, ts.do("POST", path, e1, tt.body), http.StatusBadRequest, "invalid_body", tt.field)
+		})
+	}
+	if n := ts.count("disclosures"); n != 1 {
+		t.Errorf("%d disclosures stored, want only the seeded one", n)
+	}
+}
