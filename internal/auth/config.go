@@ -102,11 +102,12 @@ type OIDCConfig struct {
 // that switching to oidc mode defaults the audience to the client id.
 func DefaultConfig() Config {
 	return Config{
-		Mode:       ModeDev,
-		RolesClaim: DefaultRolesClaim,
-		ClockSkew:  DefaultClockSkew,
-		Dev:        DevConfig{Issuer: DefaultDevIssuer, TokenTTL: DefaultTokenTTL},
-		OIDC:       OIDCConfig{Scopes: []string{"openid", "profile", "email"}},
+		Mode:             ModeDev,
+		RolesClaim:       DefaultRolesClaim,
+		ClockSkew:        DefaultClockSkew,
+		MaxTokenLifetime: DefaultMaxTokenLifetime,
+		Dev:              DevConfig{Issuer: DefaultDevIssuer, TokenTTL: DefaultTokenTTL},
+		OIDC:             OIDCConfig{Scopes: []string{"openid", "profile", "email"}},
 	}
 }
 
