@@ -281,7 +281,7 @@ func TestCasesAPIReviewFlow(t *testing.T) {
 	}
 	decisions := decode[pageResp[auditResp]](t, cs.must(200, "GET", "/api/v1/audit?action=case.decide", auditor, "")).Items
 	if len(decisions) != 1 || decisions[0].Actor != "C1" || decisions[0].OwnerID != "E1" || decisions[0].ResourceID != "case-a" ||
-		!strings.HasPrefix(decisions[0].RequestID, "req-") {
+		!strings.HasPrefix(decisions[0].ClientID, "req-") || strings.HasPrefix(decisions[0].RequestID, "req-") {
 		t.Errorf("case.decide entries = %+v", decisions)
 	}
 }

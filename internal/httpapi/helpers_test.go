@@ -229,6 +229,7 @@ type auditResp struct {
 	Reason       string            `json:"reason"`
 	Details      map[string]string `json:"details"`
 	RequestID    string            `json:"request_id"`
+	ClientID     string            `json:"client_request_id"`
 }
 
 // day returns a date n days from today, so bodies stay within the limits.

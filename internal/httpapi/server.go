@@ -117,19 +117,26 @@ func readyz(checks map[string]Check) gin.HandlerFunc {
 
 const requestIDKey = "request_id"
 
+// requestID gives every request an id of ours, whatever the client sent,
+// so log lines and audit entries cannot be made to carry a forged or
+// colliding id. A client's X-Request-Id is kept apart (audit entries'
+// client_request_id) when it has a safe shape.
 func requestID() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id := c.GetHeader("X-Request-Id")
-		if id == "" || len(id) > 64 {
-			b := make([]byte, 8)
-			_, _ = rand.Read(b)
-			id = hex.EncodeToString(b)
-		}
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id := hex.EncodeToString(b)
 		c.Set(requestIDKey, id)
 		c.Header("X-Request-Id", id)
+		if theirs := c.GetHeader("X-Request-Id"); audit.ClientRequestIDPattern.MatchString(theirs) {
+			c.Set(clientRequestIDKey, theirs)
+			c.Request = c.Request.WithContext(audit.WithClientRequestID(c.Request.Context(), theirs))
+		}
 		c.Next()
 	}
 }
+
+const clientRequestIDKey = "client_request_id"
 
 // RequestID returns the request's id for audit entries and logs.
 func RequestID(c *gin.Context) string { return c.GetString(requestIDKey) }

@@ -235,3 +235,33 @@ func TestCaseVariantKeysRefused(t *testing.T) {
 		t.Errorf("%d disclosures stored, want only the seeded one", n)
 	}
 }
+
+// Issue 10, item 9: the client's X-Request-Id was stored as our request
+// id. Ours is always ours; theirs is kept apart, only in a safe shape.
+func TestClientRequestIDKeptApart(t *testing.T) {
+	ts := newTestServer(t)
+	for _, tt := range []struct{ give, want string }{
+		{"client-42", "client-42"},
+		{"evil\nforged line", ""},
+		{strings.Repeat("a", 65), ""},
+		{"../../etc", ""},
+	} {
+		req := httptest.NewRequest("POST", "/api/v1/me/disclosures", strings.NewReader(managerBody()))
+		req.Header.Set("Authorization", "Bearer "+token(t, "E1"))
+		req.Header.Set("X-Request-Id", tt.give)
+		w := httptest.NewRecorder()
+		ts.h.ServeHTTP(w, req)
+		if w.Code != http.StatusCreated {
+			t.Fatalf("create: %d %s", w.Code, w.Body.String())
+		}
+		ours := w.Header().Get("X-Request-Id")
+		if ours == tt.give || ours == "" {
+			t.Errorf("answer's X-Request-Id = %q for a client's %q, want one of ours", ours, tt.give)
+		}
+		id := decode[disclosureResp](t, w).ID
+		es := ts.auditEntries("resource_id=" + id)
+		if len(es) != 1 || es[0].RequestID != ours || es[0].ClientID != tt.want {
+			t.Errorf("client id %q: entries %+v, want request id %s and client id %q", tt.give, es, ours, tt.want)
+		}
+	}
+}

@@ -74,6 +74,7 @@ func (t *transitions) apply(ctx context.Context, target *mongo.Collection, resou
 	}
 	td := transitionDoc{ID: transitionID(resource, from), Resource: resource, From: from, At: storedTime(t.now()), Doc: raw}
 	for _, e := range entries {
+		e = withClientRequestID(ctx, e)
 		if err := e.Validate(); err != nil {
 			return fmt.Errorf("audit entry of %s: %w", resource, err)
 		}
