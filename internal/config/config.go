@@ -53,8 +53,8 @@ type Events struct {
 // Web configures the browser UI.
 type Web struct {
 	// SessionSecret seals session cookies (at least 32 bytes, the same on
-	// every replica). Empty: derived from auth.dev.signing_key in dev mode or
-	// auth.oidc.client_secret in oidc mode.
+	// every replica). Required in oidc mode; empty in dev mode: derived from
+	// auth.dev.signing_key.
 	SessionSecret auth.Secret `koanf:"session_secret"`
 	// SecureCookies marks cookies Secure; "auto" does so when
 	// auth.oidc.redirect_url is https. Browsers drop Secure cookies over plain http.
@@ -301,6 +301,12 @@ func (c Config) Validate() error {
 		"web.session_idle must be at least 1m and at most web.session_ttl")
 	if err := c.Auth.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.Auth.Mode == auth.ModeOIDC {
+		// The web sign-in's cookie key has its own secret, and its callback
+		// comes only from here (never from a request's Host header).
+		check(c.Web.SessionSecret != "", "web.session_secret must be set in oidc mode (not derived from the client secret)")
+		check(c.Auth.OIDC.RedirectURL != "", "auth.oidc.redirect_url must be set in oidc mode")
 	}
 	if err := c.Events.Grants.Validate(); err != nil {
 		errs = append(errs, err)

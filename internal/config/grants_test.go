@@ -51,3 +51,17 @@ func TestMaskURISecrets(t *testing.T) {
 		}
 	}
 }
+
+// Issue 10, item 9: in oidc mode the cookie key came from the client secret.
+func TestOIDCNeedsItsOwnSessionSecretAndRedirect(t *testing.T) {
+	env := []string{"MOONLIGHT_AUTH_MODE=oidc", "MOONLIGHT_AUTH_OIDC_ISSUER_URL=https://login.example.com", "MOONLIGHT_AUTH_OIDC_CLIENT_ID=moonlight",
+		"MOONLIGHT_AUTH_OIDC_CLIENT_SECRET=" + strings.Repeat("c", 40)}
+	_, err := Load("", env)
+	if err == nil || !strings.Contains(err.Error(), "web.session_secret") || !strings.Contains(err.Error(), "redirect_url") {
+		t.Fatalf("oidc without web.session_secret and redirect_url: %v", err)
+	}
+	env = append(env, "MOONLIGHT_WEB_SESSION_SECRET="+strings.Repeat("s", 40), "MOONLIGHT_AUTH_OIDC_REDIRECT_URL=https://m.example.com/signin/callback")
+	if _, err := Load("", env); err != nil {
+		t.Fatalf("complete oidc config: %v", err)
+	}
+}

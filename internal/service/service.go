@@ -170,16 +170,14 @@ func (s *Service) init(ctx context.Context) error {
 	return nil
 }
 
-// sessionSecret is what the web UI seals its session cookies with:
-// web.session_secret, or else the dev signing key in dev mode and the OIDC
-// client secret in oidc mode (secrets every replica shares; the UI derives
-// its own key from it with HKDF, and web.New refuses one under 32 bytes).
+// sessionSecret is what the web UI seals its session cookies with (it
+// derives its own key with HKDF, and web.New refuses one under 32 bytes):
+// web.session_secret, or in dev mode the dev signing key. In oidc mode the
+// configuration requires web.session_secret: the client secret is the IdP's
+// and is shared with it, so it must not also protect our cookies.
 func sessionSecret(cfg config.Config) []byte {
-	switch {
-	case cfg.Web.SessionSecret != "":
+	if cfg.Web.SessionSecret != "" {
 		return []byte(cfg.Web.SessionSecret)
-	case cfg.Auth.Mode == auth.ModeOIDC:
-		return []byte(cfg.Auth.OIDC.ClientSecret)
 	}
 	return []byte(cfg.Auth.Dev.SigningKey)
 }

@@ -237,15 +237,11 @@ func (u *UI) signinOIDC(c *gin.Context) {
 	c.Redirect(http.StatusFound, conf.AuthCodeURL(st.State, oidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier)))
 }
 
-// redirectFor fills in the callback URL from the request when none is configured.
-func (u *UI) redirectFor(c *gin.Context, conf oauth2.Config) oauth2.Config {
-	if conf.RedirectURL == "" {
-		scheme := "http"
-		if c.Request.TLS != nil || u.cfg.SecureCookies {
-			scheme = "https"
-		}
-		conf.RedirectURL = scheme + "://" + c.Request.Host + "/signin/callback"
-	}
+// redirectFor is the OAuth2 config with the callback URL of the
+// configuration (web.New refuses OIDC mode without one): never built from
+// the request's Host header, which the client chooses.
+func (u *UI) redirectFor(_ *gin.Context, conf oauth2.Config) oauth2.Config {
+	conf.RedirectURL = u.cfg.Auth.OIDC.RedirectURL
 	return conf
 }
 

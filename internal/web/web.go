@@ -155,6 +155,9 @@ func New(d Deps) (*UI, error) {
 	if d.Sessions == nil {
 		return nil, errors.New("web: a session store is required")
 	}
+	if cfg.Auth.Mode == auth.ModeOIDC && cfg.Auth.OIDC.RedirectURL == "" {
+		return nil, errors.New("web: auth.oidc.redirect_url must be set in oidc mode (the callback is never built from the request)")
+	}
 	if cfg.Limits == (disclosure.Limits{}) {
 		cfg.Limits = disclosure.DefaultLimits()
 	}
