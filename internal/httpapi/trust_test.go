@@ -265,3 +265,12 @@ func TestClientRequestIDKeptApart(t *testing.T) {
 		}
 	}
 }
+
+// Issue 10, item 9: comments were accepted on closed cases.
+func TestNoCommentsOnClosedCases(t *testing.T) {
+	cs := newCaseServer(t)
+	cs.seed("case-closed", "E1", "high", 90, "CITIC Securities")
+	c1 := token(t, "C1", "compliance")
+	cs.must(http.StatusOK, "POST", "/api/v1/cases/case-closed/decision", c1, `{"outcome":"cleared","reason":"covered","version":1}`)
+	wantError(t, cs.do("POST", "/api/v1/cases/case-closed/comments", c1, `{"text":"late note"}`), http.StatusUnprocessableEntity, "invalid_state", "")
+}

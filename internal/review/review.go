@@ -249,8 +249,12 @@ func (c *Case) Assign(actor, assignee string, now time.Time) error {
 	return nil
 }
 
-// AddComment records a reviewer's note.
+// AddComment records a reviewer's note on an open case; a closed case is
+// ErrInvalidState (reopening it is a change of its own).
 func (c *Case) AddComment(actor, text string, now time.Time) error {
+	if !c.IsOpen() {
+		return fmt.Errorf("comment on case %s (%s): %w", c.ID, c.Status, ErrInvalidState)
+	}
 	text = strings.TrimSpace(text)
 	if text == "" || len([]rune(text)) > 4000 {
 		return fmt.Errorf("comment must have 1 to 4000 characters: %w", ErrInvalid)

@@ -140,8 +140,8 @@ func TestServiceAuditsReadsAndDecisions(t *testing.T) {
 	}
 
 	// Assign and comment are closed with the case; on an open one they work.
-	if _, err := svc.Comment(ctx, reviewer, c.ID, "noted"); err != nil {
-		t.Errorf("comment on a closed case: %v (comments stay possible)", err)
+	if _, err := svc.Comment(ctx, reviewer, c.ID, "noted"); !errors.Is(err, review.ErrInvalidState) {
+		t.Errorf("comment on a closed case: err = %v, want ErrInvalidState", err)
 	}
 	if _, err := svc.Assign(ctx, reviewer, c.ID, ""); !errors.Is(err, review.ErrInvalidState) {
 		t.Errorf("assign closed: err = %v, want ErrInvalidState", err)

@@ -122,3 +122,15 @@ func TestTerminatedEmployeeLosesEverySession(t *testing.T) {
 		t.Errorf("%d sessions of E1 left, %v; want all deleted", n, err)
 	}
 }
+
+// Issue 10, item 9: /inbox?cursor=garbage was a 500.
+func TestGarbageCursorIsABadRequest(t *testing.T) {
+	e := newEnv(t, auth.ModeDev, nil)
+	b := e.browser(t)
+	b.signIn("E3", auth.RoleCompliance, auth.RoleAuditor)
+	for _, path := range []string{"/inbox?cursor=garbage", "/inbox?cursor=%00%ff"} {
+		if p := b.get(path); p.status != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", path, p.status)
+		}
+	}
+}
