@@ -66,7 +66,7 @@ func newCaseServer(t *testing.T) *caseServer {
 		Verifier:     v,
 		Gatherer:     prometheus.NewRegistry(),
 		Routes: []httpapi.Routes{
-			httpapi.CaseRoutes{Service: &review.Service{Cases: cs.cases, Audit: auditStore, Now: time.Now}},
+			httpapi.CaseRoutes{Service: &review.Service{Cases: cs.cases, Audit: auditStore, Now: time.Now, Reviewers: mongostore.NewReviewerStore(db)}},
 			&httpapi.AdminRoutes{Rules: ruleService, Rescans: rescans},
 			httpapi.AuditRoutes{Store: auditStore},
 		},
@@ -251,7 +251,9 @@ func TestCasesAPIReviewFlow(t *testing.T) {
 		}
 	}
 
-	// Assign, comment, decide.
+	// Assign (only to a compliance reviewer: E2 never acted as one, C2 has), comment, decide.
+	wantError(t, cs.do("POST", "/api/v1/cases/case-a/assign", compliance, `{"assignee":"E2"}`), 400, "invalid_request", "")
+	cs.must(200, "GET", "/api/v1/cases", token(t, "C2", "compliance"), "")
 	c := decode[caseResp](t, cs.must(200, "POST", "/api/v1/cases/case-a/assign", compliance, `{"assignee":"C2"}`))
 	if c.Status != review.StatusInReview || c.Assignee != "C2" {
 		t.Errorf("after assign: %s %s", c.Status, c.Assignee)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
@@ -70,6 +71,49 @@ type Service struct {
 	Cases Store
 	Audit audit.Store
 	Now   func() time.Time
+	// Reviewers records who acts with the compliance role, so a case is
+	// assigned only to a compliance reviewer. Nil: cases can only be taken
+	// by the reviewer themselves.
+	Reviewers Reviewers
+
+	seenMu sync.Mutex
+	seen   map[string]time.Time // recorded recently by this process
+}
+
+// Reviewers knows who the compliance reviewers are. Roles come from the
+// identity provider's tokens, not from HR, so the service records everyone
+// it sees acting with the compliance role.
+type Reviewers interface {
+	Seen(ctx context.Context, id string, at time.Time) error
+	// SeenSince reports whether id acted as a reviewer at or after since.
+	SeenSince(ctx context.Context, id string, since time.Time) (bool, error)
+}
+
+// reviewerMemory is how long a reviewer stays assignable after their last
+// act with the compliance role; reviewerRecordEvery bounds the writes.
+const (
+	reviewerMemory      = 90 * 24 * time.Hour
+	reviewerRecordEvery = time.Hour
+)
+
+// noteReviewer records a compliance actor (at most once an hour per process).
+func (s *Service) noteReviewer(ctx context.Context, a Actor) error {
+	if s.Reviewers == nil || !a.has(roleCompliance) || a.ID == "" {
+		return nil
+	}
+	now := s.Now()
+	s.seenMu.Lock()
+	last, ok := s.seen[a.ID]
+	if ok && now.Sub(last) < reviewerRecordEvery {
+		s.seenMu.Unlock()
+		return nil
+	}
+	if s.seen == nil {
+		s.seen = map[string]time.Time{}
+	}
+	s.seen[a.ID] = now
+	s.seenMu.Unlock()
+	return s.Reviewers.Seen(ctx, a.ID, now)
 }
 
 // List returns a page of cases, highest score first, recording a read of
@@ -77,6 +121,9 @@ type Service struct {
 func (s *Service) List(ctx context.Context, actor Actor, f Filter, limit int, cursor string) ([]Case, string, error) {
 	if !actor.has(roleCompliance) && !actor.has(roleAuditor) {
 		return nil, "", s.deny(ctx, actor, Case{EmployeeID: f.EmployeeID}, "list", "needs compliance or auditor")
+	}
+	if err := s.noteReviewer(ctx, actor); err != nil {
+		return nil, "", err
 	}
 	if f.EmployeeID != "" && f.EmployeeID == actor.ID {
 		return nil, "", s.deny(ctx, actor, Case{EmployeeID: f.EmployeeID}, "list", "nobody reads cases about themselves")
@@ -181,6 +228,21 @@ func (s *Service) Decide(ctx context.Context, actor Actor, id string, version in
 func (s *Service) Assign(ctx context.Context, actor Actor, id, assignee string) (Case, error) {
 	if len(assignee) > 128 {
 		return Case{}, fmt.Errorf("assignee is too long: %w", ErrInvalid)
+	}
+	if err := s.noteReviewer(ctx, actor); err != nil {
+		return Case{}, err
+	}
+	if assignee != "" && assignee != actor.ID {
+		ok := false
+		if s.Reviewers != nil {
+			var err error
+			if ok, err = s.Reviewers.SeenSince(ctx, assignee, s.Now().Add(-reviewerMemory)); err != nil {
+				return Case{}, err
+			}
+		}
+		if !ok {
+			return Case{}, fmt.Errorf("assignee %s is not a compliance reviewer (nobody seen acting as one under that id): %w", assignee, ErrInvalid)
+		}
 	}
 	return s.change(ctx, actor, id, 0, ActionAuditCaseAssign, func(c *Case, now time.Time) (string, map[string]string, error) {
 		if assignee != "" && assignee == c.EmployeeID {
