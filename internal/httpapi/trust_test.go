@@ -266,11 +266,19 @@ func TestClientRequestIDKeptApart(t *testing.T) {
 	}
 }
 
-// Issue 10, item 9: comments were accepted on closed cases.
+// Issue 10, item 9: comments were accepted on closed cases, and embedded
+// in the case document without bound.
 func TestNoCommentsOnClosedCases(t *testing.T) {
 	cs := newCaseServer(t)
 	cs.seed("case-closed", "E1", "high", 90, "CITIC Securities")
 	c1 := token(t, "C1", "compliance")
+	// Comments live in their own collection: the case document does not
+	// grow and its version does not move.
+	got := decode[caseResp](t, cs.must(http.StatusCreated, "POST", "/api/v1/cases/case-closed/comments", c1, `{"text":"receipt checked"}`))
+	raw, err := cs.cases.Get(t.Context(), "case-closed")
+	if err != nil || len(got.Comments) != 1 || len(raw.Comments) != 0 || raw.Version != 1 {
+		t.Fatalf("after a comment: answer has %d comments; stored case has %d embedded, version %d (%v)", len(got.Comments), len(raw.Comments), raw.Version, err)
+	}
 	cs.must(http.StatusOK, "POST", "/api/v1/cases/case-closed/decision", c1, `{"outcome":"cleared","reason":"covered","version":1}`)
 	wantError(t, cs.do("POST", "/api/v1/cases/case-closed/comments", c1, `{"text":"late note"}`), http.StatusUnprocessableEntity, "invalid_state", "")
 }

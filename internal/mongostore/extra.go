@@ -10,5 +10,6 @@ func extraIndexes() []index {
 	all = append(all, signalIndexes()...)
 	all = append(all, rulesIndexes()...)
 	all = append(all, sessionIndexes()...)
+	all = append(all, commentIndexes()...)
 	return all
 }

@@ -71,6 +71,9 @@ type Service struct {
 	Cases Store
 	Audit audit.Store
 	Now   func() time.Time
+	// Comments keeps reviewers' notes in their own collection (bounded by
+	// MaxComments per case); nil keeps them in the case document (tests).
+	Comments Comments
 	// Reviewers records who acts with the compliance role, so a case is
 	// assigned only to a compliance reviewer. Nil: cases can only be taken
 	// by the reviewer themselves.
@@ -79,6 +82,18 @@ type Service struct {
 	seenMu sync.Mutex
 	seen   map[string]time.Time // recorded recently by this process
 }
+
+// Comments keeps the reviewers' notes on cases, apart from the case
+// document, which would otherwise grow without bound.
+type Comments interface {
+	Add(ctx context.Context, caseID, id string, c Comment) error
+	Count(ctx context.Context, caseID string) (int, error)
+	// List returns a case's comments, oldest first, at most limit.
+	List(ctx context.Context, caseID string, limit int) ([]Comment, error)
+}
+
+// MaxComments bounds the notes on one case.
+const MaxComments = 200
 
 // Reviewers knows who the compliance reviewers are. Roles come from the
 // identity provider's tokens, not from HR, so the service records everyone
@@ -174,7 +189,7 @@ func (s *Service) Get(ctx context.Context, actor Actor, id string) (Case, error)
 	if err := s.recordRead(ctx, actor, c, "get"); err != nil {
 		return Case{}, err
 	}
-	return c, nil
+	return s.withComments(ctx, c)
 }
 
 func (s *Service) recordRead(ctx context.Context, actor Actor, c Case, via string) error {
@@ -256,14 +271,67 @@ func (s *Service) Assign(ctx context.Context, actor Actor, id, assignee string) 
 	})
 }
 
-// Comment adds a reviewer's note. The audit entry does not repeat the text.
+// Comment adds a reviewer's note to an open case. The audit entry does not
+// repeat the text. With a Comments store the note is not a change of the
+// case (its version stays), and a case takes at most MaxComments.
 func (s *Service) Comment(ctx context.Context, actor Actor, id, text string) (Case, error) {
-	return s.change(ctx, actor, id, 0, ActionAuditCaseComment, func(c *Case, now time.Time) (string, map[string]string, error) {
-		if err := c.AddComment(actor.ID, text, now); err != nil {
-			return "", nil, err
-		}
-		return "", map[string]string{"comments": strconv.Itoa(len(c.Comments))}, nil
-	})
+	if s.Comments == nil {
+		return s.change(ctx, actor, id, 0, ActionAuditCaseComment, func(c *Case, now time.Time) (string, map[string]string, error) {
+			if err := c.AddComment(actor.ID, text, now); err != nil {
+				return "", nil, err
+			}
+			return "", map[string]string{"comments": strconv.Itoa(len(c.Comments))}, nil
+		})
+	}
+	c, err := s.Cases.Get(ctx, id)
+	if err != nil {
+		return Case{}, err
+	}
+	if !actor.has(roleCompliance) {
+		return Case{}, s.deny(ctx, actor, c, string(ActionAuditCaseComment), "needs compliance")
+	}
+	if c.EmployeeID == actor.ID {
+		return Case{}, s.deny(ctx, actor, c, string(ActionAuditCaseComment), "nobody acts on a case about themselves")
+	}
+	now := s.Now()
+	probe := c // AddComment checks the state and the text
+	if err := probe.AddComment(actor.ID, text, now); err != nil {
+		return Case{}, err
+	}
+	n, err := s.Comments.Count(ctx, id)
+	if err != nil {
+		return Case{}, err
+	}
+	if n+len(c.Comments) >= MaxComments {
+		return Case{}, fmt.Errorf("case %s has %d comments, the most it takes: %w", id, MaxComments, ErrInvalid)
+	}
+	note := probe.Comments[len(probe.Comments)-1]
+	e := audit.Entry{
+		ID: audit.NewID(), At: now, Actor: actor.ID, ActorRoles: actor.Roles, Action: ActionAuditCaseComment,
+		ResourceType: audit.ResourceCase, ResourceID: c.ID, OwnerID: c.EmployeeID,
+		Details: map[string]string{"comments": strconv.Itoa(n + len(c.Comments) + 1)}, RequestID: actor.RequestID,
+	}
+	if err := s.Comments.Add(ctx, id, e.ID, note); err != nil {
+		return Case{}, err
+	}
+	if err := s.Audit.Append(ctx, e); err != nil {
+		return Case{}, fmt.Errorf("%s %s: %w", ActionAuditCaseComment, id, err)
+	}
+	return s.withComments(ctx, c)
+}
+
+// withComments adds the stored comments to those of older case documents
+// (which embedded them).
+func (s *Service) withComments(ctx context.Context, c Case) (Case, error) {
+	if s.Comments == nil {
+		return c, nil
+	}
+	more, err := s.Comments.List(ctx, c.ID, MaxComments)
+	if err != nil {
+		return Case{}, err
+	}
+	c.Comments = append(slices.Clone(c.Comments), more...)
+	return c, nil
 }
 
 // change reads the case, applies fn and writes it back with its audit
@@ -304,7 +372,7 @@ func (s *Service) change(ctx context.Context, actor Actor, id string, version in
 			return Case{}, err
 		}
 		c.Version++
-		return c, nil
+		return s.withComments(ctx, c)
 	}
 	return Case{}, fmt.Errorf("%s %s: still conflicting after 5 attempts: %w", action, id, ErrConflict)
 }

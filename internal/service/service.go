@@ -131,7 +131,8 @@ func (s *Service) init(ctx context.Context) error {
 		OnChange: s.Engine.Reevaluate, Log: s.log,
 	}
 
-	cases := &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now, Reviewers: mongostore.NewReviewerStore(s.db)}
+	cases := &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now, Reviewers: mongostore.NewReviewerStore(s.db),
+		Comments: mongostore.NewCommentStore(s.db)}
 	s.Sessions = mongostore.NewSessionStore(s.db)
 	ui, err := web.New(web.Deps{
 		Config: web.Config{SessionSecret: sessionSecret(cfg), SecureCookies: secureCookies(cfg), SessionTTL: cfg.Web.SessionTTL,
