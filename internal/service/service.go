@@ -165,8 +165,8 @@ func (s *Service) init(ctx context.Context) error {
 		},
 		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapRulesErrors,
 			httpapi.MapSessionErrors},
-		Extra:   ui.Register,
-		Audit:   s.Audit,
+		Extra: ui.Register,
+		Audit: s.Audit,
 	})
 	return nil
 }
