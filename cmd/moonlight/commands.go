@@ -62,7 +62,8 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 }
 
 func serveCommand(load func() (config.Config, error), stderr io.Writer) *cobra.Command {
-	return &cobra.Command{
+	var insecureDevAuth bool
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run against the Kafka brokers and MongoDB named in the config",
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -70,14 +71,43 @@ func serveCommand(load func() (config.Config, error), stderr io.Writer) *cobra.C
 			if err != nil {
 				return err
 			}
-			if cfg.Auth.Mode == auth.ModeDev && string(cfg.Auth.Dev.SigningKey) == config.DemoSigningKey {
-				return fmt.Errorf("refusing to serve with the demo signing key: set auth.mode: oidc, or auth.dev.signing_key (MOONLIGHT_AUTH_DEV_SIGNING_KEY) to a secret of your own")
-			}
 			log := newLogger(cfg, stderr)
+			if cfg, err = serveAuth(cfg, insecureDevAuth, log); err != nil {
+				return err
+			}
 			log.Info("starting moonlight serve", "config", fmt.Sprintf("%+v", cfg.Masked()))
 			return runService(cmd.Context(), cfg, log, nil)
 		},
 	}
+	cmd.Flags().BoolVar(&insecureDevAuth, "insecure-dev-auth", false,
+		"accept auth.mode dev (anyone can sign in as anyone): binds to loopback only; never in production")
+	return cmd
+}
+
+// serveAuth applies the production rule for authentication: `serve` refuses
+// auth.mode dev, whose sign-in page lets anyone become any employee with any
+// role, unless insecure is set; then it binds to loopback only and says so at
+// every start. The demo's public signing key is refused either way.
+func serveAuth(cfg config.Config, insecure bool, log *slog.Logger) (config.Config, error) {
+	if cfg.Auth.Mode != auth.ModeDev {
+		return cfg, nil
+	}
+	if !insecure {
+		return cfg, fmt.Errorf("refusing to serve with auth.mode dev: anyone could sign in as anyone. " +
+			"Set auth.mode: oidc for production, or pass --insecure-dev-auth for a local, loopback-only experiment")
+	}
+	if string(cfg.Auth.Dev.SigningKey) == config.DemoSigningKey {
+		return cfg, fmt.Errorf("refusing to serve with the demo signing key, which is public: set auth.dev.signing_key (MOONLIGHT_AUTH_DEV_SIGNING_KEY)")
+	}
+	_, port, err := net.SplitHostPort(cfg.HTTP.Addr)
+	if err != nil {
+		return cfg, fmt.Errorf("http.addr %q: %w", cfg.HTTP.Addr, err)
+	}
+	loopback := net.JoinHostPort("127.0.0.1", port)
+	log.Warn("INSECURE: development sign-in is on (--insecure-dev-auth): anyone who reaches this port can act as any employee with any role; listening on loopback only",
+		"configured_addr", cfg.HTTP.Addr, "addr", loopback)
+	cfg.HTTP.Addr = loopback
+	return cfg, nil
 }
 
 // runService starts the service, calls started (if any) once it listens, and

@@ -106,7 +106,7 @@ func declareSample(ctx context.Context, svc *disclosure.Service, employees emplo
 			}
 		}
 		decider := disclosure.Actor{ID: sd.DecidedBy, Roles: []string{"employee", sd.DeciderRole}, RequestID: "demo-sample"}
-		if _, err := svc.Decide(ctx, decider, d.ID, disclosure.DecisionInput{Outcome: disclosure.Outcome(sd.Decision), Comment: sd.Comment}); err != nil {
+		if _, err := svc.Decide(ctx, decider, d.ID, disclosure.DecisionInput{Outcome: disclosure.Outcome(sd.Decision), Comment: sd.Comment, Version: d.Version}); err != nil {
 			return made, fmt.Errorf("decide sample disclosure of %s: %w", sd.EmployeeID, err)
 		}
 	}

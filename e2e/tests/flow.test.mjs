@@ -60,11 +60,12 @@ test('the manager approves it', async () => {
   await item.waitFor();
   assert.match(await item.textContent(), /韦强/);
   assert.match(await item.textContent(), /Earlier declarations/);
-  await item.locator('input[value="approve"]').check();
+  // No outcome is pre-selected (issue 14): the button says what it does.
+  assert.equal(await item.locator('input[type="radio"]:checked').count(), 0);
   await item.locator('textarea[name="comment"]').fill('Fine: a university talk on public material.');
   await item.locator('textarea[name="conditions"]').fill('No discussion of unreleased products\nNo slides from internal documents');
   await shot(page, '03-manager-inbox');
-  await item.locator('[data-testid="decide"]').click();
+  await item.locator('[data-testid="approve"]').click();
   await page.waitForURL(/\/inbox\?done=decided\.approved/);
   assert.ok(await page.isVisible('p.flash:has-text("Approved.")'));
   assert.equal(await page.locator('[data-testid="inbox-item"]', { hasText: topic }).count(), 0);
@@ -105,9 +106,8 @@ test('a reviewer opens a case from the queue, reads the timeline and clears it',
   assert.match(await finding.textContent(), /Expense at a research counterparty/);
   assert.match(await finding.textContent(), /Evidence/);
   await shot(page, '06-reviewer-case');
-  await page.check('input[name="outcome"][value="cleared"]');
   await page.fill('#reason', 'E2E review: the seminar fee was refunded and the talk used public material only.');
-  await page.click('[data-testid="decide-case"]');
+  await page.click('[data-testid="clear-case"]');
   await page.waitForURL(/done=case\.cleared/);
   assert.equal((await page.textContent('[data-testid="case-status"]')).trim(), 'Cleared');
   assert.match(await page.textContent('[data-testid="case-decision"]'), /E1045/);

@@ -154,7 +154,7 @@ func TestEVUnitResearchSeminars(t *testing.T) {
 		"compensation": map[string]string{"amount": "5000.00", "currency": "CNY"},
 	}, &d3)
 	s.call(200, "POST", "/api/v1/disclosures/"+d3.ID+"/decision", compliance,
-		map[string]string{"decision": "approve", "comment": "public outlook talk, no MS11 content"}, &d3)
+		map[string]any{"decision": "approve", "comment": "public outlook talk, no MS11 content", "version": 1}, &d3)
 	if d3.Status != "approved" {
 		t.Fatalf("E1003's disclosure is %s, want approved", d3.Status)
 	}
@@ -305,7 +305,7 @@ func TestEVUnitResearchSeminars(t *testing.T) {
 		"compensation": map[string]string{"amount": "4000.00", "currency": "CNY"},
 	}, &d6)
 	s.call(200, "POST", "/api/v1/disclosures/"+d6.ID+"/decision", compliance,
-		map[string]string{"decision": "approve", "comment": "declared late; no MS11 involvement"}, nil)
+		map[string]any{"decision": "approve", "comment": "declared late; no MS11 involvement", "version": 1}, nil)
 	var cleared caseView
 	s.eventually("E1006's case cleared by the late approval", 10*time.Second, func() (bool, string) {
 		s.call(200, "GET", "/api/v1/cases/"+cs["E1006"].ID, compliance, nil, &cleared)
@@ -337,22 +337,27 @@ func TestEVUnitResearchSeminars(t *testing.T) {
 		t.Errorf("replaying every event changed the system's audit entries: %d before, %d after", len(systemBefore.Items), len(systemAfter.Items))
 	}
 
-	// Reviewers clear one case and confirm another.
-	var decided caseView
-	s.call(200, "POST", "/api/v1/cases/"+cs["E1005"].ID+"/decision", compliance, map[string]string{
+	// Reviewers read, then clear one case and confirm another, each at the
+	// version they read.
+	var decided, read caseView
+	s.call(200, "GET", "/api/v1/cases/"+cs["E1005"].ID, compliance, nil, &read)
+	s.call(200, "POST", "/api/v1/cases/"+cs["E1005"].ID+"/decision", compliance, map[string]any{
 		"outcome": "cleared", "reason": "GLG call 46 days after leaving; former employee, nothing confidential was at stake",
+		"version": read.Version,
 	}, &decided)
 	if decided.Status != "cleared" || decided.Decision == nil || decided.Decision.By != "C0001" {
 		t.Errorf("E1005 after clearing: %+v", decided)
 	}
-	s.call(200, "POST", "/api/v1/cases/"+cs["E1001"].ID+"/decision", compliance, map[string]string{
+	s.call(200, "GET", "/api/v1/cases/"+cs["E1001"].ID, compliance, nil, &read)
+	s.call(200, "POST", "/api/v1/cases/"+cs["E1001"].ID+"/decision", compliance, map[string]any{
 		"outcome": "confirmed", "reason": "paid CITIC seminar during the MS11 blackout without a disclosure",
+		"version": read.Version,
 	}, &decided)
 	if decided.Status != "confirmed" {
 		t.Errorf("E1001 after confirming: %s", decided.Status)
 	}
 	s.call(422, "POST", "/api/v1/cases/"+cs["E1001"].ID+"/decision", compliance,
-		map[string]string{"outcome": "cleared", "reason": "again"}, nil)
+		map[string]any{"outcome": "cleared", "reason": "again", "version": decided.Version}, nil)
 
 	var decisions, reads page[auditView]
 	s.call(200, "GET", "/api/v1/audit?action=case.decide", auditor, nil, &decisions)

@@ -33,6 +33,10 @@ const (
 	ActionCaseAutoClear      Action = "case.auto_clear"
 	ActionWatchlistReload    Action = "watchlist.reload"
 	ActionRescan             Action = "rescan"
+	// ActionAccessDenied records a refused authorisation: who tried, on
+	// what (ResourceType, ResourceID, OwnerID) and why not (Reason), with
+	// the act attempted in Details["attempt"].
+	ActionAccessDenied Action = "access.denied"
 )
 
 // Resource types.
@@ -75,8 +79,29 @@ type Entry struct {
 	Reason string
 	// Details are ids and statuses ("from": "pending", "to": "approved"),
 	// never disclosure contents.
-	Details   map[string]string
-	RequestID string
+	Details map[string]string
+	// RequestID is ours (the service generates it); ClientRequestID is the
+	// X-Request-Id the client sent, kept apart and only when it has the
+	// shape of ClientRequestIDPattern, so a client cannot forge ours.
+	RequestID       string
+	ClientRequestID string
+}
+
+// ClientRequestIDPattern is the accepted shape of a client's X-Request-Id.
+var ClientRequestIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+
+type clientRequestIDKey struct{}
+
+// WithClientRequestID returns ctx carrying the client's request id (the
+// HTTP layer sets it; stores fill it into the entries they append).
+func WithClientRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, clientRequestIDKey{}, id)
+}
+
+// ClientRequestIDFrom returns the id WithClientRequestID stored, or "".
+func ClientRequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(clientRequestIDKey{}).(string)
+	return id
 }
 
 // NewID returns a new time-sortable entry id (UUIDv7).
@@ -113,6 +138,9 @@ func (e Entry) Validate() error {
 		if !utf8.ValidString(s) || len(s) > maxTextLen {
 			bad("%s must be valid UTF-8 of at most %d bytes", name, maxTextLen)
 		}
+	}
+	if e.ClientRequestID != "" && !ClientRequestIDPattern.MatchString(e.ClientRequestID) {
+		bad("client_request_id must be 1 to 64 letters, digits or -")
 	}
 	if !utf8.ValidString(e.Reason) || utf8.RuneCountInString(e.Reason) > maxReasonLen {
 		bad("reason must be valid UTF-8 of at most %d characters", maxReasonLen)

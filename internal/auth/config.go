@@ -22,6 +22,9 @@ const (
 	DefaultDevIssuer  = "moonlight-dev"
 	DefaultTokenTTL   = 8 * time.Hour
 	DefaultClockSkew  = 30 * time.Second
+	// DefaultMaxTokenLifetime caps exp - iat of accepted tokens (both modes):
+	// a token that may live 100 years is a password that never changes.
+	DefaultMaxTokenLifetime = 12 * time.Hour
 
 	// MinSigningKeyBytes is the shortest dev signing key accepted: HS256 is
 	// only as strong as its key, and RFC 7518 asks for at least 256 bits.
@@ -64,6 +67,9 @@ type Config struct {
 	Audience string `koanf:"audience" yaml:"audience"`
 	// ClockSkew is the tolerance when checking exp and nbf.
 	ClockSkew time.Duration `koanf:"clock_skew" yaml:"clock_skew"`
+	// MaxTokenLifetime refuses tokens whose exp - iat (or, without iat,
+	// exp - now) is longer, in both modes.
+	MaxTokenLifetime time.Duration `koanf:"max_token_lifetime" yaml:"max_token_lifetime"`
 
 	Dev  DevConfig  `koanf:"dev" yaml:"dev"`
 	OIDC OIDCConfig `koanf:"oidc" yaml:"oidc"`
@@ -96,11 +102,12 @@ type OIDCConfig struct {
 // that switching to oidc mode defaults the audience to the client id.
 func DefaultConfig() Config {
 	return Config{
-		Mode:       ModeDev,
-		RolesClaim: DefaultRolesClaim,
-		ClockSkew:  DefaultClockSkew,
-		Dev:        DevConfig{Issuer: DefaultDevIssuer, TokenTTL: DefaultTokenTTL},
-		OIDC:       OIDCConfig{Scopes: []string{"openid", "profile", "email"}},
+		Mode:             ModeDev,
+		RolesClaim:       DefaultRolesClaim,
+		ClockSkew:        DefaultClockSkew,
+		MaxTokenLifetime: DefaultMaxTokenLifetime,
+		Dev:              DevConfig{Issuer: DefaultDevIssuer, TokenTTL: DefaultTokenTTL},
+		OIDC:             OIDCConfig{Scopes: []string{"openid", "profile", "email"}},
 	}
 }
 
@@ -112,6 +119,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ClockSkew == 0 {
 		c.ClockSkew = DefaultClockSkew
+	}
+	if c.MaxTokenLifetime == 0 {
+		c.MaxTokenLifetime = DefaultMaxTokenLifetime
 	}
 	if c.Dev.Issuer == "" {
 		c.Dev.Issuer = DefaultDevIssuer
@@ -146,6 +156,7 @@ func (c Config) Validate() error {
 			break
 		}
 	}
+	check(c.MaxTokenLifetime > 0, "auth.max_token_lifetime must be positive, got %s", c.MaxTokenLifetime)
 	check(c.ClockSkew > 0 && c.ClockSkew <= MaxClockSkew,
 		"auth.clock_skew must be between 0s and %s, got %s", MaxClockSkew, c.ClockSkew)
 
@@ -153,7 +164,8 @@ func (c Config) Validate() error {
 	case ModeDev:
 		check(len(c.Dev.SigningKey) >= MinSigningKeyBytes,
 			"auth.dev.signing_key must be at least %d bytes, got %d", MinSigningKeyBytes, len(c.Dev.SigningKey))
-		check(c.Dev.TokenTTL > 0, "auth.dev.token_ttl must be positive, got %s", c.Dev.TokenTTL)
+		check(c.Dev.TokenTTL > 0 && c.Dev.TokenTTL <= c.MaxTokenLifetime,
+			"auth.dev.token_ttl must be positive and at most auth.max_token_lifetime (%s), got %s", c.MaxTokenLifetime, c.Dev.TokenTTL)
 	case ModeOIDC:
 		if err := checkIssuerURL(c.OIDC.IssuerURL); err != nil {
 			errs = append(errs, err)

@@ -11,15 +11,19 @@ import (
 )
 
 type devVerifier struct {
-	key        []byte
-	rolesClaim string
-	parser     *jwt.Parser
+	key         []byte
+	rolesClaim  string
+	parser      *jwt.Parser
+	maxLifetime time.Duration
+	now         func() time.Time
 }
 
 func newDevVerifier(cfg Config, now func() time.Time) *devVerifier {
 	return &devVerifier{
-		key:        []byte(cfg.Dev.SigningKey),
-		rolesClaim: cfg.RolesClaim,
+		key:         []byte(cfg.Dev.SigningKey),
+		rolesClaim:  cfg.RolesClaim,
+		maxLifetime: cfg.MaxTokenLifetime,
+		now:         now,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithIssuer(cfg.Dev.Issuer),
@@ -54,6 +58,14 @@ func (v *devVerifier) Verify(_ context.Context, raw string) (Principal, error) {
 	sub, _ := claims.GetSubject()
 	if sub == "" {
 		return Principal{}, unauthenticated(reasonMissingClaim, nil)
+	}
+	exp, _ := claims.GetExpirationTime() // required by the parser
+	var iat time.Time
+	if t, _ := claims.GetIssuedAt(); t != nil {
+		iat = t.Time
+	}
+	if exp == nil || !lifetimeOK(iat, exp.Time, v.now(), v.maxLifetime) {
+		return Principal{}, unauthenticated(reasonLifetime, nil)
 	}
 	return Principal{Subject: sub, Roles: RolesFromClaims(claims, v.rolesClaim), Name: NameFromClaims(claims)}, nil
 }

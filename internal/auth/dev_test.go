@@ -71,6 +71,10 @@ func TestDevVerify(t *testing.T) {
 	}{
 		{name: "issued by IssueDevToken", give: issued, wantRoles: []string{RoleEmployee, RoleManager}},
 		{name: "valid hand-made", give: hs256(t, testKey, nil), wantRoles: []string{RoleEmployee, RoleManager}},
+		// Issue 10, item 9: tokens could live 100 years (cap: auth.max_token_lifetime).
+		{name: "lives 100 years", give: hs256(t, testKey, jwt.MapClaims{"exp": testNow.AddDate(100, 0, 0).Unix()}), wantReason: reasonLifetime},
+		{name: "no iat, ends in a year", give: hs256(t, testKey, jwt.MapClaims{"iat": nil, "exp": testNow.AddDate(1, 0, 0).Unix()}), wantReason: reasonLifetime},
+		{name: "lives exactly the cap", give: hs256(t, testKey, jwt.MapClaims{"exp": testNow.Add(DefaultMaxTokenLifetime).Unix()}), wantRoles: []string{RoleEmployee, RoleManager}},
 		{name: "expired a minute ago", give: hs256(t, testKey, jwt.MapClaims{"exp": testNow.Add(-time.Minute).Unix()}), wantReason: reasonExpired},
 		{name: "expired within clock skew", give: hs256(t, testKey, jwt.MapClaims{"exp": testNow.Add(-10 * time.Second).Unix()}), wantRoles: []string{RoleEmployee, RoleManager}},
 		{name: "not valid yet", give: hs256(t, testKey, jwt.MapClaims{"nbf": testNow.Add(5 * time.Minute).Unix()}), wantReason: reasonNotYetValid},

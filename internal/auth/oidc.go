@@ -20,6 +20,7 @@ type oidcVerifier struct {
 	rolesClaim string
 	skew       time.Duration
 	now        func() time.Time
+	maxLife    time.Duration
 }
 
 func newOIDCVerifier(ctx context.Context, cfg Config, now func() time.Time) (*oidcVerifier, error) {
@@ -47,6 +48,7 @@ func newOIDCVerifier(ctx context.Context, cfg Config, now func() time.Time) (*oi
 		rolesClaim: cfg.RolesClaim,
 		skew:       cfg.ClockSkew,
 		now:        now,
+		maxLife:    cfg.MaxTokenLifetime,
 	}, nil
 }
 
@@ -89,6 +91,8 @@ func (v *oidcVerifier) Verify(ctx context.Context, raw string) (Principal, error
 		return Principal{}, unauthenticated(reasonNotYetValid, nil)
 	case tok.Subject == "":
 		return Principal{}, unauthenticated(reasonMissingClaim, nil)
+	case !lifetimeOK(tok.IssuedAt, tok.Expiry, now, v.maxLife):
+		return Principal{}, unauthenticated(reasonLifetime, nil)
 	}
 	return Principal{Subject: tok.Subject, Roles: RolesFromClaims(claims, v.rolesClaim), Name: NameFromClaims(claims)}, nil
 }

@@ -146,6 +146,9 @@ func TestOIDCVerify(t *testing.T) {
 		wantRoles  []string
 	}{
 		{name: "valid RS256", give: rs256(nil), wantRoles: []string{RoleCompliance, RoleEmployee}},
+		// Issue 10, item 9: tokens could live 100 years.
+		{name: "lives 100 years", give: rs256(jwt.MapClaims{"exp": testNow.AddDate(100, 0, 0).Unix()}), wantReason: reasonLifetime},
+		{name: "no iat, ends in 100 years", give: rs256(jwt.MapClaims{"iat": nil, "exp": testNow.AddDate(100, 0, 0).Unix()}), wantReason: reasonLifetime},
 		{name: "valid ES256", give: sign(t, jwt.SigningMethodES256, "ec-1", p.ecKey, p.claims(nil)), wantRoles: []string{RoleCompliance, RoleEmployee}},
 		{name: "audience list containing ours", give: rs256(jwt.MapClaims{"aud": []string{"account", "moonlight-api"}}), wantRoles: []string{RoleCompliance, RoleEmployee}},
 		{name: "roles from nested claim", rolesClaim: "realm_access.roles",

@@ -80,7 +80,18 @@ const (
 	reasonAudience     = "token is not meant for this service (audience)"
 	reasonIssuer       = "token issued by an untrusted issuer"
 	reasonMissingClaim = "token lacks a required claim (exp, iss, aud or sub)"
+	reasonLifetime     = "token lives longer than this service accepts (exp - iat above auth.max_token_lifetime)"
 )
+
+// lifetimeOK reports whether a token issued at iat (zero: unknown) and
+// expiring at exp lives at most max; without iat it may not end later than
+// max from now.
+func lifetimeOK(iat, exp, now time.Time, max time.Duration) bool {
+	if iat.IsZero() || iat.After(now) {
+		iat = now
+	}
+	return exp.Sub(iat) <= max
+}
 
 // claimAt finds a claim by its full name first, then as a dotted path.
 func claimAt(claims map[string]any, name string) (any, bool) {

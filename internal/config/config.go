@@ -20,6 +20,7 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
+	"github.com/moonlight-oss/moonlight/internal/grant"
 )
 
 // EnvPrefix starts every environment override, e.g. MOONLIGHT_HTTP_ADDR or
@@ -37,18 +38,30 @@ type Config struct {
 	Detect     Detect      `koanf:"detect"`
 	Disclosure Disclosure  `koanf:"disclosure"`
 	Web        Web         `koanf:"web"`
+	Events     Events      `koanf:"events"`
+}
+
+// Events configures POST /api/v1/events.
+type Events struct {
+	// Grants says which event types and sources each account (token
+	// subject) may publish through the API; an account without a grant
+	// publishes nothing. The broker enforces the same for direct producers
+	// (deployments/kafka-acls.md).
+	Grants grant.Set `koanf:"grants"`
 }
 
 // Web configures the browser UI.
 type Web struct {
 	// SessionSecret seals session cookies (at least 32 bytes, the same on
-	// every replica). Empty: derived from auth.dev.signing_key in dev mode or
-	// auth.oidc.client_secret in oidc mode.
+	// every replica). Required in oidc mode; empty in dev mode: derived from
+	// auth.dev.signing_key.
 	SessionSecret auth.Secret `koanf:"session_secret"`
 	// SecureCookies marks cookies Secure; "auto" does so when
 	// auth.oidc.redirect_url is https. Browsers drop Secure cookies over plain http.
 	SecureCookies string        `koanf:"secure_cookies"`
 	SessionTTL    time.Duration `koanf:"session_ttl"`
+	// SessionIdle ends a web session nobody used for this long.
+	SessionIdle time.Duration `koanf:"session_idle"`
 }
 
 // Detect configures detection.
@@ -151,7 +164,7 @@ func Default() Config {
 		Detect: Detect{SweepInterval: time.Hour, RulesPollInterval: 2 * time.Second, RescanPollInterval: 2 * time.Second,
 			RescanLeaseTTL: 30 * time.Second, RescanPageSize: 200, DrainInterval: 30 * time.Second},
 		Disclosure: Disclosure{Policy: disclosure.DefaultPolicy(), Limits: disclosure.DefaultLimits()},
-		Web:        Web{SecureCookies: "auto", SessionTTL: 8 * time.Hour},
+		Web:        Web{SecureCookies: "auto", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute},
 	}
 }
 
@@ -284,7 +297,18 @@ func (c Config) Validate() error {
 		"web.secure_cookies must be auto, true or false, got %q", c.Web.SecureCookies)
 	check(c.Web.SessionSecret == "" || len(c.Web.SessionSecret) >= 32, "web.session_secret must be at least 32 bytes")
 	check(c.Web.SessionTTL >= time.Minute, "web.session_ttl must be at least 1m")
+	check(c.Web.SessionIdle >= time.Minute && c.Web.SessionIdle <= c.Web.SessionTTL,
+		"web.session_idle must be at least 1m and at most web.session_ttl")
 	if err := c.Auth.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Auth.Mode == auth.ModeOIDC {
+		// The web sign-in's cookie key has its own secret, and its callback
+		// comes only from here (never from a request's Host header).
+		check(c.Web.SessionSecret != "", "web.session_secret must be set in oidc mode (not derived from the client secret)")
+		check(c.Auth.OIDC.RedirectURL != "", "auth.oidc.redirect_url must be set in oidc mode")
+	}
+	if err := c.Events.Grants.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
@@ -293,18 +317,52 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// MaskURI hides the password of a connection URI.
+// MaskURI hides the secrets of a MongoDB connection URI: the password of
+// the user info and the values of secret options (a password, a key, a
+// token). It does not rely on net/url: a password with an unescaped "/" or
+// "@", or several hosts, make url.Parse misread the URI and print the rest
+// of the password as a path.
 func MaskURI(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
 		return "(unparsable)"
 	}
-	if u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	query := ""
+	if i := strings.LastIndex(rest, "?"); i >= 0 && i > strings.LastIndex(rest, "@") {
+		rest, query = rest[:i], rest[i+1:]
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		user, _, hasPassword := strings.Cut(rest[:at], ":")
+		if hasPassword {
+			user += ":xxxxx"
+		}
+		rest = user + "@" + rest[at+1:]
+	}
+	out := scheme + "://" + rest
+	if query == "" {
+		return out
+	}
+	opts := strings.Split(query, "&")
+	for i, o := range opts {
+		k, v, _ := strings.Cut(o, "=")
+		if secretOption(k) && v != "" {
+			opts[i] = k + "=xxxxx"
 		}
 	}
-	return u.String()
+	return out + "?" + strings.Join(opts, "&")
+}
+
+// secretOption reports whether a connection-string option carries a
+// secret (tlsCertificateKeyFilePassword, authMechanismProperties with
+// AWS_SESSION_TOKEN, proxyPassword, ...).
+func secretOption(k string) bool {
+	k = strings.ToLower(k)
+	for _, w := range []string{"password", "secret", "token", "authmechanismproperties", "key"} {
+		if strings.Contains(k, w) && k != "tlscertificatekeyfile" && k != "tlscafile" {
+			return true
+		}
+	}
+	return false
 }
 
 // Masked returns a copy safe to log: passwords and keys replaced.

@@ -21,6 +21,10 @@ var (
 	ErrConflict     = errors.New("disclosure changed concurrently")
 	ErrInvalidState = errors.New("invalid state change for disclosure")
 	ErrForbidden    = errors.New("not allowed to act on disclosure")
+	// ErrVersionRequired: a decision must name the version it decides (428).
+	ErrVersionRequired = errors.New("decision must name the version it decides")
+	// ErrStale: the disclosure changed since the version the decider read (409).
+	ErrStale = errors.New("disclosure changed since the version read")
 )
 
 // Kind is what the engagement is.

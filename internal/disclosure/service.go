@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
+	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/employee"
 )
 
@@ -23,34 +24,97 @@ type Actor struct {
 
 func (a Actor) has(role string) bool { return slices.Contains(a.Roles, role) }
 
-// Directory answers the reporting-line questions access rules need. The HR
-// projection (employee.Store) backs it.
+// Directory answers the reporting-line questions access rules need, at
+// decision time. The HR projection (employee.Store) backs it.
 type Directory interface {
-	// ManagerOf returns the id of employeeID's manager, "" when the employee
-	// is unknown or has none.
-	ManagerOf(ctx context.Context, employeeID string) (string, error)
-	// Reports returns the ids of managerID's direct reports.
-	Reports(ctx context.Context, managerID string) ([]string, error)
+	// ManagerOf returns who holds manager authority over employeeID on
+	// day: their manager by the HR facts effective that day, or, when that
+	// manager's employment has ended, the next manager up who is still
+	// employed. "" means nobody (compliance decides): the employee is
+	// unknown or no longer employed, or no manager up the line is.
+	ManagerOf(ctx context.Context, employeeID string, day civil.Date) (string, error)
+	// Reports returns the employees over whom managerID holds manager
+	// authority on day (ManagerOf gives managerID): current direct reports,
+	// and the reports of departed managers below them. Nothing when
+	// managerID is not employed on day.
+	Reports(ctx context.Context, managerID string, day civil.Date) ([]string, error)
 }
+
+// maxChain bounds walks up and down reporting lines (and breaks cycles in
+// bad HR data).
+const maxChain = 12
 
 // EmployeeDirectory is the Directory of the HR projection.
 type EmployeeDirectory struct{ Employees employee.Store }
 
 // ManagerOf implements Directory.
-func (d EmployeeDirectory) ManagerOf(ctx context.Context, employeeID string) (string, error) {
-	e, err := d.Employees.Get(ctx, employeeID)
-	if errors.Is(err, employee.ErrNotFound) {
-		return "", nil
-	}
-	if err != nil {
+func (d EmployeeDirectory) ManagerOf(ctx context.Context, employeeID string, day civil.Date) (string, error) {
+	e, ok, err := d.get(ctx, employeeID)
+	if err != nil || !ok || !e.EmployedOn(day) {
 		return "", err
 	}
-	return e.ManagerID, nil
+	seen := map[string]bool{employeeID: true}
+	for m := e.ManagerOn(day); m != "" && !seen[m] && len(seen) < maxChain; {
+		seen[m] = true
+		me, ok, err := d.get(ctx, m)
+		if err != nil || !ok {
+			return "", err
+		}
+		if me.EmployedOn(day) {
+			return m, nil
+		}
+		m = me.ManagerOn(day) // a departed manager's authority goes up the line
+	}
+	return "", nil
 }
 
 // Reports implements Directory.
-func (d EmployeeDirectory) Reports(ctx context.Context, managerID string) ([]string, error) {
-	return d.Employees.ListReports(ctx, managerID)
+func (d EmployeeDirectory) Reports(ctx context.Context, managerID string, day civil.Date) ([]string, error) {
+	m, ok, err := d.get(ctx, managerID)
+	if err != nil || !ok || !m.EmployedOn(day) {
+		return nil, err
+	}
+	var out []string
+	seen := map[string]bool{managerID: true}
+	level := []string{managerID}
+	for depth := 0; len(level) > 0 && depth < maxChain; depth++ {
+		var next []string
+		for _, x := range level {
+			ids, err := d.Employees.ListReports(ctx, x)
+			if err != nil {
+				return nil, err
+			}
+			emps, err := d.Employees.GetMany(ctx, ids)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range ids {
+				r, ok := emps[id]
+				if !ok || seen[id] || r.ManagerOn(day) != x {
+					continue
+				}
+				seen[id] = true
+				if r.EmployedOn(day) {
+					out = append(out, id)
+				} else {
+					next = append(next, id) // their reports come up to managerID
+				}
+			}
+		}
+		level = next
+	}
+	return out, nil
+}
+
+func (d EmployeeDirectory) get(ctx context.Context, id string) (employee.Employee, bool, error) {
+	e, err := d.Employees.Get(ctx, id)
+	if errors.Is(err, employee.ErrNotFound) {
+		return employee.Employee{}, false, nil
+	}
+	if err != nil {
+		return employee.Employee{}, false, err
+	}
+	return e, true, nil
 }
 
 // Service is the declaration workflow as the API offers it: it loads,
@@ -144,7 +208,8 @@ func (s *Service) Get(ctx context.Context, a Actor, id string) (Disclosure, erro
 		return Disclosure{}, err
 	}
 	if !CanRead(d, a.ID, a.Roles, isManager) {
-		return Disclosure{}, fmt.Errorf("get disclosure %s: %w", id, ErrNotFound)
+		return Disclosure{}, s.deny(ctx, a, d, "read", "not the owner, their manager, compliance or an auditor",
+			fmt.Errorf("get disclosure %s: %w", id, ErrNotFound))
 	}
 	if err := s.auditRead(ctx, a, d, "get", readReason(a, isManager)); err != nil {
 		return Disclosure{}, err
@@ -168,12 +233,9 @@ func (s *Service) Edit(ctx context.Context, a Actor, id string, in Input) (Discl
 	if err := d.Edit(a.ID, in, s.Policy, now); err != nil {
 		return Disclosure{}, fmt.Errorf("edit disclosure %s: %w", id, err)
 	}
-	if d, err = s.update(ctx, d); err != nil {
-		return Disclosure{}, err
-	}
 	details := map[string]string{"from": string(from), "status": string(d.Status), "approver": string(d.Approver),
-		"version": strconv.FormatInt(d.Version, 10)}
-	if err := s.audit(ctx, a, audit.ActionDisclosureEdit, d, "", details, now); err != nil {
+		"version": strconv.FormatInt(d.Version+1, 10)}
+	if d, err = s.update(ctx, d, s.entry(a, audit.ActionDisclosureEdit, d, "", details, now)); err != nil {
 		return Disclosure{}, err
 	}
 	s.changed(ctx, a, d.EmployeeID)
@@ -191,11 +253,8 @@ func (s *Service) Withdraw(ctx context.Context, a Actor, id, comment string) (Di
 	if err := d.Withdraw(a.ID, comment, now); err != nil {
 		return Disclosure{}, fmt.Errorf("withdraw disclosure %s: %w", id, err)
 	}
-	if d, err = s.update(ctx, d); err != nil {
-		return Disclosure{}, err
-	}
-	details := map[string]string{"from": string(from), "status": string(d.Status), "version": strconv.FormatInt(d.Version, 10)}
-	if err := s.audit(ctx, a, audit.ActionDisclosureWithdraw, d, comment, details, now); err != nil {
+	details := map[string]string{"from": string(from), "status": string(d.Status), "version": strconv.FormatInt(d.Version+1, 10)}
+	if d, err = s.update(ctx, d, s.entry(a, audit.ActionDisclosureWithdraw, d, comment, details, now)); err != nil {
 		return Disclosure{}, err
 	}
 	s.changed(ctx, a, d.EmployeeID)
@@ -207,12 +266,18 @@ type DecisionInput struct {
 	Outcome    Outcome
 	Comment    string
 	Conditions []string
+	// Version is the version of the disclosure the decider read: the
+	// decision applies to that content only. 0 means none was given.
+	Version int64
 }
 
-// Decide approves or rejects a pending disclosure. A disclosure the actor
-// may not read is ErrNotFound; one they may read but not decide (their own,
-// an auditor, a manager on a compliance-level one) is ErrForbidden; a
-// withdrawn or already decided one is ErrInvalidState.
+// Decide approves or rejects a pending disclosure at the version the actor
+// read. No version is ErrVersionRequired; another version (the employee
+// edited it, or someone decided it first) is ErrStale. A disclosure the
+// actor may not read is ErrNotFound; one they may read but not decide
+// (their own, an auditor, a manager on a compliance-level one or without
+// current authority) is ErrForbidden; a withdrawn or already decided one is
+// ErrInvalidState. Refusals of authority are audited as access.denied.
 func (s *Service) Decide(ctx context.Context, a Actor, id string, in DecisionInput) (Disclosure, error) {
 	if err := ValidateDecision(in.Outcome, in.Comment, in.Conditions); err != nil {
 		return Disclosure{}, err
@@ -227,26 +292,50 @@ func (s *Service) Decide(ctx context.Context, a Actor, id string, in DecisionInp
 		return Disclosure{}, err
 	}
 	if !CanRead(d, a.ID, a.Roles, isManager) {
-		return Disclosure{}, fmt.Errorf("decide disclosure %s: %w", id, ErrNotFound)
+		return Disclosure{}, s.deny(ctx, a, d, "decide", "may not read this disclosure",
+			fmt.Errorf("decide disclosure %s: %w", id, ErrNotFound))
 	}
 	role, err := DeciderRole(d, a.ID, a.Roles, isManager)
 	if err != nil {
-		return Disclosure{}, fmt.Errorf("decide disclosure %s: %w", id, err)
+		return Disclosure{}, s.deny(ctx, a, d, "decide", denyDecideReason(d, a),
+			fmt.Errorf("decide disclosure %s: %w", id, err))
+	}
+	if in.Version <= 0 {
+		return Disclosure{}, fmt.Errorf("decide disclosure %s: %w", id, ErrVersionRequired)
+	}
+	if d.Version != in.Version {
+		return Disclosure{}, fmt.Errorf("decide disclosure %s: read version %d, now %d: %w", id, in.Version, d.Version, ErrStale)
 	}
 	from := d.Status
 	if err := d.Decide(a.ID, role, in.Outcome, in.Comment, in.Conditions, now); err != nil {
 		return Disclosure{}, fmt.Errorf("decide disclosure %s: %w", id, err)
 	}
-	if d, err = s.update(ctx, d); err != nil {
-		return Disclosure{}, err
-	}
 	details := map[string]string{"from": string(from), "status": string(d.Status), "decision": string(in.Outcome),
-		"as": string(role), "conditions": strconv.Itoa(len(in.Conditions)), "version": strconv.FormatInt(d.Version, 10)}
-	if err := s.audit(ctx, a, audit.ActionDisclosureDecide, d, in.Comment, details, now); err != nil {
+		"as": string(role), "conditions": strconv.Itoa(len(in.Conditions)), "version": strconv.FormatInt(d.Version+1, 10),
+		"decided_version": strconv.FormatInt(in.Version, 10)}
+	d, err = s.update(ctx, d, s.entry(a, audit.ActionDisclosureDecide, d, in.Comment, details, now))
+	if errors.Is(err, ErrConflict) {
+		// Someone changed or decided this version first: what the actor
+		// read is no longer what a decision would apply to.
+		return Disclosure{}, fmt.Errorf("decide disclosure %s: %w: %w", id, ErrStale, err)
+	}
+	if err != nil {
 		return Disclosure{}, err
 	}
 	s.changed(ctx, a, d.EmployeeID)
 	return d, nil
+}
+
+func denyDecideReason(d Disclosure, a Actor) string {
+	switch {
+	case a.ID == d.EmployeeID:
+		return "nobody decides their own disclosure"
+	case a.has(roleManager) && d.Approver != ApproverManager:
+		return "needs compliance, not a manager"
+	case a.has(roleManager):
+		return "not the current manager of the employee"
+	}
+	return "neither compliance nor the current manager of the employee"
 }
 
 // List returns the disclosures the actor may review, newest first:
@@ -261,7 +350,8 @@ func (s *Service) List(ctx context.Context, a Actor, f ListFilter, page Page) ([
 	case a.has(roleManager):
 		return s.list(ctx, a, f, page, true)
 	}
-	return nil, "", fmt.Errorf("list disclosures: %w", ErrForbidden)
+	return nil, "", s.deny(ctx, a, Disclosure{EmployeeID: f.EmployeeID}, "list", "needs compliance, auditor or manager",
+		fmt.Errorf("list disclosures: %w", ErrForbidden))
 }
 
 // Inbox returns the pending disclosures the actor may decide, newest first:
@@ -275,7 +365,8 @@ func (s *Service) Inbox(ctx context.Context, a Actor, page Page) ([]Disclosure, 
 	case a.has(roleManager):
 		return s.list(ctx, a, ListFilter{Status: StatusPending, Approver: ApproverManager}, page, true)
 	}
-	return nil, "", fmt.Errorf("disclosure inbox: %w", ErrForbidden)
+	return nil, "", s.deny(ctx, a, Disclosure{}, "inbox", "needs compliance or manager",
+		fmt.Errorf("disclosure inbox: %w", ErrForbidden))
 }
 
 // list runs f over everyone's disclosures, or only over the actor's direct
@@ -286,7 +377,7 @@ func (s *Service) list(ctx context.Context, a Actor, f ListFilter, page Page, re
 		sf.EmployeeIDs = []string{f.EmployeeID}
 	}
 	if reportsOnly {
-		reports, err := s.Directory.Reports(ctx, a.ID)
+		reports, err := s.Directory.Reports(ctx, a.ID, civil.Of(s.Now()))
 		if err != nil {
 			return nil, "", fmt.Errorf("list disclosures: reports of %s: %w", a.ID, err)
 		}
@@ -317,13 +408,14 @@ func (s *Service) own(ctx context.Context, a Actor, id string) (Disclosure, erro
 		return Disclosure{}, err
 	}
 	if a.ID == "" || d.EmployeeID != a.ID {
-		return Disclosure{}, fmt.Errorf("disclosure %s of another employee: %w", id, ErrNotFound)
+		return Disclosure{}, s.deny(ctx, a, d, "change", "only the owner edits or withdraws a disclosure",
+			fmt.Errorf("disclosure %s of another employee: %w", id, ErrNotFound))
 	}
 	return d, nil
 }
 
-func (s *Service) update(ctx context.Context, d Disclosure) (Disclosure, error) {
-	v, err := s.Store.Update(ctx, d)
+func (s *Service) update(ctx context.Context, d Disclosure, entries ...audit.Entry) (Disclosure, error) {
+	v, err := s.Store.Update(ctx, d, entries...)
 	if err != nil {
 		return Disclosure{}, err
 	}
@@ -331,13 +423,15 @@ func (s *Service) update(ctx context.Context, d Disclosure) (Disclosure, error) 
 	return d, nil
 }
 
-// isManagerOf reports whether the actor, holding the manager role, is the
-// HR manager of employeeID. Without the role the directory is not asked.
+// isManagerOf reports whether the actor, holding the manager role, holds
+// manager authority over employeeID today by the HR projection (see
+// Directory.ManagerOf: current, employed, a departed manager's authority
+// passes up the line). Without the role the directory is not asked.
 func (s *Service) isManagerOf(ctx context.Context, a Actor, employeeID string) (bool, error) {
 	if a.ID == "" || !a.has(roleManager) || a.ID == employeeID {
 		return false, nil
 	}
-	m, err := s.Directory.ManagerOf(ctx, employeeID)
+	m, err := s.Directory.ManagerOf(ctx, employeeID, civil.Of(s.Now()))
 	if err != nil {
 		return false, fmt.Errorf("manager of %s: %w", employeeID, err)
 	}
@@ -372,15 +466,38 @@ func (s *Service) auditRead(ctx context.Context, a Actor, d Disclosure, via, rea
 // audit appends one entry about d. Ids and statuses only: reason is the
 // actor's own words on the act (a decision comment), never the declaration.
 func (s *Service) audit(ctx context.Context, a Actor, action audit.Action, d Disclosure, reason string, details map[string]string, now time.Time) error {
-	e := audit.Entry{
-		ID: audit.NewID(), At: now, Actor: a.ID, ActorRoles: slices.Clone(a.Roles), Action: action,
-		ResourceType: audit.ResourceDisclosure, ResourceID: d.ID, OwnerID: d.EmployeeID,
-		Reason: reason, Details: details, RequestID: a.RequestID,
-	}
+	e := s.entry(a, action, d, reason, details, now)
 	if err := s.Audit.Append(ctx, e); err != nil {
 		return fmt.Errorf("audit %s of disclosure %s: %w", action, d.ID, err)
 	}
 	return nil
+}
+
+func (s *Service) entry(a Actor, action audit.Action, d Disclosure, reason string, details map[string]string, now time.Time) audit.Entry {
+	return audit.Entry{
+		ID: audit.NewID(), At: now, Actor: a.ID, ActorRoles: slices.Clone(a.Roles), Action: action,
+		ResourceType: audit.ResourceDisclosure, ResourceID: d.ID, OwnerID: d.EmployeeID,
+		Reason: reason, Details: details, RequestID: a.RequestID,
+	}
+}
+
+// deny records a refused attempt (access.denied) and returns refusal, the
+// error the caller answers with; if the entry cannot be written, that
+// failure is returned instead, so no refusal goes unrecorded.
+func (s *Service) deny(ctx context.Context, a Actor, d Disclosure, attempt, why string, refusal error) error {
+	actorID := a.ID
+	if actorID == "" {
+		actorID = "anonymous"
+	}
+	e := audit.Entry{
+		ID: audit.NewID(), At: stamp(s.Now()), Actor: actorID, ActorRoles: slices.Clone(a.Roles), Action: audit.ActionAccessDenied,
+		ResourceType: audit.ResourceDisclosure, ResourceID: d.ID, OwnerID: d.EmployeeID, Reason: why,
+		Details: map[string]string{"attempt": "disclosure." + attempt}, RequestID: a.RequestID,
+	}
+	if err := s.Audit.Append(ctx, e); err != nil {
+		return fmt.Errorf("audit refusal (%v): %w", refusal, err)
+	}
+	return refusal
 }
 
 // changed runs OnChange; see the field for why a failure is only logged.

@@ -19,9 +19,11 @@ import (
 // directory is a fixed reporting line: employee -> manager.
 type directory map[string]string
 
-func (d directory) ManagerOf(_ context.Context, id string) (string, error) { return d[id], nil }
+func (d directory) ManagerOf(_ context.Context, id string, _ civil.Date) (string, error) {
+	return d[id], nil
+}
 
-func (d directory) Reports(_ context.Context, manager string) ([]string, error) {
+func (d directory) Reports(_ context.Context, manager string, _ civil.Date) ([]string, error) {
 	var out []string
 	for e, m := range d {
 		if m == manager {
@@ -97,7 +99,7 @@ func TestServiceDecideAccess(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.Decide(ctx, tt.give, d.ID, disclosure.DecisionInput{Outcome: disclosure.OutcomeApprove})
+			_, err = s.Decide(ctx, tt.give, d.ID, disclosure.DecisionInput{Outcome: disclosure.OutcomeApprove, Version: d.Version})
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Errorf("Decide = %v, want %v", err, tt.want)
 			}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/moonlight-oss/moonlight/internal/audit"
 )
 
 // Page sizes for the list methods.
@@ -57,8 +59,10 @@ type Store interface {
 	Get(ctx context.Context, id string) (Disclosure, error)
 	// Update replaces the disclosure if its stored version is still
 	// d.Version, and returns the new version (d.Version+1). ErrConflict if it
-	// changed meanwhile, ErrNotFound if it does not exist.
-	Update(ctx context.Context, d Disclosure) (int64, error)
+	// changed meanwhile, ErrNotFound if it does not exist. Of concurrent
+	// updates of one version exactly one succeeds, and only it appends
+	// entries (the audit of the change), so a lost race leaves no entry.
+	Update(ctx context.Context, d Disclosure, entries ...audit.Entry) (int64, error)
 	// ListByEmployee returns one employee's disclosures, newest first, and
 	// the cursor of the next page ("" at the end).
 	ListByEmployee(ctx context.Context, employeeID string, page Page) ([]Disclosure, string, error)

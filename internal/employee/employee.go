@@ -291,3 +291,27 @@ type Store interface {
 	// List returns employees for the UI and sample checks, ordered by id.
 	List(ctx context.Context, limit int) ([]Employee, error)
 }
+
+// ManagerOn returns the employee's manager as the HR facts effective on or
+// before d say (a move dated later does not count yet).
+func (e *Employee) ManagerOn(d civil.Date) string {
+	m := ""
+	for _, f := range e.Facts {
+		if f.Effective.After(d) {
+			continue
+		}
+		switch x := f.Data.(type) {
+		case *event.EmployeeHired:
+			setIf(&m, x.ManagerID)
+		case *event.EmployeeUpdated:
+			setPtr(&m, x.ManagerID)
+		}
+	}
+	return m
+}
+
+// EmployedOn reports whether an employment interval contains d.
+func (e *Employee) EmployedOn(d civil.Date) bool {
+	_, ok := e.EmploymentOn(d)
+	return ok
+}

@@ -43,6 +43,8 @@ type auditEntryJSON struct {
 	Reason       string            `json:"reason"`
 	Details      map[string]string `json:"details"`
 	RequestID    string            `json:"request_id"`
+	// ClientRequestID is the X-Request-Id the client sent, if any.
+	ClientRequestID string `json:"client_request_id,omitempty"`
 }
 
 type auditPage struct {
@@ -112,7 +114,7 @@ func (h AuditRoutes) list(c *gin.Context) {
 		}
 		page.Items[i] = auditEntryJSON{ID: e.ID, At: e.At, Actor: e.Actor, ActorRoles: roles, Action: string(e.Action),
 			ResourceType: e.ResourceType, ResourceID: e.ResourceID, OwnerID: e.OwnerID, Reason: e.Reason,
-			Details: details, RequestID: e.RequestID}
+			Details: details, RequestID: e.RequestID, ClientRequestID: e.ClientRequestID}
 	}
 	c.JSON(http.StatusOK, page)
 }

@@ -3,11 +3,16 @@ package httpapi_test
 import (
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/moonlight-oss/moonlight/internal/auth"
+	"github.com/moonlight-oss/moonlight/internal/civil"
+	"github.com/moonlight-oss/moonlight/internal/employee"
+	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/mongostore"
 )
 
 // callers of the matrix: each role with the subject it signs in as. M1
@@ -75,13 +80,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 			"employee": {200, 404, 404}, "manager": {200, 404, 404}, "compliance": {200, 404, 404},
 			"auditor": {200, 404, 404}, "admin": {200, 404, 404}, "ingest": {200, 404, 404}, "none": {401, 401, 401},
 		},
+		// Without the right to read it, a disclosure does not exist (404),
+		// decided in the service like every other access rule.
 		"decide manager": {
-			"employee": {403, 403, 403}, "manager": {403, 200, 404}, "compliance": {403, 200, 200},
-			"auditor": {403, 403, 403}, "admin": {403, 403, 403}, "ingest": {403, 403, 403}, "none": {401, 401, 401},
+			"employee": {403, 404, 404}, "manager": {403, 200, 404}, "compliance": {403, 200, 200},
+			"auditor": {403, 403, 403}, "admin": {403, 404, 404}, "ingest": {403, 404, 404}, "none": {401, 401, 401},
 		},
 		"decide compliance": {
-			"employee": {403, 403, 403}, "manager": {403, 403, 404}, "compliance": {403, 200, 200},
-			"auditor": {403, 403, 403}, "admin": {403, 403, 403}, "ingest": {403, 403, 403}, "none": {401, 401, 401},
+			"employee": {403, 404, 404}, "manager": {403, 403, 404}, "compliance": {403, 200, 200},
+			"auditor": {403, 403, 403}, "admin": {403, 404, 404}, "ingest": {403, 404, 404}, "none": {401, 401, 401},
 		},
 	}
 	if len(flat)+len(byResource) != len(eps) {
@@ -140,7 +147,7 @@ func TestManagerAndComplianceRoles(t *testing.T) {
 	}
 }
 
-func approve() string { return `{"decision":"approve","comment":"ok"}` }
+func approve() string { return `{"decision":"approve","comment":"ok","version":1}` }
 
 func bodyOf(ep endpoint) string {
 	if ep.body == nil {
@@ -196,4 +203,93 @@ func TestTokenAttacks(t *testing.T) {
 		})
 	}
 	ts.must(http.StatusOK, "GET", "/api/v1/me/disclosures", good, "")
+}
+
+// seedEmployee stores an employee hired 400 days ago reporting to manager,
+// terminated on terminated (if not empty), moved to movedTo (if not empty)
+// ten days ago.
+func (ts *testServer) seedEmployee(id, manager, terminated, movedTo string) {
+	ts.t.Helper()
+	hire := civil.Of(time.Now()).AddDays(-400)
+	facts := []employee.Fact{{Ref: event.Ref{Source: "hr/test", ID: "hire-" + id}, Type: event.TypeEmployeeHired, Effective: hire,
+		Data: &event.EmployeeHired{EmployeeID: id, Name: "Test " + id, Department: "Test", ManagerID: manager, HireDate: hire}}}
+	if terminated != "" {
+		d := civil.Date(terminated)
+		facts = append(facts, employee.Fact{Ref: event.Ref{Source: "hr/test", ID: "term-" + id}, Type: event.TypeEmployeeTerminated,
+			Effective: d, Data: &event.EmployeeTerminated{EmployeeID: id, TerminationDate: d, Reason: "dismissed"}})
+	}
+	if movedTo != "" {
+		d := civil.Of(time.Now()).AddDays(-10)
+		facts = append(facts, employee.Fact{Ref: event.Ref{Source: "hr/test", ID: "move-" + id}, Type: event.TypeEmployeeUpdated,
+			Effective: d, Data: &event.EmployeeUpdated{EmployeeID: id, EffectiveDate: d, ManagerID: &movedTo}})
+	}
+	if _, err := mongostore.NewEmployeeStore(ts.db).Save(ts.t.Context(), employee.Build(id, facts)); err != nil {
+		ts.t.Fatalf("seed employee %s: %v", id, err)
+	}
+}
+
+// TestManagerAuthorityFromHR: authority comes from the HR projection at
+// decision time (issue 10, hole 6). A dismissed manager holds none, their
+// reports' approvals go to the next manager up (skip-level) or to
+// compliance, and a manager decides only for current direct reports.
+func TestManagerAuthorityFromHR(t *testing.T) {
+	ts := newTestServer(t)
+	yesterday := day(-1)
+	ts.seedEmployee("M3", "M1", yesterday, "") // dismissed yesterday; reported to M1
+	ts.seedEmployee("E4", "M3", "", "")        // M3's report: now M1 decides
+	ts.seedEmployee("M4", "", yesterday, "")   // dismissed, nobody above
+	ts.seedEmployee("E5", "M4", "", "")        // only compliance decides now
+	ts.seedEmployee("E6", "M1", "", "M2")      // moved from M1 to M2 ten days ago
+	ts.seedEmployee("E7", "M1", yesterday, "") // left: no manager decides
+	tests := []struct {
+		decider, owner string
+		want           int
+	}{
+		{"M3", "E4", 404}, // dismissed: no authority, not even to read
+		{"M1", "E4", 200}, // skip-level
+		{"M4", "E5", 404},
+		{"M1", "E5", 404},
+		{"C1", "E5", 200}, // compliance, as for every disclosure
+		{"M1", "E6", 404}, // no longer M1's report
+		{"M2", "E6", 200},
+		{"M1", "E7", 404},
+		{"M1", "E1", 200}, // a current direct report, as before
+	}
+	for _, tt := range tests {
+		t.Run(tt.decider+" decides "+tt.owner, func(t *testing.T) {
+			d := ts.seed(tt.owner, false)
+			roles := []string{"manager"}
+			if tt.decider == "C1" {
+				roles = []string{"compliance"}
+			}
+			w := ts.do("POST", "/api/v1/disclosures/"+d.ID+"/decision", token(t, tt.decider, roles...), approve())
+			if w.Code != tt.want {
+				t.Errorf("= %d %s, want %d", w.Code, w.Body.String(), tt.want)
+			}
+		})
+	}
+	// Inboxes follow: M1 sees E4's pending declaration (skip-level), M3 nothing.
+	e4 := ts.seed("E4", false)
+	inbox := decode[pageResp[disclosureResp]](t, ts.must(http.StatusOK, "GET", "/api/v1/disclosures?inbox=true", token(t, "M1", "manager"), ""))
+	if !slices.Contains(ids(inbox.Items), e4.ID) {
+		t.Errorf("M1's inbox lacks E4's declaration (its manager M3 was dismissed)")
+	}
+	if got := decode[pageResp[disclosureResp]](t, ts.must(http.StatusOK, "GET", "/api/v1/disclosures?inbox=true", token(t, "M3", "manager"), "")); len(got.Items) != 0 {
+		t.Errorf("dismissed M3's inbox = %d items, want none", len(got.Items))
+	}
+}
+
+// TestRecusalAcrossRoles: the matrix's self column for deciders. Whatever the
+// roles, one's own disclosure is never decided (403 for every role set);
+// an ingest account without a grant publishes nothing (see TestIngestGrants).
+func TestRecusalAcrossRoles(t *testing.T) {
+	ts := newTestServer(t)
+	for _, roles := range [][]string{{"compliance"}, {"manager"}, {"compliance", "manager", "admin", "auditor"}} {
+		d := ts.seed("M1", true)
+		w := ts.do("POST", "/api/v1/disclosures/"+d.ID+"/decision", token(t, "M1", roles...), `{"decision":"approve","comment":"mine","version":1}`)
+		wantError(t, w, http.StatusForbidden, "forbidden", "")
+	}
+	if n := len(ts.auditEntries("action=access.denied&actor=M1")); n != 3 {
+		t.Errorf("%d access.denied entries for self-decisions, want 3", n)
+	}
 }

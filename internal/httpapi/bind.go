@@ -16,6 +16,9 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// fieldName is the shape of every field name of the API's request bodies.
+var fieldName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
 // maxJSONDepth bounds nesting: no request body of the API nests deeper than
 // three levels, and deep nesting only costs the server.
 const maxJSONDepth = 16
@@ -134,15 +137,23 @@ func walkObject(dec *json.Decoder, path string, depth int) error {
 		}
 		key, _ := tok.(string)
 		field := joinPath(path, key)
+		folded := strings.ToLower(key)
 		switch {
 		case strings.HasPrefix(key, "$") || strings.Contains(key, "."):
 			return BadRequest("invalid_body", "field names must not start with $ or contain a dot",
 				Detail{Field: field, Message: "is not an allowed field name"})
-		case seen[key]:
+		case seen[folded]:
 			return BadRequest("invalid_body", "the body repeats a field",
-				Detail{Field: field, Message: "appears more than once"})
+				Detail{Field: field, Message: "appears more than once (field names are compared ignoring case)"})
+		case !fieldName.MatchString(key):
+			// encoding/json matches names ignoring case (and Unicode
+			// folding: "\u212aind" is "kind"), so {"kind":"paid_seminar",
+			// "KIND":"speaking"} was read as speaking. Every field of this
+			// API is lower-case snake_case: anything else is refused.
+			return BadRequest("invalid_body", "the body has an unknown field",
+				Detail{Field: field, Message: "is not a known field (field names are lower-case, e.g. kind)"})
 		}
-		seen[key] = true
+		seen[folded] = true
 		if err := walkValue(dec, field, depth); err != nil {
 			return err
 		}
@@ -270,4 +281,35 @@ func checkEnum[T ~string](name, v string, valid func(T) bool, all []T) error {
 	}
 	return BadRequest("invalid_query", "a query parameter has an unknown value",
 		Detail{Field: name, Message: "must be one of " + strings.Join(names, ", ")})
+}
+
+// decisionVersion is the version a decision names: the body's "version" or
+// an If-Match header of one entity tag holding it (`"3"`). Neither is 0,
+// which the services answer with 428; both must agree.
+func decisionVersion(c *gin.Context, body *int64) (int64, error) {
+	bad := func(field, msg string) error {
+		return BadRequest("invalid_version", "the version is malformed", Detail{Field: field, Message: msg})
+	}
+	var fromHeader int64
+	if h := strings.TrimSpace(c.GetHeader("If-Match")); h != "" {
+		tag := strings.TrimPrefix(h, "W/")
+		if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+			return 0, bad("If-Match", `must be one quoted version, e.g. "3"`)
+		}
+		n, err := strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
+		if err != nil || n < 1 {
+			return 0, bad("If-Match", `must be one quoted version, e.g. "3"`)
+		}
+		fromHeader = n
+	}
+	if body != nil && *body < 1 {
+		return 0, bad("version", "must be a positive integer")
+	}
+	switch {
+	case body != nil && fromHeader != 0 && *body != fromHeader:
+		return 0, bad("version", "differs from If-Match")
+	case body != nil:
+		return *body, nil
+	}
+	return fromHeader, nil
 }

@@ -66,7 +66,8 @@ func newCaseServer(t *testing.T) *caseServer {
 		Verifier:     v,
 		Gatherer:     prometheus.NewRegistry(),
 		Routes: []httpapi.Routes{
-			httpapi.CaseRoutes{Service: &review.Service{Cases: cs.cases, Audit: auditStore, Now: time.Now}},
+			httpapi.CaseRoutes{Service: &review.Service{Cases: cs.cases, Audit: auditStore, Now: time.Now, Reviewers: mongostore.NewReviewerStore(db),
+				Comments: mongostore.NewCommentStore(db)}},
 			&httpapi.AdminRoutes{Rules: ruleService, Rescans: rescans},
 			httpapi.AuditRoutes{Store: auditStore},
 		},
@@ -266,7 +267,9 @@ func TestCasesAPIReviewFlow(t *testing.T) {
 		}
 	}
 
-	// Assign, comment, decide.
+	// Assign (only to a compliance reviewer: E2 never acted as one, C2 has), comment, decide.
+	wantError(t, cs.do("POST", "/api/v1/cases/case-a/assign", compliance, `{"assignee":"E2"}`), 400, "invalid_request", "")
+	cs.must(200, "GET", "/api/v1/cases", token(t, "C2", "compliance"), "")
 	c := decode[caseResp](t, cs.must(200, "POST", "/api/v1/cases/case-a/assign", compliance, `{"assignee":"C2"}`))
 	if c.Status != review.StatusInReview || c.Assignee != "C2" {
 		t.Errorf("after assign: %s %s", c.Status, c.Assignee)
@@ -276,16 +279,18 @@ func TestCasesAPIReviewFlow(t *testing.T) {
 		t.Errorf("comments = %+v", c.Comments)
 	}
 	c = decode[caseResp](t, cs.must(200, "POST", "/api/v1/cases/case-a/decision", compliance,
-		`{"outcome":"confirmed","reason":"paid brokerage seminar without approval"}`))
-	if c.Status != review.StatusConfirmed || c.Decision == nil || c.Decision.By != "C1" || c.Version != 4 {
+		`{"outcome":"confirmed","reason":"paid brokerage seminar without approval","version":2}`))
+	if c.Status != review.StatusConfirmed || c.Decision == nil || c.Decision.By != "C1" || c.Version != 3 || len(c.Comments) != 1 {
 		t.Errorf("after decision: %+v", c)
 	}
-	wantError(t, cs.do("POST", "/api/v1/cases/case-a/decision", compliance, `{"outcome":"cleared","reason":"again"}`), 422, "invalid_state", "")
+	wantError(t, cs.do("POST", "/api/v1/cases/case-a/decision", compliance, `{"outcome":"cleared","reason":"again","version":3}`), 422, "invalid_state", "")
 	var actions []string
 	for _, h := range c.History {
 		actions = append(actions, h.Action)
 	}
-	if got := strings.Join(actions, ","); got != "opened,assigned,commented,decided" {
+	// A comment lives in its own collection (case_comments), with its own
+	// time and author: it is not a change of the case, nor in its history.
+	if got := strings.Join(actions, ","); got != "opened,assigned,decided" {
 		t.Errorf("history = %s", got)
 	}
 
@@ -296,7 +301,7 @@ func TestCasesAPIReviewFlow(t *testing.T) {
 	}
 	decisions := decode[pageResp[auditResp]](t, cs.must(200, "GET", "/api/v1/audit?action=case.decide", auditor, "")).Items
 	if len(decisions) != 1 || decisions[0].Actor != "C1" || decisions[0].OwnerID != "E1" || decisions[0].ResourceID != "case-a" ||
-		!strings.HasPrefix(decisions[0].RequestID, "req-") {
+		!strings.HasPrefix(decisions[0].ClientID, "req-") || strings.HasPrefix(decisions[0].RequestID, "req-") {
 		t.Errorf("case.decide entries = %+v", decisions)
 	}
 }

@@ -53,13 +53,13 @@ func TestDisclosureWorkflow(t *testing.T) {
 	// The manager may not decide a compliance-level one; compliance approves with conditions.
 	wantError(t, ts.do("POST", "/api/v1/disclosures/"+id+"/decision", m1, `{"decision":"approve"}`), http.StatusForbidden, "forbidden", "")
 	d = decode[disclosureResp](t, ts.must(http.StatusOK, "POST", "/api/v1/disclosures/"+id+"/decision", c1,
-		`{"decision":"approve","comment":"fine","conditions":["no unreleased products"]}`))
+		`{"decision":"approve","comment":"fine","conditions":["no unreleased products"],"version":2}`))
 	if d.Status != "approved" || d.Decision == nil || d.Decision.By != "C1" || d.Decision.Role != "compliance" ||
 		!slices.Equal(d.Decision.Conditions, []string{"no unreleased products"}) {
 		t.Fatalf("approved = %+v", d)
 	}
 	// A second decision on a decided disclosure is 422.
-	wantError(t, ts.do("POST", "/api/v1/disclosures/"+id+"/decision", c1, `{"decision":"reject","comment":"changed my mind"}`),
+	wantError(t, ts.do("POST", "/api/v1/disclosures/"+id+"/decision", c1, `{"decision":"reject","comment":"changed my mind","version":3}`),
 		http.StatusUnprocessableEntity, "invalid_state", "")
 
 	// Editing the approved disclosure sends it back to pending, the approval kept in history.
@@ -75,7 +75,7 @@ func TestDisclosureWorkflow(t *testing.T) {
 	if d.Status != "withdrawn" {
 		t.Fatalf("withdrawn = %+v", d)
 	}
-	wantError(t, ts.do("POST", "/api/v1/disclosures/"+id+"/decision", c1, `{"decision":"approve"}`), http.StatusUnprocessableEntity, "invalid_state", "")
+	wantError(t, ts.do("POST", "/api/v1/disclosures/"+id+"/decision", c1, `{"decision":"approve","version":5}`), http.StatusUnprocessableEntity, "invalid_state", "")
 	wantError(t, ts.do("POST", "/api/v1/me/disclosures/"+id+"/withdraw", e1, ""), http.StatusUnprocessableEntity, "invalid_state", "")
 	wantError(t, ts.do("PUT", "/api/v1/me/disclosures/"+id, e1, complianceBody()), http.StatusUnprocessableEntity, "invalid_state", "")
 
@@ -86,12 +86,12 @@ func TestDisclosureWorkflow(t *testing.T) {
 	if got := ids(inbox.Items); !slices.Equal(got, []string{rID, mID}) {
 		t.Errorf("manager inbox = %v, want [%s %s]", got, rID, mID)
 	}
-	d = decode[disclosureResp](t, ts.must(http.StatusOK, "POST", "/api/v1/disclosures/"+mID+"/decision", m1, `{"decision":"approve","comment":"ok"}`))
+	d = decode[disclosureResp](t, ts.must(http.StatusOK, "POST", "/api/v1/disclosures/"+mID+"/decision", m1, `{"decision":"approve","comment":"ok","version":1}`))
 	if d.Status != "approved" || d.Decision.Role != "manager" {
 		t.Fatalf("manager approval = %+v", d)
 	}
 	wantError(t, ts.do("POST", "/api/v1/disclosures/"+rID+"/decision", m1, `{"decision":"reject"}`), http.StatusBadRequest, "invalid_body", "comment")
-	d = decode[disclosureResp](t, ts.must(http.StatusOK, "POST", "/api/v1/disclosures/"+rID+"/decision", m1, `{"decision":"reject","comment":"clashes with the launch"}`))
+	d = decode[disclosureResp](t, ts.must(http.StatusOK, "POST", "/api/v1/disclosures/"+rID+"/decision", m1, `{"decision":"reject","comment":"clashes with the launch","version":1}`))
 	if d.Status != "rejected" {
 		t.Fatalf("manager rejection = %+v", d)
 	}
@@ -106,7 +106,8 @@ func TestDisclosureWorkflow(t *testing.T) {
 		t.Errorf("OnChange calls = %v, want %v", changed, want)
 	}
 
-	// The audit trail of the first disclosure: every change and decision, no owner reads.
+	// The audit trail of the first disclosure: every change and decision,
+	// the manager's refused attempt, no owner reads.
 	trail := ts.auditEntries("resource_id=" + id)
 	var actions []string
 	for _, e := range trail {
@@ -116,10 +117,13 @@ func TestDisclosureWorkflow(t *testing.T) {
 		}
 	}
 	want := []string{ // newest first
-		"E1 disclosure.withdraw", "E1 disclosure.edit", "C1 disclosure.decide", "E1 disclosure.edit", "E1 disclosure.create",
+		"E1 disclosure.withdraw", "E1 disclosure.edit", "C1 disclosure.decide", "M1 access.denied", "E1 disclosure.edit", "E1 disclosure.create",
 	}
 	if !slices.Equal(actions, want) {
 		t.Errorf("audit trail = %v, want %v", actions, want)
+	}
+	if denied := trail[3]; denied.Details["attempt"] != "disclosure.decide" || denied.Reason == "" {
+		t.Errorf("refusal entry = %+v", denied)
 	}
 	decide := trail[2]
 	if decide.Reason != "fine" || decide.Details["from"] != "pending" || decide.Details["status"] != "approved" || decide.Details["decision"] != "approve" {
@@ -303,7 +307,7 @@ func TestAuditListFilters(t *testing.T) {
 	for range 3 {
 		created = append(created, decode[disclosureResp](t, ts.must(http.StatusCreated, "POST", "/api/v1/me/disclosures", e1, complianceBody())).ID)
 	}
-	ts.must(http.StatusOK, "POST", "/api/v1/disclosures/"+created[0]+"/decision", c1, `{"decision":"approve"}`)
+	ts.must(http.StatusOK, "POST", "/api/v1/disclosures/"+created[0]+"/decision", c1, `{"decision":"approve","version":1}`)
 	ts.must(http.StatusCreated, "POST", "/api/v1/me/disclosures", token(t, "E3"), managerBody())
 
 	tests := []struct {

@@ -22,6 +22,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/httpapi"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
+	"github.com/moonlight-oss/moonlight/internal/session"
 	"github.com/moonlight-oss/moonlight/internal/testenv"
 )
 
@@ -50,6 +51,7 @@ type testServer struct {
 	db          *mongostore.DB
 	disclosures *mongostore.DisclosureStore
 	audit       *mongostore.AuditStore
+	sessions    *mongostore.SessionStore
 	svc         *disclosure.Service
 
 	mu      sync.Mutex
@@ -73,7 +75,8 @@ func newTestServer(t *testing.T) *testServer {
 			t.Fatalf("seed employee %s: %v", o.id, err)
 		}
 	}
-	ts := &testServer{t: t, db: db, disclosures: mongostore.NewDisclosureStore(db), audit: mongostore.NewAuditStore(db)}
+	ts := &testServer{t: t, db: db, disclosures: mongostore.NewDisclosureStore(db), audit: mongostore.NewAuditStore(db),
+		sessions: mongostore.NewSessionStore(db)}
 	ts.svc = &disclosure.Service{
 		Store: ts.disclosures, Directory: disclosure.EmployeeDirectory{Employees: emps}, Audit: ts.audit,
 		Policy: disclosure.DefaultPolicy(), Limits: disclosure.DefaultLimits(), Now: time.Now,
@@ -93,8 +96,10 @@ func newTestServer(t *testing.T) *testServer {
 		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Verifier:     v,
 		Gatherer:     prometheus.NewRegistry(),
-		Routes:       []httpapi.Routes{httpapi.DisclosureRoutes{Service: ts.svc}, httpapi.AuditRoutes{Store: ts.audit}},
-		Mappers:      []httpapi.Mapper{httpapi.MapDisclosureErrors, httpapi.MapAuditErrors},
+		Routes: []httpapi.Routes{httpapi.DisclosureRoutes{Service: ts.svc}, httpapi.AuditRoutes{Store: ts.audit},
+			httpapi.SessionRoutes{Revoker: &session.Revoker{Store: ts.sessions, Audit: ts.audit, Now: time.Now}}},
+		Mappers: []httpapi.Mapper{httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapSessionErrors},
+		Audit:   ts.audit,
 	})
 	return ts
 }
@@ -224,6 +229,7 @@ type auditResp struct {
 	Reason       string            `json:"reason"`
 	Details      map[string]string `json:"details"`
 	RequestID    string            `json:"request_id"`
+	ClientID     string            `json:"client_request_id"`
 }
 
 // day returns a date n days from today, so bodies stay within the limits.

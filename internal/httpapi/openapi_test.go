@@ -30,6 +30,7 @@ func allRoutes() []httpapi.Routes {
 		httpapi.AuditRoutes{},
 		httpapi.CaseRoutes{},
 		&httpapi.AdminRoutes{},
+		httpapi.SessionRoutes{},
 	}
 }
 

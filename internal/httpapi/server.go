@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/auth"
 )
 
@@ -40,6 +42,9 @@ type Config struct {
 	Mappers  []Mapper
 	// Extra registers routes outside /api/v1 (the web UI).
 	Extra func(r *gin.Engine)
+	// Audit, when set, records every request refused by a role guard
+	// (auth.Require) as access.denied; the services record their own.
+	Audit audit.Store
 }
 
 // New builds the handler.
@@ -57,7 +62,8 @@ func New(cfg Config) *gin.Engine {
 			"method", c.Request.Method, "route", c.FullPath(), "status", status, "err", err)
 	}
 	// The error middleware comes before anything that may record an error.
-	r.Use(requestID(), recovery(cfg.Log), securityHeaders(), accessLog(cfg.Log), errorMiddleware(cfg.Mappers, logf), limitBody(cfg.MaxBodyBytes))
+	r.Use(requestID(), recovery(cfg.Log), securityHeaders(), accessLog(cfg.Log), errorMiddleware(cfg.Mappers, logf),
+		auditDenied(cfg.Audit, cfg.Log), limitBody(cfg.MaxBodyBytes))
 	r.NoRoute(func(c *gin.Context) {
 		_ = c.Error(&Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such route"})
 	})
@@ -111,19 +117,26 @@ func readyz(checks map[string]Check) gin.HandlerFunc {
 
 const requestIDKey = "request_id"
 
+// requestID gives every request an id of ours, whatever the client sent,
+// so log lines and audit entries cannot be made to carry a forged or
+// colliding id. A client's X-Request-Id is kept apart (audit entries'
+// client_request_id) when it has a safe shape.
 func requestID() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id := c.GetHeader("X-Request-Id")
-		if id == "" || len(id) > 64 {
-			b := make([]byte, 8)
-			_, _ = rand.Read(b)
-			id = hex.EncodeToString(b)
-		}
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id := hex.EncodeToString(b)
 		c.Set(requestIDKey, id)
 		c.Header("X-Request-Id", id)
+		if theirs := c.GetHeader("X-Request-Id"); audit.ClientRequestIDPattern.MatchString(theirs) {
+			c.Set(clientRequestIDKey, theirs)
+			c.Request = c.Request.WithContext(audit.WithClientRequestID(c.Request.Context(), theirs))
+		}
 		c.Next()
 	}
 }
+
+const clientRequestIDKey = "client_request_id"
 
 // RequestID returns the request's id for audit entries and logs.
 func RequestID(c *gin.Context) string { return c.GetString(requestIDKey) }
@@ -182,4 +195,35 @@ func limitBody(n int64) gin.HandlerFunc {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
 		c.Next()
 	}
+}
+
+// auditDenied records a request a role guard refused (auth.ErrForbidden)
+// as access.denied: who, which route, which roles it needed. It runs after
+// the handlers, before the error is written; a failing append turns the
+// answer into a 500, so no refusal goes unrecorded.
+func auditDenied(store audit.Store, log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Next()
+		if store == nil || len(c.Errors) == 0 || !errors.Is(c.Errors[0].Err, auth.ErrForbidden) {
+			return
+		}
+		p, _ := auth.FromContext(c)
+		e := audit.Entry{
+			ID: audit.NewID(), At: time.Now().UTC(), Actor: p.Subject, ActorRoles: p.Roles, Action: audit.ActionAccessDenied,
+			ResourceType: "route", ResourceID: c.Request.Method + " " + c.FullPath(), Reason: clipText(c.Errors[0].Err.Error(), 200),
+			Details: map[string]string{"attempt": "api"}, RequestID: RequestID(c),
+		}
+		if err := store.Append(c.Request.Context(), e); err != nil {
+			log.Error("audit of a refused request failed", "request_id", RequestID(c), "err", err)
+			c.Errors = c.Errors[:0]
+			_ = c.Error(err)
+		}
+	}
+}
+
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
 }

@@ -28,6 +28,8 @@ type auditDoc struct {
 	Reason       string            `bson:"reason,omitempty"`
 	Details      map[string]string `bson:"details,omitempty"`
 	RequestID    string            `bson:"request_id,omitempty"`
+	// ClientRequestID is the client's X-Request-Id, apart from ours.
+	ClientRequestID string `bson:"client_request_id,omitempty"`
 }
 
 func auditIndexes() []index {
@@ -67,6 +69,7 @@ func (s *AuditStore) Close(ctx context.Context) error { return s.batch.Close(ctx
 // Append implements audit.Store. A duplicate _id means this entry was
 // already appended (a retry), so it is not an error.
 func (s *AuditStore) Append(ctx context.Context, e audit.Entry) error {
+	e = withClientRequestID(ctx, e)
 	if err := e.Validate(); err != nil {
 		return fmt.Errorf("append audit entry: %w", err)
 	}
@@ -86,6 +89,7 @@ func (s *AuditStore) AppendMany(ctx context.Context, es []audit.Entry) error {
 	}
 	docs := make([]any, len(es))
 	for i, e := range es {
+		e = withClientRequestID(ctx, e)
 		if err := e.Validate(); err != nil {
 			return fmt.Errorf("append audit entry: %w", err)
 		}
@@ -101,7 +105,7 @@ func toAuditDoc(e audit.Entry) auditDoc {
 	doc := auditDoc{
 		ID: e.ID, At: storedTime(e.At), Actor: e.Actor, ActorRoles: e.ActorRoles, Action: string(e.Action),
 		ResourceType: e.ResourceType, ResourceID: e.ResourceID, OwnerID: e.OwnerID, Reason: e.Reason,
-		Details: e.Details, RequestID: e.RequestID,
+		Details: e.Details, RequestID: e.RequestID, ClientRequestID: e.ClientRequestID,
 	}
 	if doc.ActorRoles == nil {
 		doc.ActorRoles = []string{}
@@ -154,8 +158,17 @@ func (s *AuditStore) List(ctx context.Context, f audit.Filter, limit int, cursor
 		out[i] = audit.Entry{
 			ID: d.ID, At: d.At.UTC(), Actor: d.Actor, ActorRoles: d.ActorRoles, Action: audit.Action(d.Action),
 			ResourceType: d.ResourceType, ResourceID: d.ResourceID, OwnerID: d.OwnerID, Reason: d.Reason,
-			Details: d.Details, RequestID: d.RequestID,
+			Details: d.Details, RequestID: d.RequestID, ClientRequestID: d.ClientRequestID,
 		}
 	}
 	return out, next, nil
+}
+
+// withClientRequestID fills in the client's request id of the request
+// being served, when the entry has none.
+func withClientRequestID(ctx context.Context, e audit.Entry) audit.Entry {
+	if e.ClientRequestID == "" {
+		e.ClientRequestID = audit.ClientRequestIDFrom(ctx)
+	}
+	return e
 }

@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
 	"github.com/moonlight-oss/moonlight/internal/event"
@@ -119,12 +120,14 @@ func caseIndexes() []index {
 }
 
 // CaseStore implements review.Store. Beside cases it keeps case_refs and
-// case_queue (casequeue.go).
+// case_queue (casequeue.go); versioned updates go through the transition
+// arbiter (transitions.go).
 type CaseStore struct {
-	db    *DB
-	coll  *mongo.Collection
-	refs  *mongo.Collection
-	queue *mongo.Collection
+	db      *DB
+	coll    *mongo.Collection
+	refs    *mongo.Collection
+	queue   *mongo.Collection
+	arbiter *transitions
 }
 
 var _ review.Store = (*CaseStore)(nil)
@@ -132,7 +135,8 @@ var _ review.Store = (*CaseStore)(nil)
 // NewCaseStore returns the store on db.
 func NewCaseStore(db *DB) *CaseStore {
 	return &CaseStore{db: db, coll: db.DB.Collection(casesCollection),
-		refs: db.DB.Collection(caseRefsCollection), queue: db.DB.Collection(caseQueueCollection)}
+		refs: db.DB.Collection(caseRefsCollection), queue: db.DB.Collection(caseQueueCollection),
+		arbiter: newTransitions(db)}
 }
 
 // OpenFor implements review.Store (by key: case_refs, then the cases).
@@ -197,21 +201,23 @@ func (s *CaseStore) Create(ctx context.Context, c review.Case) error {
 	return s.syncQueue(ctx, d)
 }
 
-// Update implements review.Store.
-func (s *CaseStore) Update(ctx context.Context, c review.Case) error {
+// Update implements review.Store through the transition arbiter (see
+// transitions.go): of concurrent updates of one version exactly one wins,
+// and entries are appended only by the winner.
+func (s *CaseStore) Update(ctx context.Context, c review.Case, entries ...audit.Entry) error {
 	d := toCaseDoc(c)
 	d.Version = c.Version + 1
-	res, err := s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}, {Key: "version", Value: c.Version}}, d)
-	if err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			return fmt.Errorf("update case %s: %w", c.ID, review.ErrConflict)
-		}
-		return fmt.Errorf("update case %s: %w", c.ID, err)
-	}
-	if res.MatchedCount == 0 {
+	err := s.arbiter.apply(ctx, s.coll, "case/"+c.ID, c.ID, c.Version, d, entries)
+	switch {
+	case err == nil:
+		return s.syncQueue(ctx, d)
+	case errors.Is(err, errTransitionLost), errors.Is(err, errResourceGone):
+		return fmt.Errorf("update case %s (version %d): %w", c.ID, c.Version, review.ErrConflict)
+	case mongo.IsDuplicateKeyError(err):
+		// A second open case of the employee (open_key).
 		return fmt.Errorf("update case %s: %w", c.ID, review.ErrConflict)
 	}
-	return s.syncQueue(ctx, d)
+	return fmt.Errorf("update case %s: %w", c.ID, err)
 }
 
 // ErrBadCaseCursor is returned for a cursor this store did not make.

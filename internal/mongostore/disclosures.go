@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
 )
@@ -81,14 +82,16 @@ type DisclosureStore struct {
 	coll *mongo.Collection
 	// marks receives a re-evaluation marker before every change (see
 	// markReevaluation).
-	marks *mongo.Collection
+	marks   *mongo.Collection
+	arbiter *transitions
 }
 
 var _ disclosure.Store = (*DisclosureStore)(nil)
 
 // NewDisclosureStore returns the store on db.
 func NewDisclosureStore(db *DB) *DisclosureStore {
-	return &DisclosureStore{coll: db.DB.Collection(disclosuresCollection), marks: db.DB.Collection(reevaluationsCollection)}
+	return &DisclosureStore{coll: db.DB.Collection(disclosuresCollection), marks: db.DB.Collection(reevaluationsCollection),
+		arbiter: newTransitions(db)}
 }
 
 // Create implements disclosure.Store.
@@ -118,29 +121,25 @@ func (s *DisclosureStore) Get(ctx context.Context, id string) (disclosure.Disclo
 	return fromDisclosureDoc(doc), nil
 }
 
-// Update implements disclosure.Store: one ReplaceOne matching _id and the
-// version read, so a concurrent change makes it match nothing.
-func (s *DisclosureStore) Update(ctx context.Context, d disclosure.Disclosure) (int64, error) {
+// Update implements disclosure.Store through the transition arbiter (see
+// transitions.go): of concurrent updates of one version exactly one wins,
+// on FerretDB as on MongoDB, and entries are appended only by the winner.
+func (s *DisclosureStore) Update(ctx context.Context, d disclosure.Disclosure, entries ...audit.Entry) (int64, error) {
 	doc := toDisclosureDoc(d)
 	doc.Version = d.Version + 1
 	if err := markReevaluation(ctx, s.marks, d.EmployeeID, d.ID, doc.Version, d.UpdatedAt); err != nil {
 		return 0, err
 	}
-	res, err := s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: d.ID}, {Key: "version", Value: d.Version}}, doc)
-	if err != nil {
-		return 0, fmt.Errorf("update disclosure %s: %w", d.ID, err)
-	}
-	if res.MatchedCount == 1 {
-		return doc.Version, nil
-	}
-	n, err := s.coll.CountDocuments(ctx, bson.D{{Key: "_id", Value: d.ID}})
+	err := s.arbiter.apply(ctx, s.coll, "disclosure/"+d.ID, d.ID, d.Version, doc, entries)
 	switch {
-	case err != nil:
-		return 0, fmt.Errorf("update disclosure %s: %w", d.ID, err)
-	case n == 0:
+	case err == nil:
+		return doc.Version, nil
+	case errors.Is(err, errResourceGone):
 		return 0, fmt.Errorf("update disclosure %s: %w", d.ID, disclosure.ErrNotFound)
+	case errors.Is(err, errTransitionLost):
+		return 0, fmt.Errorf("update disclosure %s (version %d): %w", d.ID, d.Version, disclosure.ErrConflict)
 	}
-	return 0, fmt.Errorf("update disclosure %s (version %d): %w", d.ID, d.Version, disclosure.ErrConflict)
+	return 0, fmt.Errorf("update disclosure %s: %w", d.ID, err)
 }
 
 // ListByEmployee implements disclosure.Store.

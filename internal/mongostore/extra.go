@@ -9,5 +9,7 @@ func extraIndexes() []index {
 	all = append(all, caseIndexes()...)
 	all = append(all, signalIndexes()...)
 	all = append(all, rulesIndexes()...)
+	all = append(all, sessionIndexes()...)
+	all = append(all, commentIndexes()...)
 	return all
 }

@@ -327,7 +327,14 @@ func (o serviceOpts) environ(addr string) []string {
 func startService(ctx context.Context, t *testing.T, name string, o serviceOpts) *service {
 	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	s := &service{proc: startProc(t, name, o.environ(addr), "serve"), addr: addr}
+	// Dev tokens are these tests' identity provider, so serve runs with
+	// --insecure-dev-auth (loopback only, which is where it listens anyway);
+	// the loader account is granted every event type and source.
+	cfgPath := filepath.Join(t.TempDir(), "moonlight.yaml")
+	if err := os.WriteFile(cfgPath, []byte("events:\n  grants:\n    svc-loader: {types: [\"*\"], sources: [\"*\"]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := &service{proc: startProc(t, name, o.environ(addr), "serve", "--insecure-dev-auth", "--config", cfgPath), addr: addr}
 	for {
 		if s.exited() {
 			t.Fatalf("%s exited during start-up; log %s", name, s.logPath)

@@ -234,20 +234,21 @@ func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) error {
 		// number of closed cases only grows, so the id stays deterministic.
 		res.Case.ID = generationID(res.Case.ID, len(in.closed))
 	}
-	// The audit entry goes first with an id derived from the change, so a
-	// crash between the two writes repeats it harmlessly.
-	if res.AutoCleared {
-		if err := e.Audit.Append(ctx, systemEntry(res.Case, audit.ActionCaseAutoClear, res.Case.Decision.Reason, now)); err != nil {
-			return err
-		}
-	}
+	// An opening's entry goes first with an id derived from the change, so
+	// a crash between the two writes repeats it harmlessly. An update's
+	// entry goes with the update: the store appends it only if this change
+	// wins its version (a reviewer deciding meanwhile wins instead).
 	if res.Created {
 		if err := e.Audit.Append(ctx, systemEntry(res.Case, ActionAuditCaseOpen, res.Case.History[0].Reason, now)); err != nil {
 			return err
 		}
 		return e.Cases.Create(ctx, res.Case)
 	}
-	return e.Cases.Update(ctx, res.Case)
+	var entries []audit.Entry
+	if res.AutoCleared {
+		entries = append(entries, systemEntry(res.Case, audit.ActionCaseAutoClear, res.Case.Decision.Reason, now))
+	}
+	return e.Cases.Update(ctx, res.Case, entries...)
 }
 
 // ActionAuditCaseOpen is the audit action of a case opened by detection.

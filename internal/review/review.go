@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/detect"
 )
 
@@ -253,8 +254,12 @@ func (c *Case) Assign(actor, assignee string, now time.Time) error {
 	return nil
 }
 
-// AddComment records a reviewer's note.
+// AddComment records a reviewer's note on an open case; a closed case is
+// ErrInvalidState (reopening it is a change of its own).
 func (c *Case) AddComment(actor, text string, now time.Time) error {
+	if !c.IsOpen() {
+		return fmt.Errorf("comment on case %s (%s): %w", c.ID, c.Status, ErrInvalidState)
+	}
 	text = strings.TrimSpace(text)
 	if text == "" || len([]rune(text)) > 4000 {
 		return fmt.Errorf("comment must have 1 to 4000 characters: %w", ErrInvalid)
@@ -317,8 +322,10 @@ type Store interface {
 	// Create stores a new case; ErrConflict when the employee already has an
 	// open case or the id exists.
 	Create(ctx context.Context, c Case) error
-	// Update writes c if its version is unchanged (then bumps it), else ErrConflict.
-	Update(ctx context.Context, c Case) error
+	// Update writes c if its version is unchanged (then bumps it), else
+	// ErrConflict. Of concurrent updates of one version exactly one
+	// succeeds, and only it appends entries (the audit of the change).
+	Update(ctx context.Context, c Case, entries ...audit.Entry) error
 	Get(ctx context.Context, id string) (Case, error)
 	// List returns a page of cases, highest score first, and the next cursor ("" at the end).
 	List(ctx context.Context, f Filter, limit int, cursor string) ([]Case, string, error)

@@ -17,7 +17,7 @@ type racingStore struct {
 	raced bool
 }
 
-func (s *racingStore) Update(ctx context.Context, c review.Case) error {
+func (s *racingStore) Update(ctx context.Context, c review.Case, entries ...audit.Entry) error {
 	if !s.raced {
 		s.raced = true
 		fresh, err := s.Store.Get(ctx, c.ID)
@@ -29,7 +29,7 @@ func (s *racingStore) Update(ctx context.Context, c review.Case) error {
 			return err
 		}
 	}
-	return s.Store.Update(ctx, c)
+	return s.Store.Update(ctx, c, entries...)
 }
 
 func TestServiceAuditsReadsAndDecisions(t *testing.T) {
@@ -46,8 +46,24 @@ func TestServiceAuditsReadsAndDecisions(t *testing.T) {
 	reviewer := review.Actor{ID: "C1", Roles: []string{"compliance", "employee"}, RequestID: "req-1", Purpose: "case review"}
 	subject := review.Actor{ID: "E1", Roles: []string{"compliance", "employee"}, RequestID: "req-2"}
 
-	if _, err := svc.Get(ctx, subject, c.ID); err != nil {
+	// Recusal: the subject holds compliance, and still neither reads nor
+	// lists their own case; each refusal is audited.
+	if _, err := svc.Get(ctx, subject, c.ID); !errors.Is(err, review.ErrForbidden) {
+		t.Fatalf("subject reads own case: err = %v, want ErrForbidden", err)
+	}
+	if _, _, err := svc.List(ctx, subject, review.Filter{EmployeeID: "E1"}, 10, ""); !errors.Is(err, review.ErrForbidden) {
+		t.Fatalf("subject lists own cases: err = %v, want ErrForbidden", err)
+	}
+	if got, _, err := svc.List(ctx, subject, review.Filter{}, 10, ""); err != nil || len(got) != 0 {
+		t.Fatalf("subject's queue = %d cases, %v; want their own case left out", len(got), err)
+	}
+	denied, _, err := w.audit.List(ctx, audit.Filter{Action: audit.ActionAccessDenied}, 10, "")
+	if err != nil {
 		t.Fatal(err)
+	}
+	if len(denied) != 2 || denied[1].Actor != "E1" || denied[1].ResourceID != c.ID || denied[1].OwnerID != "E1" ||
+		denied[1].Reason == "" || denied[1].Details["attempt"] != "case.read" {
+		t.Fatalf("access.denied entries = %+v, want the read and the list by E1", denied)
 	}
 	if _, err := svc.Get(ctx, reviewer, c.ID); err != nil {
 		t.Fatal(err)
@@ -79,16 +95,24 @@ func TestServiceAuditsReadsAndDecisions(t *testing.T) {
 		{"bad outcome", reviewer, "closed", "x", review.ErrInvalid},
 		{"no reason", reviewer, review.StatusConfirmed, "", review.ErrInvalid},
 	} {
-		if _, err := svc.Decide(ctx, tt.actor, c.ID, tt.outcome, tt.reason); !errors.Is(err, tt.wantErr) {
+		if _, err := svc.Decide(ctx, tt.actor, c.ID, c.Version, tt.outcome, tt.reason); !errors.Is(err, tt.wantErr) {
 			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.wantErr)
 		}
 	}
-	if _, err := svc.Decide(ctx, reviewer, "case-none", review.StatusCleared, "x"); !errors.Is(err, review.ErrNotFound) {
+	if _, err := svc.Decide(ctx, reviewer, "case-none", 1, review.StatusCleared, "x"); !errors.Is(err, review.ErrNotFound) {
 		t.Errorf("unknown case: err = %v, want ErrNotFound", err)
 	}
+	if _, err := svc.Decide(ctx, reviewer, c.ID, 0, review.StatusCleared, "x"); !errors.Is(err, review.ErrVersionRequired) {
+		t.Errorf("no version: err = %v, want ErrVersionRequired", err)
+	}
 
-	// The decision survives a concurrent change by retrying on the fresh case.
-	got, err := svc.Decide(ctx, reviewer, c.ID, review.StatusConfirmed, "attended a paid brokerage seminar without approval")
+	// Detection changed the case between the reviewer's read and write: the
+	// decision is for what they read, so it is refused as stale, not
+	// applied to the new findings.
+	if _, err := svc.Decide(ctx, reviewer, c.ID, c.Version, review.StatusConfirmed, "x"); !errors.Is(err, review.ErrStale) {
+		t.Fatalf("decide during a change: err = %v, want ErrStale", err)
+	}
+	got, err := svc.Decide(ctx, reviewer, c.ID, c.Version+1, review.StatusConfirmed, "attended a paid brokerage seminar without approval")
 	if err != nil {
 		t.Fatalf("decide: %v", err)
 	}
@@ -99,12 +123,15 @@ func TestServiceAuditsReadsAndDecisions(t *testing.T) {
 	if stored.Version != got.Version || stored.Status != review.StatusConfirmed {
 		t.Errorf("stored: version %d status %s; returned version %d", stored.Version, stored.Status, got.Version)
 	}
-	if _, err := svc.Decide(ctx, reviewer, c.ID, review.StatusCleared, "again"); !errors.Is(err, review.ErrInvalidState) {
+	if _, err := svc.Decide(ctx, reviewer, c.ID, got.Version, review.StatusCleared, "again"); !errors.Is(err, review.ErrInvalidState) {
 		t.Errorf("second decision: err = %v, want ErrInvalidState", err)
 	}
 	decisions, _, err := w.audit.List(ctx, audit.Filter{Action: audit.ActionCaseDecide, ResourceID: c.ID}, 10, "")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(decisions) != 1 {
+		t.Fatalf("%d case.decide entries, want 1 (the stale attempt leaves none)", len(decisions))
 	}
 	last := decisions[0]
 	if last.Actor != "C1" || last.Reason != "attended a paid brokerage seminar without approval" ||
@@ -113,8 +140,8 @@ func TestServiceAuditsReadsAndDecisions(t *testing.T) {
 	}
 
 	// Assign and comment are closed with the case; on an open one they work.
-	if _, err := svc.Comment(ctx, reviewer, c.ID, "noted"); err != nil {
-		t.Errorf("comment on a closed case: %v (comments stay possible)", err)
+	if _, err := svc.Comment(ctx, reviewer, c.ID, "noted"); !errors.Is(err, review.ErrInvalidState) {
+		t.Errorf("comment on a closed case: err = %v, want ErrInvalidState", err)
 	}
 	if _, err := svc.Assign(ctx, reviewer, c.ID, ""); !errors.Is(err, review.ErrInvalidState) {
 		t.Errorf("assign closed: err = %v, want ErrInvalidState", err)

@@ -27,6 +27,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/rescan"
 	"github.com/moonlight-oss/moonlight/internal/review"
 	"github.com/moonlight-oss/moonlight/internal/ruleset"
+	"github.com/moonlight-oss/moonlight/internal/session"
 	"github.com/moonlight-oss/moonlight/internal/web"
 )
 
@@ -55,6 +56,8 @@ type Service struct {
 	Rescans *rescan.Runner
 	sweeper *review.Sweeper
 	drainer *review.Drainer
+	// Sessions keeps the web UI's signed-in sessions.
+	Sessions *mongostore.SessionStore
 	// DisclosureService is the declaration workflow the API serves.
 	DisclosureService *disclosure.Service
 }
@@ -128,11 +131,13 @@ func (s *Service) init(ctx context.Context) error {
 		OnChange: s.Engine.Reevaluate, Log: s.log,
 	}
 
-	cases := &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now}
+	cases := &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now, Reviewers: mongostore.NewReviewerStore(s.db),
+		Comments: mongostore.NewCommentStore(s.db)}
+	s.Sessions = mongostore.NewSessionStore(s.db)
 	ui, err := web.New(web.Deps{
 		Config: web.Config{SessionSecret: sessionSecret(cfg), SecureCookies: secureCookies(cfg), SessionTTL: cfg.Web.SessionTTL,
-			Auth: cfg.Auth, Limits: cfg.Disclosure.Limits},
-		Log: s.log, Employees: s.Employees, Disclosures: s.DisclosureService, Cases: cases, CaseStore: s.Cases,
+			SessionIdle: cfg.Web.SessionIdle, Auth: cfg.Auth, Limits: cfg.Disclosure.Limits},
+		Log: s.log, Employees: s.Employees, Sessions: s.Sessions, Disclosures: s.DisclosureService, Cases: cases, CaseStore: s.Cases,
 		Audit: s.Audit, Events: s.Events, Signals: s.Signals, Gatherer: s.reg, Activity: s.Events,
 		Rules: s.RuleService, Rescans: s.Rescans,
 	})
@@ -150,28 +155,30 @@ func (s *Service) init(ctx context.Context) error {
 		},
 		Gatherer: s.reg,
 		Routes: []httpapi.Routes{
-			httpapi.EventRoutes{Publisher: s.publisher, Decoder: event.NewDecoder(cfg.Kafka.MaxEventBytes), MaxEvents: 1000},
+			httpapi.EventRoutes{Publisher: s.publisher, Decoder: event.NewDecoder(cfg.Kafka.MaxEventBytes), MaxEvents: 1000,
+				Grants: cfg.Events.Grants, Audit: s.Audit},
 			httpapi.CaseRoutes{Service: cases},
 			&httpapi.AdminRoutes{Rules: s.RuleService, Rescans: s.Rescans},
 			httpapi.DisclosureRoutes{Service: s.DisclosureService},
 			httpapi.AuditRoutes{Store: s.Audit},
+			httpapi.SessionRoutes{Revoker: &session.Revoker{Store: s.Sessions, Audit: s.Audit, Now: time.Now}},
 		},
-		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapRulesErrors},
-		Extra:   ui.Register,
+		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapRulesErrors,
+			httpapi.MapSessionErrors},
+		Extra: ui.Register,
+		Audit: s.Audit,
 	})
 	return nil
 }
 
-// sessionSecret is what the web UI seals its session cookies with:
-// web.session_secret, or else the dev signing key in dev mode and the OIDC
-// client secret in oidc mode (secrets every replica shares; the UI derives
-// its own key from it with HKDF, and web.New refuses one under 32 bytes).
+// sessionSecret is what the web UI seals its session cookies with (it
+// derives its own key with HKDF, and web.New refuses one under 32 bytes):
+// web.session_secret, or in dev mode the dev signing key. In oidc mode the
+// configuration requires web.session_secret: the client secret is the IdP's
+// and is shared with it, so it must not also protect our cookies.
 func sessionSecret(cfg config.Config) []byte {
-	switch {
-	case cfg.Web.SessionSecret != "":
+	if cfg.Web.SessionSecret != "" {
 		return []byte(cfg.Web.SessionSecret)
-	case cfg.Auth.Mode == auth.ModeOIDC:
-		return []byte(cfg.Auth.OIDC.ClientSecret)
 	}
 	return []byte(cfg.Auth.Dev.SigningKey)
 }
@@ -230,6 +237,11 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 		}
 	}()
 	s.runBackground(ctx, &wg)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.sessionSweepEvery(ctx, 10*time.Minute)
+	}()
 	<-ctx.Done()
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.HTTP.ShutdownTimeout)
 	defer scancel()
@@ -239,6 +251,24 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	wg.Wait()
 	close(errs)
 	return errors.Join(collect(errs)...)
+}
+
+// sessionSweepEvery deletes expired and idle web sessions at the interval
+// (FerretDB has no TTL index; a record is also refused and deleted when
+// presented). Replicas may do it at once: deleting is idempotent.
+func (s *Service) sessionSweepEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.Sessions.DeleteExpired(ctx, time.Now(), s.cfg.Web.SessionIdle); err != nil && ctx.Err() == nil {
+			s.log.Warn("deleting expired sessions failed; next at the interval", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close releases the connections.

@@ -246,9 +246,6 @@ func (u *UI) renderCase(c *gin.Context, status int, outcome, reason, errKey stri
 	}
 	tl := buildTimeline(langOf(c), emp, sigs, decls, cs.Findings, u.now())
 	s := sessionOf(c)
-	if outcome == "" {
-		outcome = review.StatusCleared
-	}
 	u.render(c, status, "case", "case.title", caseData{
 		C: cs, Employee: emp, ManagerName: managerName, Timeline: tl.SVG(), Rows: tl.Rows, Findings: views,
 		Declarations: decls, CanDecide: s.has(auth.RoleCompliance) && cs.IsOpen() && cs.EmployeeID != s.Subject,
@@ -317,7 +314,7 @@ func describeEvent(l *lang, e event.Event) evidence {
 
 func (u *UI) decideCase(c *gin.Context) {
 	outcome, reason := c.PostForm("outcome"), strings.TrimSpace(c.PostForm("reason"))
-	_, err := u.d.Cases.Decide(c.Request.Context(), reviewActor(c, "case decision"), c.Param("id"), outcome, reason)
+	_, err := u.d.Cases.Decide(c.Request.Context(), reviewActor(c, "case decision"), c.Param("id"), formVersion(c), outcome, reason)
 	if errors.Is(err, review.ErrInvalid) {
 		u.renderCase(c, http.StatusUnprocessableEntity, outcome, c.PostForm("reason"), "case.error.reason")
 		return

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -60,7 +61,9 @@ func (u *UI) renderInbox(c *gin.Context, status int, refused *inboxItem) {
 			}
 			earlier[d.EmployeeID] = prev
 		}
-		it := inboxItem{D: d, Employee: emps[d.EmployeeID], Outcome: string(disclosure.OutcomeApprove)}
+		// No outcome is chosen for the approver (issue 14): the buttons
+		// say what they do, and a reject asks to confirm.
+		it := inboxItem{D: d, Employee: emps[d.EmployeeID]}
 		for _, p := range prev {
 			if p.ID != d.ID && len(it.Earlier) < earlierLimit {
 				it.Earlier = append(it.Earlier, p)
@@ -95,7 +98,7 @@ func (u *UI) decideDeclaration(c *gin.Context) {
 		return
 	}
 	in := disclosure.DecisionInput{Outcome: disclosure.Outcome(c.PostForm("decision")), Comment: strings.TrimSpace(c.PostForm("comment")),
-		Conditions: conditionsOf(c.PostForm("conditions"))}
+		Conditions: conditionsOf(c.PostForm("conditions")), Version: formVersion(c)}
 	if in.Outcome == disclosure.OutcomeReject && len(in.Conditions) > 0 {
 		// The conditions box belongs to an approval; a reviewer who typed
 		// some and then chose reject means the rejection.
@@ -113,4 +116,14 @@ func (u *UI) decideDeclaration(c *gin.Context) {
 		return
 	}
 	redirectDone(c, "/inbox", "decided."+string(d.Status))
+}
+
+// formVersion is the version the page showed (a hidden field), 0 if absent
+// or malformed: the service then refuses the decision as unversioned.
+func formVersion(c *gin.Context) int64 {
+	n, err := strconv.ParseInt(c.PostForm("version"), 10, 64)
+	if err != nil || n < 1 {
+		return 0
+	}
+	return n
 }

@@ -135,7 +135,8 @@ func oidcEnv(t *testing.T) (*env, *provider) {
 	p := newProvider(t)
 	e := newEnv(t, auth.ModeOIDC, func(d *web.Deps) {
 		d.Config.Auth = auth.Config{Mode: auth.ModeOIDC, RolesClaim: "realm_access.roles", OIDC: auth.OIDCConfig{
-			IssuerURL: p.srv.URL, ClientID: clientID, ClientSecret: auth.Secret(clientSecret), Scopes: []string{"openid", "profile"}}}
+			IssuerURL: p.srv.URL, ClientID: clientID, ClientSecret: auth.Secret(clientSecret), Scopes: []string{"openid", "profile"},
+			RedirectURL: "https://moonlight.example/signin/callback"}}
 	})
 	return e, p
 }
@@ -250,5 +251,26 @@ func TestOIDCRefusals(t *testing.T) {
 	cb := e.browser(t).startOIDC("/")
 	if p := e.browser(t).getURL(cb); p.location() != "/signin?error=flow" {
 		t.Errorf("callback in another browser: %q", p.location())
+	}
+}
+
+// Issue 10, item 9: the callback URL was built from the request's Host
+// header; now only from the configuration, which oidc mode requires.
+func TestOIDCRedirectOnlyFromConfig(t *testing.T) {
+	e, _ := oidcEnv(t)
+	b := e.browser(t)
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/signin/oidc", nil)
+	req.Host = "evil.example"
+	p := b.do(req)
+	authz, err := url.Parse(p.location())
+	if err != nil || p.status != http.StatusFound {
+		t.Fatalf("start: %d %q", p.status, p.location())
+	}
+	if got := authz.Query().Get("redirect_uri"); got != "https://moonlight.example/signin/callback" {
+		t.Errorf("redirect_uri = %q, want the configured one", got)
+	}
+	if _, err := web.New(web.Deps{Config: web.Config{SessionSecret: []byte(secret), Auth: auth.Config{Mode: auth.ModeOIDC}},
+		Sessions: e.sess}); err == nil {
+		t.Error("oidc mode without auth.oidc.redirect_url was accepted")
 	}
 }

@@ -29,11 +29,17 @@ const maxCookieBytes = 3500
 
 var errBadCookie = errors.New("cookie does not open")
 
-// session is everything the UI keeps about a visitor, sealed in a cookie, so
-// any replica can serve any request and nothing lives in process memory.
-// A visitor who has not signed in has a session too (Subject empty): it
-// carries the CSRF token of the sign-in form.
+// session is what the UI knows about a visitor during a request. The sealed
+// cookie carries only the session token (SID), the CSRF token and the
+// expiry; who is signed in, with which roles, is the server-side record the
+// token names (shared by every replica in MongoDB), so signing out or a
+// revocation ends the session everywhere. A visitor who has not signed in
+// has a cookie-only session (no record): it carries the CSRF token of the
+// sign-in form.
 type session struct {
+	// SID is the token of the server-side session record (session.Store):
+	// the identity below comes from the record, never from the cookie.
+	SID     string   `json:"sid,omitempty"`
 	Subject string   `json:"sub,omitempty"`
 	Name    string   `json:"name,omitempty"`
 	Roles   []string `json:"roles,omitempty"`
@@ -145,7 +151,7 @@ func (j cookieJar) load(r *http.Request, now time.Time) (s session, fresh, expir
 			if now.Unix() < s.Expires {
 				return s, false, false
 			}
-			expired = s.signedIn()
+			expired = s.signedIn() || s.SID != ""
 		}
 	}
 	return j.anonymous(now), true, expired

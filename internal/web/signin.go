@@ -16,6 +16,7 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/employee"
+	sessions "github.com/moonlight-oss/moonlight/internal/session"
 )
 
 // signinRoles are the roles a person can sign in with (ingest is for
@@ -135,11 +136,19 @@ func (u *UI) startSession(c *gin.Context, sub, name string, roles []string, next
 	slices.Sort(roles)
 	roles = slices.Compact(roles)
 	now := u.now()
-	s := session{Subject: sub, Name: name, Roles: roles, CSRF: randomToken(), Expires: now.Add(u.cfg.SessionTTL).Unix()}
-	if err := u.jar.save(c.Writer, s, now); err != nil {
+	token, id := sessions.NewToken()
+	rec := sessions.Record{ID: id, Subject: sub, Name: name, Roles: roles, CSRF: randomToken(),
+		Created: now, LastSeen: now, Expires: now.Add(u.cfg.SessionTTL)}
+	if err := u.d.Sessions.Create(c.Request.Context(), rec); err != nil {
+		u.fail(c, wrapf(err, "start session"))
+		return
+	}
+	// The cookie names the record; identity and roles stay on the server.
+	if err := u.jar.save(c.Writer, session{SID: token, CSRF: rec.CSRF, Expires: rec.Expires.Unix()}, now); err != nil {
 		u.fail(c, err)
 		return
 	}
+	s := session{SID: token, Subject: sub, Name: name, Roles: roles, CSRF: rec.CSRF, Expires: rec.Expires.Unix()}
 	c.Set(ctxSession, s)
 	if next != "" {
 		c.Redirect(http.StatusSeeOther, next)
@@ -148,8 +157,16 @@ func (u *UI) startSession(c *gin.Context, sub, name string, roles []string, next
 	u.home(c)
 }
 
+// signout deletes the session record, so the cookie (or a saved copy of
+// it) signs nobody in any more, on any replica.
 func (u *UI) signout(c *gin.Context) {
 	now := u.now()
+	if s := sessionOf(c); s.SID != "" {
+		if err := u.d.Sessions.Delete(c.Request.Context(), sessions.IDOf(s.SID)); err != nil {
+			u.fail(c, wrapf(err, "sign out"))
+			return
+		}
+	}
 	if err := u.jar.save(c.Writer, u.jar.anonymous(now), now); err != nil {
 		u.fail(c, err)
 		return
@@ -220,15 +237,11 @@ func (u *UI) signinOIDC(c *gin.Context) {
 	c.Redirect(http.StatusFound, conf.AuthCodeURL(st.State, oidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier)))
 }
 
-// redirectFor fills in the callback URL from the request when none is configured.
-func (u *UI) redirectFor(c *gin.Context, conf oauth2.Config) oauth2.Config {
-	if conf.RedirectURL == "" {
-		scheme := "http"
-		if c.Request.TLS != nil || u.cfg.SecureCookies {
-			scheme = "https"
-		}
-		conf.RedirectURL = scheme + "://" + c.Request.Host + "/signin/callback"
-	}
+// redirectFor is the OAuth2 config with the callback URL of the
+// configuration (web.New refuses OIDC mode without one): never built from
+// the request's Host header, which the client chooses.
+func (u *UI) redirectFor(_ *gin.Context, conf oauth2.Config) oauth2.Config {
+	conf.RedirectURL = u.cfg.Auth.OIDC.RedirectURL
 	return conf
 }
 

@@ -32,15 +32,24 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/auth"
+	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/review"
+	sessions "github.com/moonlight-oss/moonlight/internal/session"
 )
 
 // DefaultSessionTTL is how long a sign-in lasts when Config.SessionTTL is zero.
 const DefaultSessionTTL = 8 * time.Hour
+
+// DefaultSessionIdle ends a session nobody used for this long.
+const DefaultSessionIdle = 30 * time.Minute
+
+// touchEvery bounds the writes of session activity: last_seen is moved at
+// most once a minute, so the idle limit is exact to a minute.
+const touchEvery = time.Minute
 
 // Config configures the UI.
 type Config struct {
@@ -51,6 +60,8 @@ type Config struct {
 	// over https (it must be off for plain-http localhost, or browsers drop them).
 	SecureCookies bool
 	SessionTTL    time.Duration
+	// SessionIdle ends a session unused for this long (0: DefaultSessionIdle).
+	SessionIdle time.Duration
 	// Auth is the service's authentication config: Mode picks the dev
 	// sign-in page or the OIDC authorization-code flow.
 	Auth auth.Config
@@ -75,7 +86,7 @@ type Disclosures interface {
 type Cases interface {
 	List(ctx context.Context, a review.Actor, f review.Filter, limit int, cursor string) ([]review.Case, string, error)
 	Get(ctx context.Context, a review.Actor, id string) (review.Case, error)
-	Decide(ctx context.Context, a review.Actor, id, outcome, reason string) (review.Case, error)
+	Decide(ctx context.Context, a review.Actor, id string, version int64, outcome, reason string) (review.Case, error)
 	Assign(ctx context.Context, a review.Actor, id, assignee string) (review.Case, error)
 	Comment(ctx context.Context, a review.Actor, id, text string) (review.Case, error)
 }
@@ -92,10 +103,12 @@ type Signals interface {
 
 // Deps are what the UI is built from. Now, Log and Gatherer may be nil.
 type Deps struct {
-	Config      Config
-	Log         *slog.Logger
-	Now         func() time.Time
-	Employees   employee.Store
+	Config    Config
+	Log       *slog.Logger
+	Now       func() time.Time
+	Employees employee.Store
+	// Sessions keeps signed-in sessions (required).
+	Sessions    sessions.Store
 	Disclosures Disclosures
 	Cases       Cases
 	// CaseStore gives the dashboard its aggregates (counts only, no
@@ -135,6 +148,15 @@ func New(d Deps) (*UI, error) {
 	cfg.Auth = cfg.Auth.WithDefaults()
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.SessionIdle <= 0 {
+		cfg.SessionIdle = DefaultSessionIdle
+	}
+	if d.Sessions == nil {
+		return nil, errors.New("web: a session store is required")
+	}
+	if cfg.Auth.Mode == auth.ModeOIDC && cfg.Auth.OIDC.RedirectURL == "" {
+		return nil, errors.New("web: auth.oidc.redirect_url must be set in oidc mode (the callback is never built from the request)")
 	}
 	if cfg.Limits == (disclosure.Limits{}) {
 		cfg.Limits = disclosure.DefaultLimits()
@@ -185,17 +207,16 @@ func (u *UI) Register(r *gin.Engine) {
 	anyone.POST("/declarations/:id/edit", u.updateDeclaration)
 	anyone.POST("/declarations/:id/withdraw", u.withdrawDeclaration)
 
-	approvers := g.Group("", u.need(auth.RoleManager, auth.RoleCompliance))
-	approvers.GET("/inbox", u.inbox)
-	approvers.POST("/inbox/:id/decide", u.decideDeclaration)
-
-	reviewers := g.Group("", u.need(auth.RoleCompliance, auth.RoleAuditor))
-	reviewers.GET("/cases", u.caseQueue)
-	reviewers.GET("/cases/:id", u.casePage)
-	deciders := g.Group("", u.need(auth.RoleCompliance))
-	deciders.POST("/cases/:id/decide", u.decideCase)
-	deciders.POST("/cases/:id/assign", u.assignCase)
-	deciders.POST("/cases/:id/comment", u.commentCase)
+	// Who may approve and review is decided by the services (and audited
+	// there when refused), once for the API and the UI: these pages only
+	// need someone signed in.
+	anyone.GET("/inbox", u.inbox)
+	anyone.POST("/inbox/:id/decide", u.decideDeclaration)
+	anyone.GET("/cases", u.caseQueue)
+	anyone.GET("/cases/:id", u.casePage)
+	anyone.POST("/cases/:id/decide", u.decideCase)
+	anyone.POST("/cases/:id/assign", u.assignCase)
+	anyone.POST("/cases/:id/comment", u.commentCase)
 
 	g.GET("/dashboard", u.need(auth.RoleCompliance, auth.RoleAuditor, auth.RoleAdmin), u.dashboard)
 	g.GET("/audit", u.need(auth.RoleAuditor, auth.RoleAdmin), u.auditLog)
@@ -214,6 +235,22 @@ const (
 func (u *UI) withSession(c *gin.Context) {
 	now := u.now()
 	s, fresh, expired := u.jar.load(c.Request, now)
+	if s.SID == "" {
+		// Identity comes only from a session record (an older cookie that
+		// carried it itself is not trusted).
+		s.Subject, s.Name, s.Roles = "", "", nil
+	} else {
+		rec, live, err := u.resolve(c.Request.Context(), s.SID, now)
+		if err != nil {
+			u.fail(c, err)
+			return
+		}
+		if live {
+			s.Subject, s.Name, s.Roles, s.CSRF = rec.Subject, rec.Name, rec.Roles, rec.CSRF
+		} else {
+			s, fresh, expired = u.jar.anonymous(now), true, true
+		}
+	}
 	if fresh {
 		if err := u.jar.save(c.Writer, s, now); err != nil {
 			u.fail(c, err)
@@ -226,6 +263,53 @@ func (u *UI) withSession(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Header("Vary", "Cookie, Accept-Language")
 	c.Next()
+}
+
+// resolve looks up the session record of a cookie token: gone (signed out,
+// revoked), past its end, idle too long, or of a person whose employment
+// has ended, it is not live, and the record (all of that person's, in the
+// last case) is deleted.
+func (u *UI) resolve(ctx context.Context, token string, now time.Time) (sessions.Record, bool, error) {
+	id := sessions.IDOf(token)
+	rec, err := u.d.Sessions.Get(ctx, id)
+	if errors.Is(err, sessions.ErrNotFound) {
+		return sessions.Record{}, false, nil
+	}
+	if err != nil {
+		return sessions.Record{}, false, wrapf(err, "load session")
+	}
+	if !rec.Live(now, u.cfg.SessionIdle) {
+		return sessions.Record{}, false, u.d.Sessions.Delete(ctx, id)
+	}
+	if u.d.Employees != nil {
+		e, err := u.d.Employees.Get(ctx, rec.Subject)
+		if err != nil && !errors.Is(err, employee.ErrNotFound) {
+			return sessions.Record{}, false, wrapf(err, "employment of %s", rec.Subject)
+		}
+		if err == nil && departed(e, civil.Of(now)) {
+			if _, err := u.d.Sessions.DeleteSubject(ctx, rec.Subject); err != nil {
+				return sessions.Record{}, false, err
+			}
+			u.log.Info("web: sessions of a person whose employment ended were deleted", "subject", rec.Subject)
+			return sessions.Record{}, false, nil
+		}
+	}
+	if now.Sub(rec.LastSeen) >= touchEvery {
+		if err := u.d.Sessions.Touch(ctx, id, now); err != nil {
+			return sessions.Record{}, false, err
+		}
+	}
+	return rec, true, nil
+}
+
+// departed reports whether e's employment has ended by day: employed once,
+// employed no more.
+func departed(e employee.Employee, day civil.Date) bool {
+	if _, ok := e.EmploymentOn(day); ok {
+		return false
+	}
+	_, ended := e.LastEndedBefore(day)
+	return ended
 }
 
 func sessionOf(c *gin.Context) session {
@@ -290,6 +374,20 @@ func (u *UI) need(roles ...string) gin.HandlerFunc {
 			return
 		}
 		if !s.has(roles...) {
+			// Pages that read stores directly (dashboard, audit log) are
+			// guarded here; the refusal is audited like the services'.
+			if u.d.Audit != nil {
+				e := audit.Entry{
+					ID: audit.NewID(), At: u.now().UTC(), Actor: s.Subject, ActorRoles: s.Roles, Action: audit.ActionAccessDenied,
+					ResourceType: "page", ResourceID: c.Request.Method + " " + c.FullPath(),
+					Reason: "needs " + strings.Join(roles, " or "), Details: map[string]string{"attempt": "web"},
+					RequestID: c.GetString("request_id"),
+				}
+				if err := u.d.Audit.Append(c.Request.Context(), e); err != nil {
+					u.fail(c, wrapf(err, "audit refused page"))
+					return
+				}
+			}
 			u.errorPage(c, http.StatusForbidden, "error.forbidden")
 			c.Abort()
 			return
@@ -358,8 +456,14 @@ func (u *UI) failErr(c *gin.Context, err error) {
 		u.errorPage(c, http.StatusNotFound, "error.notfound")
 	case errors.Is(err, disclosure.ErrForbidden), errors.Is(err, review.ErrForbidden), errors.Is(err, auth.ErrForbidden):
 		u.errorPage(c, http.StatusForbidden, "error.forbidden")
+	case errors.Is(err, disclosure.ErrStale), errors.Is(err, review.ErrStale):
+		u.errorPage(c, http.StatusConflict, "error.stale")
+	case errors.Is(err, disclosure.ErrVersionRequired), errors.Is(err, review.ErrVersionRequired):
+		u.errorPage(c, http.StatusPreconditionRequired, "error.stale")
 	case errors.Is(err, disclosure.ErrConflict), errors.Is(err, review.ErrConflict):
 		u.errorPage(c, http.StatusConflict, "error.conflict")
+	case errors.Is(err, disclosure.ErrBadCursor), errors.Is(err, review.ErrInvalid), errors.Is(err, audit.ErrBadCursor):
+		u.errorPage(c, http.StatusBadRequest, "error.badrequest")
 	case errors.Is(err, disclosure.ErrInvalidState), errors.Is(err, review.ErrInvalidState):
 		u.errorPage(c, http.StatusUnprocessableEntity, "error.state")
 	default:

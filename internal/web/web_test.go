@@ -55,6 +55,8 @@ type env struct {
 	audit  *mongostore.AuditStore
 	cases  *mongostore.CaseStore
 	decls  *mongostore.DisclosureStore
+	emps   *mongostore.EmployeeStore
+	sess   *mongostore.SessionStore
 	caseID string
 }
 
@@ -92,6 +94,7 @@ func newEnv(t *testing.T, mode string, mutate func(*web.Deps)) *env {
 		}
 	}
 	auditStore := mongostore.NewAuditStore(db)
+	sessStore := mongostore.NewSessionStore(db)
 	caseStore := mongostore.NewCaseStore(db)
 	declStore := mongostore.NewDisclosureStore(db)
 	signals := mongostore.NewSignalStore(db)
@@ -138,7 +141,7 @@ func newEnv(t *testing.T, mode string, mutate func(*web.Deps)) *env {
 	m.Lag.WithLabelValues("hr.events", "0").Set(5)
 	deps := web.Deps{
 		Config: web.Config{SessionSecret: []byte(secret), Auth: authCfg, SessionTTL: time.Hour},
-		Log:    log, Now: clk.Now, Employees: emps, Audit: auditStore, Events: events, Signals: signals,
+		Log:    log, Now: clk.Now, Employees: emps, Sessions: sessStore, Audit: auditStore, Events: events, Signals: signals,
 		Disclosures: &disclosure.Service{Store: declStore, Directory: disclosure.EmployeeDirectory{Employees: emps}, Audit: auditStore,
 			Policy: disclosure.DefaultPolicy(), Limits: disclosure.DefaultLimits(), Now: clk.Now},
 		Cases:     &review.Service{Cases: caseStore, Audit: auditStore, Now: clk.Now},
@@ -159,7 +162,7 @@ func newEnv(t *testing.T, mode string, mutate func(*web.Deps)) *env {
 		Extra: func(r *gin.Engine) { ui.Register(r) }})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, clock: clk, audit: auditStore, cases: caseStore, decls: declStore, caseID: c.ID}
+	return &env{srv: srv, clock: clk, audit: auditStore, cases: caseStore, decls: declStore, emps: emps, sess: sessStore, caseID: c.ID}
 }
 
 // browser is a cookie-keeping client that does not follow redirects, so
@@ -211,6 +214,9 @@ func (b *browser) post(path string, form url.Values) page {
 }
 
 var csrfPattern = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// versionPattern finds the version a decision form carries.
+var versionPattern = regexp.MustCompile(`name="version" value="(\d+)"`)
 
 // csrf reads the form token from a page (the sign-in page for a visitor).
 func (b *browser) csrf(path string) string {
@@ -366,11 +372,13 @@ func TestSessionExpiry(t *testing.T) {
 	if p := b.get("/declarations"); p.status != http.StatusOK {
 		t.Fatalf("fresh session: %d", p.status)
 	}
-	e.clock.Add(59 * time.Minute)
-	if p := b.get("/declarations"); p.status != http.StatusOK {
-		t.Fatalf("before expiry: %d", p.status)
+	for range 2 { // used within the idle limit, up to 58 minutes of the hour
+		e.clock.Add(29 * time.Minute)
+		if p := b.get("/declarations"); p.status != http.StatusOK {
+			t.Fatalf("before expiry: %d", p.status)
+		}
 	}
-	e.clock.Add(2 * time.Minute)
+	e.clock.Add(3 * time.Minute)
 	p := b.get("/declarations")
 	if p.status != http.StatusSeeOther || !strings.Contains(p.location(), "expired=1") {
 		t.Fatalf("after expiry: %d %q, want 303 to sign-in with expired=1", p.status, p.location())
@@ -462,13 +470,28 @@ func TestDeclareDecide(t *testing.T) {
 		t.Fatalf("manager's inbox lacks the declaration")
 	}
 	mtok := csrfPattern.FindStringSubmatch(inbox.body)[1]
+	// Nothing is decided for the approver: no outcome pre-selected, two
+	// buttons that say what they do, the adverse one asks to confirm.
+	if strings.Contains(inbox.body, " checked") || !strings.Contains(inbox.body, `value="approve" class="primary" data-testid="approve">Approve</button>`) ||
+		!strings.Contains(inbox.body, `data-testid="reject" data-confirm=`) {
+		t.Errorf("inbox decision form pre-selects an outcome or lacks the Approve / Reject (confirm) buttons")
+	}
+	mver := versionPattern.FindStringSubmatch(inbox.body)[1]
+	p = mgr.post("/inbox/"+id+"/decide", url.Values{"csrf": {mtok}, "decision": {"approve"}, "comment": {"Fine."}})
+	if p.status != http.StatusPreconditionRequired {
+		t.Errorf("approve without the version shown: %d, want 428", p.status)
+	}
+	p = mgr.post("/inbox/"+id+"/decide", url.Values{"csrf": {mtok}, "decision": {"approve"}, "comment": {"Fine."}, "version": {"99"}})
+	if p.status != http.StatusConflict {
+		t.Errorf("approve a version never shown: %d, want 409", p.status)
+	}
 	// Rejecting without a comment is refused with the reason shown.
 	p = mgr.post("/inbox/"+id+"/decide", url.Values{"csrf": {mtok}, "decision": {"reject"}})
 	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "is required") {
 		t.Errorf("reject without comment: %d, want 422 with the reason", p.status)
 	}
 	p = mgr.post("/inbox/"+id+"/decide", url.Values{"csrf": {mtok}, "decision": {"approve"}, "comment": {"Fine."},
-		"conditions": {"No unreleased products\n\nPublic material only"}})
+		"conditions": {"No unreleased products\n\nPublic material only"}, "version": {mver}})
 	if p.status != http.StatusSeeOther || p.location() != "/inbox?done=decided.approved" {
 		t.Fatalf("approve: %d %q", p.status, p.location())
 	}
@@ -538,16 +561,20 @@ func TestCaseReview(t *testing.T) {
 		}
 	}
 	for _, want := range []string{`<svg class="timeline"`, "MS11", "Launch of MS11", "中信证券股份有限公司", "no approved disclosure covers it",
-		"expense.claim.submitted", "咨询费", "Expense at a research counterparty", "Record decision"} {
+		"expense.claim.submitted", "咨询费", "Expense at a research counterparty", ">Clear case</button>", ">Confirm breach</button>"} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("case page lacks %q", want)
 		}
 	}
+	if strings.Contains(p.body, " checked") || !strings.Contains(p.body, `data-testid="confirm-case" data-confirm=`) {
+		t.Errorf("case decision form pre-selects an outcome or does not ask to confirm a breach")
+	}
 	tok := csrfPattern.FindStringSubmatch(p.body)[1]
-	if p := b.post("/cases/"+e.caseID+"/decide", url.Values{"csrf": {tok}, "outcome": {"cleared"}}); p.status != http.StatusUnprocessableEntity {
+	ver := versionPattern.FindStringSubmatch(p.body)[1]
+	if p := b.post("/cases/"+e.caseID+"/decide", url.Values{"csrf": {tok}, "outcome": {"cleared"}, "version": {ver}}); p.status != http.StatusUnprocessableEntity {
 		t.Errorf("decide without reason: %d, want 422", p.status)
 	}
-	p = b.post("/cases/"+e.caseID+"/decide", url.Values{"csrf": {tok}, "outcome": {"cleared"}, "reason": {"Talk was declared late; approved."}})
+	p = b.post("/cases/"+e.caseID+"/decide", url.Values{"csrf": {tok}, "outcome": {"cleared"}, "reason": {"Talk was declared late; approved."}, "version": {ver}})
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("decide: %d", p.status)
 	}
@@ -557,7 +584,7 @@ func TestCaseReview(t *testing.T) {
 	// An auditor reads it, without a decision form, and sees the actions in the log.
 	a := e.browser(t)
 	a.signIn("E4", auth.RoleAuditor)
-	if p := a.get("/cases/" + e.caseID); strings.Contains(p.body, "Record decision") {
+	if p := a.get("/cases/" + e.caseID); strings.Contains(p.body, "Clear case") {
 		t.Error("an auditor gets the decision form")
 	}
 	log := a.get("/audit?resource_id=" + e.caseID)
