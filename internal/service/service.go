@@ -117,6 +117,7 @@ func (s *Service) init(ctx context.Context) error {
 		DLQSuffix: cfg.Kafka.DLQSuffix, BatchSize: cfg.Kafka.BatchSize, BatchWait: cfg.Kafka.BatchWait,
 		MaxEventBytes: cfg.Kafka.MaxEventBytes, RetryMinWait: cfg.Kafka.RetryMinWait, RetryMaxWait: cfg.Kafka.RetryMaxWait,
 		SessionTimeout: cfg.Kafka.SessionTimeout, ShutdownGrace: cfg.HTTP.ShutdownTimeout,
+		Bindings: ingest.TopicBindings(s.Topics(), ingest.Sources{HR: cfg.Kafka.Sources.HR, Expense: cfg.Kafka.Sources.Expense, Intel: cfg.Kafka.Sources.Intel}),
 	}, pipeline, metrics, s.log, mongostore.Transient)
 	s.publisher = ingest.NewPublisher(cfg.Kafka.Brokers, s.Topics())
 
