@@ -63,22 +63,28 @@ func ParseDeadLetterID(id string) (string, int, int64, error) {
 // partitions directly (no consumer group), so looking commits nothing and
 // moves nobody's offsets.
 type DLQ struct {
-	client *kafka.Client
-	topics []string // dead-letter topics
-	writer *kafka.Writer
+	brokers []string
+	client  *kafka.Client
+	topics  []string      // dead-letter topics
+	writer  *kafka.Writer // made by the first Replay
 }
 
 // NewDLQ returns a reader of the dead-letter topics of the input topics.
 func NewDLQ(brokers []string, inputTopics []string, suffix string) *DLQ {
-	d := &DLQ{client: &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}, writer: NewWriter(brokers)}
+	d := &DLQ{brokers: brokers, client: &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}}
 	for _, t := range inputTopics {
 		d.topics = append(d.topics, t+suffix)
 	}
 	return d
 }
 
-// Close closes the replay writer.
-func (d *DLQ) Close() error { return d.writer.Close() }
+// Close closes the replay writer, if Replay made one.
+func (d *DLQ) Close() error {
+	if d.writer == nil {
+		return nil
+	}
+	return d.writer.Close()
+}
 
 // Topics returns the dead-letter topics.
 func (d *DLQ) Topics() []string { return d.topics }
@@ -230,20 +236,32 @@ func (d *DLQ) Get(ctx context.Context, id string) (DeadLetter, error) {
 var ErrNoDeadLetter = errors.New("no such dead letter")
 
 // Counts returns how many dead letters each reason code has, over all the
-// dead-letter topics.
-func (d *DLQ) Counts(ctx context.Context) (map[string]int, error) {
-	counts := map[string]int{}
-	err := d.Scan(ctx, func(l DeadLetter) error {
+// dead-letter topics, reading at most limit of them (0: all); more says the
+// limit cut the count short.
+func (d *DLQ) Counts(ctx context.Context, limit int) (counts map[string]int, more bool, err error) {
+	counts = map[string]int{}
+	n := 0
+	err = d.Scan(ctx, func(l DeadLetter) error {
+		if limit > 0 && n == limit {
+			return errEnough
+		}
+		n++
 		counts[l.Code()]++
 		return nil
 	})
-	return counts, err
+	if errors.Is(err, errEnough) {
+		return counts, true, nil
+	}
+	return counts, false, err
 }
+
+var errEnough = errors.New("enough")
 
 // Replay sends letters back to their source topics with their original key,
 // value and headers, and waits for the brokers' acknowledgement. Consumers
 // dedupe by (source, id), so replaying an event that meanwhile got in has no
-// second effect; one that is still bad is dead-lettered again.
+// second effect; one that is still bad is dead-lettered again. Replay is not
+// for concurrent use (the CLI calls it once).
 func (d *DLQ) Replay(ctx context.Context, letters []DeadLetter) error {
 	msgs := make([]kafka.Message, 0, len(letters))
 	for _, l := range letters {
@@ -254,6 +272,9 @@ func (d *DLQ) Replay(ctx context.Context, letters []DeadLetter) error {
 	}
 	if len(msgs) == 0 {
 		return nil
+	}
+	if d.writer == nil {
+		d.writer = NewWriter(d.brokers)
 	}
 	if err := d.writer.WriteMessages(ctx, msgs...); err != nil {
 		return fmt.Errorf("replay %d dead letters: %w", len(msgs), err)

@@ -37,9 +37,12 @@ func TestDLQListShowReplayBringsFixedEventIn(t *testing.T) {
 		err := dlq.Scan(ctx, func(l ingest.DeadLetter) error { letters = append(letters, l); return nil })
 		return err == nil && len(letters) == 2
 	})
-	counts, err := dlq.Counts(ctx)
-	if err != nil || counts["source_not_allowed"] != 1 || counts["invalid_data"] != 1 || len(counts) != 2 {
-		t.Fatalf("counts = %v, %v", counts, err)
+	counts, more, err := dlq.Counts(ctx, 0)
+	if err != nil || more || counts["source_not_allowed"] != 1 || counts["invalid_data"] != 1 || len(counts) != 2 {
+		t.Fatalf("counts = %v, %v, %v", counts, more, err)
+	}
+	if counts, more, err := dlq.Counts(ctx, 1); err != nil || !more || len(counts) != 1 {
+		t.Fatalf("counts up to 1 = %v, %v, %v", counts, more, err)
 	}
 	var pick ingest.DeadLetter
 	for _, l := range letters {
