@@ -81,6 +81,9 @@ type Consumer struct {
 	log     *slog.Logger
 	// transient classifies processing errors; nil treats all as transient.
 	transient func(error) bool
+	// ahead holds the batch fetched and decoded while the one before it is
+	// stored (made by Run).
+	ahead chan []fetched
 }
 
 // NewConsumer builds the reader and dead-letter writer. transient tells
@@ -153,6 +156,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 
 	fetchCtx, stopFetch := context.WithCancel(ctx)
 	batches := make(chan []fetched, 1)
+	c.ahead = batches
 	fetchErr := make(chan error, 1)
 	fetcherDone := make(chan struct{})
 	go func() {
