@@ -37,6 +37,7 @@ func rootCommand(environ []string, stdout, stderr io.Writer) *cobra.Command {
 		tokenCommand(load, stdout),
 		produceCommand(load, stdout),
 		rescanCommand(load, stdout),
+		dlqCommand(load, stdout),
 		embeddedMongoCommand(stdout, stderr), embeddedKafkaCommand(stdout),
 	)
 	return root

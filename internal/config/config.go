@@ -120,6 +120,16 @@ type Kafka struct {
 	SessionTimeout time.Duration `koanf:"session_timeout"`
 	// Partitions is used when Moonlight creates a missing topic.
 	Partitions int `koanf:"partitions"`
+	// Sources limits each input topic to the CloudEvents sources listed;
+	// an empty list accepts any source.
+	Sources TopicSources `koanf:"sources"`
+}
+
+// TopicSources lists the sources each input topic accepts (empty: any).
+type TopicSources struct {
+	HR      []string `koanf:"hr"`
+	Expense []string `koanf:"expense"`
+	Intel   []string `koanf:"intel"`
 }
 
 // Topics names the input topics.
@@ -274,6 +284,14 @@ func (c Config) Validate() error {
 	check(c.Kafka.Topics.HR != "" && c.Kafka.Topics.Expense != "" && c.Kafka.Topics.Intel != "",
 		"kafka.topics.hr, .expense and .intel must all be set")
 	check(c.Kafka.DLQSuffix != "", "kafka.dlq_suffix must be set (e.g. .dlq)")
+	for _, ts := range []struct {
+		name string
+		list []string
+	}{{"hr", c.Kafka.Sources.HR}, {"expense", c.Kafka.Sources.Expense}, {"intel", c.Kafka.Sources.Intel}} {
+		for _, src := range ts.list {
+			check(src != "", "kafka.sources.%s must not list an empty source", ts.name)
+		}
+	}
 	check(c.Kafka.BatchSize >= 1 && c.Kafka.BatchSize <= 10000, "kafka.batch_size must be 1..10000, got %d", c.Kafka.BatchSize)
 	check(c.Kafka.Partitions >= 1, "kafka.partitions must be at least 1")
 	check(c.Kafka.BatchWait > 0, "kafka.batch_wait must be positive")

@@ -34,6 +34,10 @@ func TestLoad(t *testing.T) {
 			want: func(c Config) bool {
 				return c.HTTP.Addr == "0.0.0.0:1" && len(c.Kafka.Brokers) == 3 && c.Kafka.BatchWait == 2*time.Second && c.Kafka.GroupID == "g2"
 			}},
+		{name: "topic sources", env: []string{"MOONLIGHT_KAFKA_SOURCES_HR=hris/workday-cn,hris/sap"},
+			want: func(c Config) bool {
+				return fmt.Sprint(c.Kafka.Sources.HR) == "[hris/workday-cn hris/sap]" && len(c.Kafka.Sources.Expense) == 0
+			}},
 		{name: "unknown env", env: []string{"MOONLIGHT_HTTP_ADDRESS=x"}, wantErr: "unknown environment settings MOONLIGHT_HTTP_ADDRESS"},
 		{name: "invalid values listed together", give: bad, wantErr: "kafka.batch_size must be 1..10000"},
 		{name: "invalid level", give: bad, wantErr: `log.level must be debug, info, warn or error, got "loud"`},

@@ -519,12 +519,12 @@ func (ev *evaluation) expense(s Signal) (Finding, bool) {
 	case s.Field == "merchant":
 		fmt.Fprintf(&b, "Expense claim at %s on %s for %s", label, s.Date, formatMoney(s.Amount))
 	case s.Field == "attendees":
-		fmt.Fprintf(&b, "Expense claim at %q on %s for %s with attendee %s", s.Merchant, s.Date, formatMoney(s.Amount), label)
+		fmt.Fprintf(&b, "Expense claim at %q on %s for %s with attendee %s", excerpt(s.Merchant, maxQuotedName), s.Date, formatMoney(s.Amount), label)
 	default:
-		fmt.Fprintf(&b, "Expense claim at %q on %s for %s naming %s", s.Merchant, s.Date, formatMoney(s.Amount), label)
+		fmt.Fprintf(&b, "Expense claim at %q on %s for %s naming %s", excerpt(s.Merchant, maxQuotedName), s.Date, formatMoney(s.Amount), label)
 	}
 	if s.Description != "" {
-		fmt.Fprintf(&b, " '%s'", s.Description)
+		fmt.Fprintf(&b, " '%s'", excerpt(s.Description, maxQuotedText))
 	}
 	if len(s.Vocabulary) > 0 {
 		fmt.Fprintf(&b, "; it mentions %s", strings.Join(s.Vocabulary, ", "))

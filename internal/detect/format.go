@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/employee"
@@ -16,9 +17,29 @@ func (ev *evaluation) label(id, name, typ, asMatched string) string {
 		return c.Label(asMatched)
 	}
 	if typ == "" {
-		return name
+		return excerpt(name, maxQuotedName)
 	}
-	return fmt.Sprintf("%s (%s, not on the watchlist)", name, strings.ReplaceAll(typ, "_", " "))
+	return fmt.Sprintf("%s (%s, not on the watchlist)", excerpt(name, maxQuotedName), strings.ReplaceAll(typ, "_", " "))
+}
+
+// A finding quotes event text only as a short excerpt: the summary explains
+// why a case exists, the stored event keeps the whole text, and a finding is
+// copied into every case view (a 900 KB description once made a case page
+// 3.7 MB). Counted in characters.
+const (
+	maxQuotedText = 160 // a description
+	maxQuotedName = 80  // a merchant, title, organizer or project name
+)
+
+// excerpt is s with runs of white space (line breaks included) made one
+// space, cut to at most n characters with "…" marking the cut.
+func excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
 
 // formatMoney writes "CNY 3,000.00" from a decimal string; an amount it
@@ -73,7 +94,7 @@ func kindText(k string) string {
 func projectText(p employee.Assignment) string {
 	s := fmt.Sprintf("%s project %s", p.Sensitivity, p.Code)
 	if p.Name != "" {
-		s += fmt.Sprintf(" (%s)", p.Name)
+		s += fmt.Sprintf(" (%s)", excerpt(p.Name, maxQuotedName))
 	}
 	return s
 }
@@ -91,7 +112,8 @@ func seminarNote(s Seminar) string {
 	if s.Paid {
 		paid = "paid "
 	}
-	return fmt.Sprintf("matches the %sseminar %q reported by %s on %s%s", paid, s.Title, s.Organizer, s.Date, where)
+	return fmt.Sprintf("matches the %sseminar %q reported by %s on %s%s", paid, excerpt(s.Title, maxQuotedName),
+		excerpt(s.Organizer, maxQuotedName), s.Date, where)
 }
 
 // Chinese and English names of cities, so "Shanghai" and "上海市" compare equal.

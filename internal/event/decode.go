@@ -19,15 +19,20 @@ const MaxEventBytes = 1 << 20
 
 // Reasons of a DecodeError: short codes for the dead-letter x-error header and metrics.
 const (
-	ReasonTooLarge        = "too_large"        // bigger than the decoder's limit
-	ReasonInvalidUTF8     = "invalid_utf8"     // not UTF-8 (JSON text must be)
-	ReasonMalformedJSON   = "malformed_json"   // not one JSON value
-	ReasonInvalidEnvelope = "invalid_envelope" // not a CloudEvents 1.0 envelope of the contract
-	ReasonUnknownType     = "unknown_type"     // type is not one of Types
-	ReasonInvalidData     = "invalid_data"     // data misses a required field or has a wrong type or value
-	ReasonBadDate         = "bad_date"         // a date is not a real YYYY-MM-DD calendar date
-	ReasonBadTime         = "bad_time"         // an instant is not RFC 3339
-	ReasonBadAmount       = "bad_amount"       // amount is not a decimal
+	ReasonTooLarge        = "too_large"         // bigger than the decoder's limit
+	ReasonInvalidUTF8     = "invalid_utf8"      // not UTF-8 (JSON text must be)
+	ReasonMalformedJSON   = "malformed_json"    // not one JSON value
+	ReasonInvalidEnvelope = "invalid_envelope"  // not a CloudEvents 1.0 envelope of the contract
+	ReasonUnknownType     = "unknown_type"      // type is not one of Types
+	ReasonInvalidData     = "invalid_data"      // data misses a required field or has a wrong type or value
+	ReasonBadDate         = "bad_date"          // a date is not a real YYYY-MM-DD calendar date
+	ReasonBadTime         = "bad_time"          // an instant is not RFC 3339
+	ReasonBadAmount       = "bad_amount"        // amount is not a decimal
+	ReasonDateOutOfRange  = "date_out_of_range" // a date or instant before 1990 or too far after receipt
+	ReasonFieldTooLong    = "field_too_long"    // a text or array longer than the contract allows
+	// Set by the consumer, which knows the topic: the decoder does not.
+	ReasonWrongTopic       = "wrong_topic"        // the type's prefix is not the topic's
+	ReasonSourceNotAllowed = "source_not_allowed" // the topic is limited to other sources
 )
 
 // DecodeError says why an event is bad. Every DecodeError is permanent: the same bytes
@@ -66,29 +71,55 @@ func NewDecoder(maxBytes int) *Decoder {
 // MaxBytes is the size limit of the decoder.
 func (d *Decoder) MaxBytes() int { return d.maxBytes }
 
-// Decode decodes raw with the default limit, MaxEventBytes. See Decoder.Decode.
+// Decode decodes raw with the default limit, MaxEventBytes, received now.
+// See Decoder.Decode.
 func Decode(raw []byte) (Event, error) {
 	return defaultDecoder().Decode(raw)
 }
 
+// DecodeAt is Decode for an event received at receivedAt.
+func DecodeAt(raw []byte, receivedAt time.Time) (Event, error) {
+	return defaultDecoder().DecodeAt(raw, receivedAt)
+}
+
 var defaultDecoder = sync.OnceValue(func() *Decoder { return NewDecoder(MaxEventBytes) })
 
-// Decode checks raw against the contract and returns the typed event. The checks run
-// cheapest first: size, UTF-8, JSON syntax, envelope schema, type, data schema, then the
-// typed values (calendar dates, instants, amounts). Any failure is a *DecodeError.
-// The returned Event.Raw is raw itself, not a copy.
+// Decode is DecodeAt for an event received now.
 func (d *Decoder) Decode(raw []byte) (Event, error) {
-	if len(raw) > d.maxBytes {
-		return Event{}, &DecodeError{ReasonTooLarge, fmt.Sprintf("%d bytes, limit %d", len(raw), d.maxBytes)}
-	}
-	// encoding/json would quietly turn invalid bytes into U+FFFD and store a changed text.
-	if !utf8.Valid(raw) {
-		return Event{}, &DecodeError{ReasonInvalidUTF8, fmt.Sprintf("invalid UTF-8 at byte offset %d", invalidUTF8At(raw))}
+	return d.DecodeAt(raw, time.Now())
+}
+
+// DecodeAt checks raw, a structured-mode event received at receivedAt, against the
+// contract and returns the typed event. The checks run cheapest first: size, UTF-8, JSON
+// syntax, envelope schema, type, data schema, then the typed values (calendar dates,
+// instants, amounts) and the date bounds, which depend on receivedAt. Any failure is a
+// *DecodeError. The returned Event.Raw is raw itself, not a copy.
+func (d *Decoder) DecodeAt(raw []byte, receivedAt time.Time) (Event, error) {
+	if err := d.checkBytes(raw); err != nil {
+		return Event{}, err
 	}
 	doc, err := parseJSON(raw)
 	if err != nil {
 		return Event{}, err
 	}
+	return d.decodeDoc(doc, raw, receivedAt)
+}
+
+// checkBytes applies the size limit and the UTF-8 check.
+func (d *Decoder) checkBytes(raw []byte) error {
+	if len(raw) > d.maxBytes {
+		return &DecodeError{ReasonTooLarge, fmt.Sprintf("%d bytes, limit %d", len(raw), d.maxBytes)}
+	}
+	// encoding/json would quietly turn invalid bytes into U+FFFD and store a changed text.
+	if !utf8.Valid(raw) {
+		return &DecodeError{ReasonInvalidUTF8, fmt.Sprintf("invalid UTF-8 at byte offset %d", invalidUTF8At(raw))}
+	}
+	return nil
+}
+
+// decodeDoc validates a parsed structured-mode envelope; raw becomes Event.Raw.
+func (d *Decoder) decodeDoc(doc any, raw []byte, receivedAt time.Time) (Event, error) {
+	var err error
 	if err := d.schemas.envelope.Validate(doc); err != nil {
 		return Event{}, schemaError(err, "", ReasonInvalidEnvelope)
 	}
@@ -119,7 +150,47 @@ func (d *Decoder) Decode(raw []byte) (Event, error) {
 	if f.err != nil {
 		return Event{}, f.err
 	}
+	if err := checkDates(d.schemas.envelopeDates, env, "", receivedAt); err != nil {
+		return Event{}, err
+	}
+	if err := checkDates(d.schemas.dates[typ], data, "/data", receivedAt); err != nil {
+		return Event{}, err
+	}
 	return e, nil
+}
+
+// checkDates applies the schemas' date bounds to the fields of obj, which have
+// passed their schema (so they parse). The upper bound is counted from the
+// receipt's calendar date in UTC for dates, from the receipt instant for
+// instants.
+func checkDates(bounds []dateBound, obj map[string]any, prefix string, receivedAt time.Time) error {
+	for _, b := range bounds {
+		s, ok := obj[b.key].(string)
+		if !ok {
+			continue
+		}
+		early, late := false, false
+		if b.instant {
+			t, err := parseInstant(s)
+			if err != nil {
+				continue // reported by the typed read
+			}
+			early = t.Before(b.earliest.Time())
+			late = t.After(receivedAt.AddDate(b.yearsAfter, 0, 0))
+		} else {
+			v := civil.Date(s)
+			early = v.Before(b.earliest)
+			late = v.After(civil.Of(receivedAt.UTC().AddDate(b.yearsAfter, 0, 0)))
+		}
+		ptr := prefix + "/" + escapeToken(b.key)
+		switch {
+		case early:
+			return &DecodeError{ReasonDateOutOfRange, fmt.Sprintf("%s: before %s", ptr, b.earliest)}
+		case late:
+			return &DecodeError{ReasonDateOutOfRange, fmt.Sprintf("%s: more than %d years after receipt", ptr, b.yearsAfter)}
+		}
+	}
+	return nil
 }
 
 // parseJSON parses exactly one JSON value, keeping numbers as json.Number so amounts keep

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 )
@@ -35,6 +37,19 @@ func Schemas() fs.FS {
 type schemaSet struct {
 	envelope *jsonschema.Schema
 	data     map[string]*jsonschema.Schema // by event type
+	// envelopeDates and dates (by event type) are the date and instant fields
+	// with bounds, read from the schemas' x-moonlight-* keywords.
+	envelopeDates []dateBound
+	dates         map[string][]dateBound
+}
+
+// dateBound is the range of one top-level date or instant field: from
+// earliest to yearsAfter years after the time of receipt.
+type dateBound struct {
+	key        string
+	instant    bool // an RFC 3339 instant, else a calendar date
+	earliest   civil.Date
+	yearsAfter int
 }
 
 // compiledSchemas compiles the embedded schemas once, on first use. A failure means the
@@ -56,6 +71,7 @@ func compileSchemas() (*schemaSet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list schemas: %w", err)
 	}
+	docs := map[string]any{}
 	for _, name := range names {
 		b, err := schemaFiles.ReadFile(name)
 		if err != nil {
@@ -68,8 +84,17 @@ func compileSchemas() (*schemaSet, error) {
 		if err := c.AddResource(schemaBase+strings.TrimPrefix(name, "schemas/"), doc); err != nil {
 			return nil, fmt.Errorf("add %s: %w", name, err)
 		}
+		docs[strings.TrimPrefix(name, "schemas/")] = doc
 	}
-	s := &schemaSet{data: make(map[string]*jsonschema.Schema, len(Types))}
+	s := &schemaSet{data: make(map[string]*jsonschema.Schema, len(Types)), dates: map[string][]dateBound{}}
+	if s.envelopeDates, err = dateBounds(docs, "envelope.json"); err != nil {
+		return nil, err
+	}
+	for _, t := range Types {
+		if s.dates[t], err = dateBounds(docs, t+".json"); err != nil {
+			return nil, err
+		}
+	}
 	if s.envelope, err = c.Compile(schemaBase + "envelope.json"); err != nil {
 		return nil, fmt.Errorf("compile envelope: %w", err)
 	}
@@ -79,6 +104,42 @@ func compileSchemas() (*schemaSet, error) {
 		}
 	}
 	return s, nil
+}
+
+// dateBounds lists the bounded date and instant properties of a schema: those
+// whose $ref names a defs.json definition with x-moonlight-earliest and
+// x-moonlight-years-after-receipt. Keeping the numbers in the schemas keeps
+// one source of truth for producers and for the decoder.
+func dateBounds(docs map[string]any, name string) ([]dateBound, error) {
+	obj, _ := docs[name].(map[string]any)
+	props, _ := obj["properties"].(map[string]any)
+	defsDoc, _ := docs["defs.json"].(map[string]any)
+	defs, _ := defsDoc["$defs"].(map[string]any)
+	var out []dateBound
+	for key, p := range props {
+		ref, _ := p.(map[string]any)["$ref"].(string)
+		def, ok := strings.CutPrefix(ref, "defs.json#/$defs/")
+		if !ok {
+			continue
+		}
+		d, _ := defs[def].(map[string]any)
+		earliest, hasEarliest := d["x-moonlight-earliest"].(string)
+		years, hasYears := d["x-moonlight-years-after-receipt"]
+		if !hasEarliest && !hasYears {
+			continue
+		}
+		e, err := civil.Parse(earliest)
+		if err != nil {
+			return nil, fmt.Errorf("%s: defs %s: x-moonlight-earliest: %w", name, def, err)
+		}
+		n, err := strconv.Atoi(fmt.Sprint(years))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%s: defs %s: x-moonlight-years-after-receipt must be a whole number", name, def)
+		}
+		out = append(out, dateBound{key: key, instant: d["format"] == "date-time", earliest: e, yearsAfter: n})
+	}
+	slices.SortFunc(out, func(a, b dateBound) int { return strings.Compare(a.key, b.key) })
+	return out, nil
 }
 
 // schemaError turns a validation failure into a DecodeError. The validator's own messages
@@ -144,12 +205,16 @@ func reasonOf(l *jsonschema.ValidationError, def string) string {
 		return def
 	}
 	switch {
-	case strings.HasSuffix(l.SchemaURL, "defs.json#/$defs/date"):
+	case strings.HasSuffix(l.SchemaURL, "defs.json#/$defs/date"), strings.HasSuffix(l.SchemaURL, "defs.json#/$defs/launch_date"):
 		return ReasonBadDate
 	case strings.HasSuffix(l.SchemaURL, "defs.json#/$defs/instant"):
 		return ReasonBadTime
 	case strings.HasSuffix(l.SchemaURL, "defs.json#/$defs/amount"):
 		return ReasonBadAmount
+	}
+	switch l.ErrorKind.(type) {
+	case *kind.MaxLength, *kind.MaxItems:
+		return ReasonFieldTooLong
 	}
 	return def
 }
@@ -192,6 +257,8 @@ func describe(l *jsonschema.ValidationError, ptr, reason string) string {
 		return fmt.Sprintf("%s: shorter than %d characters", ptr, k.Want)
 	case *kind.MaxLength:
 		return fmt.Sprintf("%s: longer than %d characters", ptr, k.Want)
+	case *kind.MaxItems:
+		return fmt.Sprintf("%s: more than %d items", ptr, k.Want)
 	case *kind.Pattern:
 		return fmt.Sprintf("%s: does not match %s", ptr, k.Want)
 	case *kind.Format:

@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/moonlight-oss/moonlight/internal/event"
@@ -42,6 +45,29 @@ type Config struct {
 	// is retried before its events are retried one by one and the ones that
 	// still fail are dead-lettered. Transient errors are retried forever.
 	PoisonAttempts int
+	// Bindings says what each topic accepts (by topic name); a topic without
+	// a binding accepts any type and source.
+	Bindings map[string]Binding
+}
+
+// Binding is what one topic accepts: types with its prefix only ("hr." on
+// hr.events), and, when Sources is not empty, only events from those sources.
+// Anything else is a bad event (wrong_topic, source_not_allowed), whatever its
+// content: the topic is the trust boundary the broker's ACLs enforce.
+type Binding struct {
+	TypePrefix string
+	Sources    []string
+}
+
+// check returns why e may not arrive on this topic, or nil.
+func (b Binding) check(e event.Event) error {
+	if b.TypePrefix != "" && !strings.HasPrefix(e.Type, b.TypePrefix) {
+		return &event.DecodeError{Reason: event.ReasonWrongTopic, Detail: "/type: this topic carries only " + b.TypePrefix + "* types"}
+	}
+	if len(b.Sources) > 0 && !slices.Contains(b.Sources, e.Source) {
+		return &event.DecodeError{Reason: event.ReasonSourceNotAllowed, Detail: "/source: not a source this topic accepts"}
+	}
+	return nil
 }
 
 // Consumer reads the input topics in one consumer group.
@@ -55,6 +81,9 @@ type Consumer struct {
 	log     *slog.Logger
 	// transient classifies processing errors; nil treats all as transient.
 	transient func(error) bool
+	// ahead holds the batch fetched and decoded while the one before it is
+	// stored (made by Run).
+	ahead chan []fetched
 }
 
 // NewConsumer builds the reader and dead-letter writer. transient tells
@@ -98,8 +127,26 @@ func NewConsumer(cfg Config, proc Processor, m *Metrics, log *slog.Logger, trans
 	return &Consumer{cfg: cfg, reader: r, dlq: w, decoder: event.NewDecoder(cfg.MaxEventBytes), proc: proc, m: m, log: log, transient: transient}
 }
 
+// newBackOff is the retry policy of every step: exponential from
+// RetryMinWait, doubling, with ±50% jitter (replicas that failed together do
+// not retry together), capped at RetryMaxWait, never giving up (the partition
+// waits; a valid event is never dropped for being unlucky).
+func (c *Consumer) newBackOff() *backoff.ExponentialBackOff {
+	return &backoff.ExponentialBackOff{
+		InitialInterval:     c.cfg.RetryMinWait,
+		RandomizationFactor: 0.5,
+		Multiplier:          2,
+		MaxInterval:         c.cfg.RetryMaxWait,
+	}
+}
+
 // Run consumes until ctx is cancelled, then finishes the batch in hand,
 // commits it and closes. It returns nil on a clean stop.
+//
+// Fetching and decoding run one batch ahead of storing: while batch n is
+// written to the database, batch n+1 is fetched and validated. Batches are
+// still handled and committed one at a time, in fetch order, so per-partition
+// order and the commit rule (commit only what is durable) are unchanged.
 func (c *Consumer) Run(ctx context.Context) error {
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
@@ -107,19 +154,50 @@ func (c *Consumer) Run(ctx context.Context) error {
 	defer stop()
 	defer c.close()
 
-	for failures := 0; ; {
+	fetchCtx, stopFetch := context.WithCancel(ctx)
+	batches := make(chan []fetched, 1)
+	c.ahead = batches
+	fetchErr := make(chan error, 1)
+	fetcherDone := make(chan struct{})
+	go func() {
+		defer close(fetcherDone)
+		defer close(batches)
+		fetchErr <- c.fetchLoop(fetchCtx, batches)
+	}()
+	defer func() { stopFetch(); <-fetcherDone }()
+
+	for batch := range batches {
+		if err := c.handle(work, batch); err != nil {
+			if ctx.Err() != nil {
+				c.log.Warn("stopping with a batch unfinished; it will be redelivered", "messages", len(batch))
+				return nil
+			}
+			return fmt.Errorf("handle batch: %w", err)
+		}
+		if ctx.Err() != nil {
+			// A batch fetched ahead is not committed: it is redelivered.
+			return nil
+		}
+	}
+	return <-fetchErr
+}
+
+// fetchLoop fetches and decodes batches until ctx ends or the reader is
+// closed, sending each to out. Fetch failures are retried with backoff.
+func (c *Consumer) fetchLoop(ctx context.Context, out chan<- []fetched) error {
+	b := c.newBackOff()
+	for attempt := 1; ; {
 		batch, err := c.fetchBatch(ctx)
 		if len(batch) > 0 {
-			if herr := c.handle(work, batch); herr != nil {
-				if ctx.Err() != nil {
-					c.log.Warn("stopping with a batch unfinished; it will be redelivered", "messages", len(batch))
-					return nil
-				}
-				return fmt.Errorf("handle batch: %w", herr)
+			select {
+			case out <- batch:
+			case <-ctx.Done():
+				return nil
 			}
 		}
 		if err == nil {
-			failures = 0
+			b.Reset()
+			attempt = 1
 			continue
 		}
 		if ctx.Err() != nil {
@@ -132,11 +210,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 		// to exit: the reader rejoins the group by itself, and nothing was
 		// fetched, so nothing is lost by fetching again after a pause.
 		c.m.Retried.WithLabelValues("fetch").Inc()
-		c.log.Warn("fetch failed; retrying", "err", err, "attempt", failures+1)
-		if sleep(ctx, c.backoff(failures)) != nil {
+		c.log.Warn("fetch failed; retrying", "err", err, "attempt", attempt)
+		if sleep(ctx, b.NextBackOff()) != nil {
 			return nil
 		}
-		failures++
+		attempt++
 	}
 }
 
@@ -151,14 +229,23 @@ func (c *Consumer) close() {
 
 // fetched is a message and its decoding: the event, or why it is bad.
 type fetched struct {
-	msg kafka.Message
-	ev  event.Event
-	err error
+	msg        kafka.Message
+	ev         event.Event
+	err        error
+	receivedAt time.Time
 }
 
 func (c *Consumer) decode(m kafka.Message) fetched {
-	e, err := c.decoder.Decode(m.Value)
-	return fetched{msg: m, ev: e, err: err}
+	now := time.Now()
+	hs := make([]event.Header, len(m.Headers))
+	for i, h := range m.Headers {
+		hs[i] = event.Header{Key: h.Key, Value: h.Value}
+	}
+	e, err := c.decoder.DecodeMessage(m.Value, hs, now)
+	if err == nil {
+		err = c.cfg.Bindings[m.Topic].check(e)
+	}
+	return fetched{msg: m, ev: e, err: err, receivedAt: now}
 }
 
 // fetchBatch blocks for the first message, then takes more until BatchSize
@@ -206,7 +293,7 @@ type rejected struct {
 // error only when work was abandoned at shutdown (nothing committed).
 func (c *Consumer) handle(ctx context.Context, batch []fetched) error {
 	start := time.Now()
-	good := make([]event.Received, 0, len(batch))
+	good := make([]fetched, 0, len(batch))
 	msgs := make([]kafka.Message, len(batch))
 	var bad []rejected
 	for i, f := range batch {
@@ -215,7 +302,7 @@ func (c *Consumer) handle(ctx context.Context, batch []fetched) error {
 			bad = append(bad, rejected{msg: f.msg, reason: f.err.Error()})
 			continue
 		}
-		good = append(good, event.Received{Event: f.ev, Topic: f.msg.Topic, Partition: f.msg.Partition, Offset: f.msg.Offset, ReceivedAt: start})
+		good = append(good, f)
 	}
 	if len(good) > 0 {
 		poison, err := c.process(ctx, good)
@@ -243,37 +330,46 @@ func (c *Consumer) handle(ctx context.Context, batch []fetched) error {
 	return nil
 }
 
-// process stores the valid events. Transient failures are retried forever
-// (capped backoff); a batch that keeps failing otherwise is split so that one
-// poison event cannot block its partition: events that fail alone are returned
-// to be dead-lettered.
-func (c *Consumer) process(ctx context.Context, good []event.Received) ([]rejected, error) {
-	var lastErr error
-	for attempt := 0; ; attempt++ {
-		n, err := c.proc.Process(ctx, good)
+func received(fs []fetched) []event.Received {
+	out := make([]event.Received, len(fs))
+	for i, f := range fs {
+		out[i] = event.Received{Event: f.ev, Topic: f.msg.Topic, Partition: f.msg.Partition, Offset: f.msg.Offset, ReceivedAt: f.receivedAt}
+	}
+	return out
+}
+
+// process stores the valid events. Transient failures (the database away or
+// busy, a compare-and-set lost to another writer) are retried forever with
+// growing backoff; a batch that keeps failing otherwise is split so that one
+// poison event cannot block its partition: events that fail alone with a
+// non-transient error are returned to be dead-lettered.
+func (c *Consumer) process(ctx context.Context, good []fetched) ([]rejected, error) {
+	batch := received(good)
+	failures := 0
+	err := c.retry(ctx, "store", func(ctx context.Context) error {
+		n, err := c.proc.Process(ctx, batch)
 		if err == nil {
 			c.m.Stored.Add(float64(n))
-			return nil, nil
+			return nil
 		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if !c.isTransient(err) {
+			if failures++; failures >= c.cfg.PoisonAttempts {
+				return permanent{err}
+			}
 		}
-		lastErr = err
-		if c.isTransient(err) {
-			attempt = 0
-		} else if attempt+1 >= c.cfg.PoisonAttempts {
-			break
-		}
-		c.m.Retried.WithLabelValues("store").Inc()
-		c.log.Warn("store batch failed; retrying", "err", err, "events", len(good), "first_offset", good[0].Offset)
-		if err := sleep(ctx, c.backoff(attempt)); err != nil {
-			return nil, err
-		}
+		return err
+	})
+	var p permanent
+	switch {
+	case err == nil:
+		return nil, nil
+	case !errors.As(err, &p):
+		return nil, err
 	}
-	c.log.Error("batch keeps failing; retrying its events one by one", "err", lastErr, "events", len(good))
+	c.log.Error("batch keeps failing; retrying its events one by one", "err", p.err, "events", len(good))
 	var poison []rejected
-	for _, r := range good {
-		one := []event.Received{r}
+	for i, f := range good {
+		one := batch[i : i+1]
 		err := c.retry(ctx, "store_one", func(ctx context.Context) error {
 			n, err := c.proc.Process(ctx, one)
 			if err != nil && !c.isTransient(err) {
@@ -282,11 +378,9 @@ func (c *Consumer) process(ctx context.Context, good []event.Received) ([]reject
 			c.m.Stored.Add(float64(n))
 			return err
 		})
-		var p permanent
 		switch {
 		case errors.As(err, &p):
-			poison = append(poison, rejected{msg: kafka.Message{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: []byte(r.Event.PartitionKey()), Value: r.Event.Raw},
-				reason: "processing_failed: " + p.err.Error()})
+			poison = append(poison, rejected{msg: f.msg, reason: "processing_failed: " + p.err.Error()})
 		case err != nil:
 			return nil, err
 		}
@@ -302,31 +396,26 @@ func (c *Consumer) isTransient(err error) bool {
 	return c.transient == nil || c.transient(err)
 }
 
-// retry runs fn until it succeeds, ctx ends, or fn returns a permanent error.
+// retry runs fn until it succeeds, ctx ends, or fn returns a permanent error
+// (returned as is), waiting newBackOff's growing intervals in between.
 func (c *Consumer) retry(ctx context.Context, step string, fn func(context.Context) error) error {
-	for attempt := 0; ; attempt++ {
+	attempt := 0
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		attempt++
 		err := fn(ctx)
 		var p permanent
-		if err == nil || errors.As(err, &p) {
-			return err
+		if errors.As(err, &p) {
+			return struct{}{}, backoff.Permanent(err)
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		c.m.Retried.WithLabelValues(step).Inc()
-		c.log.Warn("step failed; retrying", "step", step, "err", err, "attempt", attempt+1)
-		if err := sleep(ctx, c.backoff(attempt)); err != nil {
-			return err
-		}
-	}
-}
-
-func (c *Consumer) backoff(attempt int) time.Duration {
-	d := c.cfg.RetryMinWait
-	for i := 0; i < attempt && d < c.cfg.RetryMaxWait; i++ {
-		d *= 2
-	}
-	return min(d, c.cfg.RetryMaxWait)
+		return struct{}{}, err
+	},
+		backoff.WithBackOff(c.newBackOff()),
+		backoff.WithMaxElapsedTime(0),
+		backoff.WithNotify(func(err error, wait time.Duration) {
+			c.m.Retried.WithLabelValues(step).Inc()
+			c.log.Warn("step failed; retrying", "step", step, "err", err, "attempt", attempt, "wait", wait)
+		}))
+	return err
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -338,48 +427,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// deadLetter publishes rejected messages to <topic><suffix> with the reason,
-// original bytes and key, and where they came from.
-func (c *Consumer) deadLetter(ctx context.Context, bad []rejected) error {
-	msgs := make([]kafka.Message, 0, len(bad))
-	for _, b := range bad {
-		msgs = append(msgs, kafka.Message{
-			Topic: b.msg.Topic + c.cfg.DLQSuffix,
-			Key:   b.msg.Key,
-			Value: b.msg.Value,
-			Headers: []kafka.Header{
-				{Key: "x-error", Value: []byte(b.reason)},
-				{Key: "x-source-topic", Value: []byte(b.msg.Topic)},
-				{Key: "x-source-partition", Value: []byte(strconv.Itoa(b.msg.Partition))},
-				{Key: "x-source-offset", Value: []byte(strconv.FormatInt(b.msg.Offset, 10))},
-			},
-		})
-	}
-	if err := c.dlq.WriteMessages(ctx, msgs...); err != nil {
-		return fmt.Errorf("write %d dead letters: %w", len(msgs), err)
-	}
-	for _, b := range bad {
-		c.m.Rejected.WithLabelValues(b.msg.Topic, reasonCode(b.reason)).Inc()
-		c.log.Info("event dead-lettered", "topic", b.msg.Topic, "partition", b.msg.Partition, "offset", b.msg.Offset, "reason", reasonCode(b.reason))
-	}
-	return nil
-}
-
-// reasonCode is the reason's leading code ("invalid_data: /amount ..." -> "invalid_data"),
-// bounded for metric labels.
-func reasonCode(reason string) string {
-	for i, r := range reason {
-		if r == ':' || r == ' ' {
-			return reason[:i]
-		}
-		if i > 40 {
-			break
-		}
-	}
-	if len(reason) > 40 {
-		return "other"
-	}
-	return reason
 }

@@ -78,16 +78,26 @@ type running struct {
 	metrics *ingest.Metrics
 }
 
-func (r *rig) start() *running {
+func (r *rig) start() *running { return r.startWith(nil, nil) }
+
+// startWith starts a consumer with the topics bound to their type prefixes
+// and sources, and a processor wrapped by wrap (nil: the plain pipeline).
+func (r *rig) startWith(sources *ingest.Sources, wrap func(ingest.Processor) ingest.Processor) *running {
 	reg := prometheus.NewRegistry()
 	m := ingest.NewMetrics(reg)
+	if sources == nil {
+		sources = &ingest.Sources{}
+	}
+	var proc ingest.Processor = &ingest.Pipeline{Events: mongostore.NewEventStore(r.db), Employees: mongostore.NewEmployeeStore(r.db)}
+	if wrap != nil {
+		proc = wrap(proc)
+	}
 	c := ingest.NewConsumer(ingest.Config{
 		Brokers: r.brokers, GroupID: r.group, Topics: []string{r.topics.HR, r.topics.Expense, r.topics.Intel},
 		DLQSuffix: ".dlq", BatchSize: 200, BatchWait: 50 * time.Millisecond, MaxEventBytes: 1 << 20,
 		RetryMinWait: 50 * time.Millisecond, RetryMaxWait: time.Second, SessionTimeout: 6 * time.Second,
-		ShutdownGrace: 5 * time.Second,
-	}, &ingest.Pipeline{Events: mongostore.NewEventStore(r.db), Employees: mongostore.NewEmployeeStore(r.db)},
-		m, slog.New(slog.NewTextHandler(io.Discard, nil)), mongostore.Transient)
+		ShutdownGrace: 5 * time.Second, Bindings: ingest.TopicBindings(r.topics, *sources),
+	}, proc, m, slog.New(slog.NewTextHandler(io.Discard, nil)), mongostore.Transient)
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &running{cancel: cancel, done: make(chan error, 1), metrics: m}
 	go func() { run.done <- c.Run(ctx) }()
@@ -186,8 +196,10 @@ func (r *rig) storedIDs() map[string]bool {
 }
 
 type dlqMsg struct {
+	key     []byte
 	value   []byte
 	headers map[string]string
+	raw     []kafka.Header
 }
 
 // readDLQ reads exactly n messages from the dead-letter topics.
@@ -209,7 +221,7 @@ func (r *rig) readDLQ(n int) []dlqMsg {
 		for _, x := range m.Headers {
 			h[x.Key] = string(x.Value)
 		}
-		out = append(out, dlqMsg{value: m.Value, headers: h})
+		out = append(out, dlqMsg{key: m.Key, value: m.Value, headers: h, raw: m.Headers})
 	}
 	// Nothing more than n: a short read must time out.
 	sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)

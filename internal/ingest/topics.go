@@ -77,3 +77,18 @@ func Ping(ctx context.Context, brokers []string) error {
 	}
 	return fmt.Errorf("no kafka broker answers: %w", lastErr)
 }
+
+// Sources lists the sources each input topic accepts (empty: any).
+type Sources struct {
+	HR, Expense, Intel []string
+}
+
+// TopicBindings binds each input topic to its type prefix and sources, as the
+// contract says: hr.events carries hr.* only, and so on.
+func TopicBindings(t Topics, s Sources) map[string]Binding {
+	return map[string]Binding{
+		t.HR:      {TypePrefix: "hr.", Sources: s.HR},
+		t.Expense: {TypePrefix: "expense.", Sources: s.Expense},
+		t.Intel:   {TypePrefix: "intel.", Sources: s.Intel},
+	}
+}

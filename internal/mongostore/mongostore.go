@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -119,24 +118,6 @@ func onlyDuplicates(err error) bool {
 		return len(bwe.WriteErrors) > 0
 	}
 	return mongo.IsDuplicateKeyError(err)
-}
-
-// Transient reports whether err is worth retrying (network, timeout, server selection).
-func Transient(err error) bool {
-	if err == nil {
-		return false
-	}
-	if errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	return mongo.IsNetworkError(err) || mongo.IsTimeout(err) ||
-		errors.Is(err, mongo.ErrClientDisconnected) ||
-		isServerSelection(err)
-}
-
-func isServerSelection(err error) bool {
-	// topology.ServerSelectionError is internal to the driver; its text is stable.
-	return strings.Contains(err.Error(), "server selection")
 }
 
 // findAll runs a find and decodes every document it returns into D.

@@ -120,6 +120,7 @@ func (s *Service) init(ctx context.Context) error {
 		DLQSuffix: cfg.Kafka.DLQSuffix, BatchSize: cfg.Kafka.BatchSize, BatchWait: cfg.Kafka.BatchWait,
 		MaxEventBytes: cfg.Kafka.MaxEventBytes, RetryMinWait: cfg.Kafka.RetryMinWait, RetryMaxWait: cfg.Kafka.RetryMaxWait,
 		SessionTimeout: cfg.Kafka.SessionTimeout, ShutdownGrace: cfg.HTTP.ShutdownTimeout,
+		Bindings: ingest.TopicBindings(s.Topics(), ingest.Sources{HR: cfg.Kafka.Sources.HR, Expense: cfg.Kafka.Sources.Expense, Intel: cfg.Kafka.Sources.Intel}),
 	}, pipeline, metrics, s.log, mongostore.Transient)
 	s.publisher = ingest.NewPublisher(cfg.Kafka.Brokers, s.Topics())
 
@@ -140,6 +141,7 @@ func (s *Service) init(ctx context.Context) error {
 		Log: s.log, Employees: s.Employees, Sessions: s.Sessions, Disclosures: s.DisclosureService, Cases: cases, CaseStore: s.Cases,
 		Audit: s.Audit, Events: s.Events, Signals: s.Signals, Gatherer: s.reg, Activity: s.Events,
 		Rules: s.RuleService, Rescans: s.Rescans,
+		DeadLetters: ingest.NewDLQ(cfg.Kafka.Brokers, cfg.Kafka.Topics.All(), cfg.Kafka.DLQSuffix),
 	})
 	if err != nil {
 		return err

@@ -151,6 +151,12 @@ func (u *UI) nav(c *gin.Context, l *lang, s session) []navItem {
 		{"/audit", "nav.audit", []string{auth.RoleAuditor, auth.RoleAdmin}},
 		{"/admin/rules", "nav.rules", []string{auth.RoleAdmin}},
 	}
+	if u.d.DeadLetters != nil {
+		items = append(items, struct {
+			href, key string
+			roles     []string
+		}{"/admin/dead-letters", "nav.deadletters", []string{auth.RoleAdmin}})
+	}
 	var out []navItem
 	for _, it := range items {
 		if s.has(it.roles...) {

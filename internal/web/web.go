@@ -126,6 +126,8 @@ type Deps struct {
 	// Rules and Rescans serve the admin page; nil hides it.
 	Rules   RuleAdmin
 	Rescans RescanAdmin
+	// DeadLetters counts the dead letters by reason for admins; nil hides the page.
+	DeadLetters DeadLetters
 }
 
 // UI is the web interface.
@@ -221,6 +223,9 @@ func (u *UI) Register(r *gin.Engine) {
 	g.GET("/dashboard", u.need(auth.RoleCompliance, auth.RoleAuditor, auth.RoleAdmin), u.dashboard)
 	g.GET("/audit", u.need(auth.RoleAuditor, auth.RoleAdmin), u.auditLog)
 	u.registerAdmin(g)
+	if u.d.DeadLetters != nil {
+		g.GET("/admin/dead-letters", u.need(auth.RoleAdmin), u.deadLetters)
+	}
 }
 
 // Gin context keys.
