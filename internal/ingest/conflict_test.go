@@ -40,10 +40,14 @@ func (c *contended) Process(ctx context.Context, batch []event.Received) (int, e
 		if err != nil {
 			return n, err
 		}
-		// The window another writer wins in: while the storm runs, wait for
-		// one of its saves, so this save loses however busy the machine is.
-		seen := c.stormSaves.Load()
-		for wait := time.Now().Add(2 * time.Second); c.storming.Load() && c.stormSaves.Load() == seen && time.Now().Before(wait); {
+		// The window another writer wins in: while the storm runs, wait
+		// until the stored version has moved past the one just read, so this
+		// save loses however busy the machine is.
+		for wait := time.Now().Add(30 * time.Second); c.storming.Load() && time.Now().Before(wait); {
+			cur, err := c.store.Get(ctx, "STORM")
+			if err == nil && cur.Version > e.Version {
+				break
+			}
 			time.Sleep(time.Millisecond)
 		}
 		if _, err = c.store.Save(ctx, e); err == nil {
