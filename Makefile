@@ -6,13 +6,18 @@ PKGS := ./...
 KAFKA_BROKERS ?= 127.0.0.1:19092
 MONGO_JAVA_URI ?= mongodb://127.0.0.1:27018
 
-.PHONY: run build test test-unit test-fuzz test-real test-reliability test-e2e bench vet fmt services-up services-down clean
+.PHONY: run build build-prod test test-unit test-fuzz test-real test-reliability test-e2e bench vet fmt services-up services-down clean
 
 run: ## start `moonlight demo` on http://127.0.0.1:8080 with sample data
 	$(GO) run ./cmd/moonlight demo
 
 build:
 	$(GO) build -o bin/moonlight ./cmd/moonlight
+
+# The production binary (deployments/docker/Dockerfile): no embedded demo servers.
+build-prod:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -tags nodemo -o bin/moonlight ./cmd/moonlight
+	$(GO) vet -tags nodemo ./cmd/moonlight
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi

@@ -39,6 +39,8 @@ type Config struct {
 	Disclosure Disclosure  `koanf:"disclosure"`
 	Web        Web         `koanf:"web"`
 	Events     Events      `koanf:"events"`
+	Tracing    Tracing     `koanf:"tracing"`
+	Business   Business    `koanf:"business"`
 }
 
 // Events configures POST /api/v1/events.
@@ -48,6 +50,27 @@ type Events struct {
 	// publishes nothing. The broker enforces the same for direct producers
 	// (deployments/kafka-acls.md).
 	Grants grant.Set `koanf:"grants"`
+}
+
+// Tracing configures OpenTelemetry tracing; off unless an endpoint is set.
+type Tracing struct {
+	// Endpoint is the OTLP/HTTP collector, host:port (e.g. otel-collector:4318)
+	// or a URL; empty turns tracing off.
+	Endpoint string `koanf:"endpoint"`
+	// Insecure sends spans over plain HTTP (a collector in the same pod or network).
+	Insecure bool `koanf:"insecure"`
+	// SampleRatio is the share of new traces kept (0..1); traces started
+	// upstream follow the caller's decision.
+	SampleRatio float64 `koanf:"sample_ratio"`
+	ServiceName string  `koanf:"service_name"`
+}
+
+// Business configures the organisation's calendar.
+type Business struct {
+	// TimeZone is the IANA zone whose calendar days detection counts in
+	// ("today", blackout windows, dates without a time) and the web UI's
+	// default display zone. Instants are stored and stamped in UTC.
+	TimeZone string `koanf:"time_zone"`
 }
 
 // Web configures the browser UI.
@@ -99,7 +122,11 @@ const DemoSigningKey = "moonlight-demo-signing-key--not-for-production"
 
 // HTTP configures the HTTP server.
 type HTTP struct {
-	Addr            string        `koanf:"addr"`
+	Addr string `koanf:"addr"`
+	// AdminAddr, when set, serves /metrics, /healthz and /readyz on a second
+	// listener (for scrapers and probes, not exposed to users), and /metrics
+	// leaves the main listener. Empty: everything on Addr.
+	AdminAddr       string        `koanf:"admin_addr"`
 	MaxBodyBytes    int64         `koanf:"max_body_bytes"`
 	ReadTimeout     time.Duration `koanf:"read_timeout"`
 	WriteTimeout    time.Duration `koanf:"write_timeout"`
@@ -175,6 +202,8 @@ func Default() Config {
 			RescanLeaseTTL: 30 * time.Second, RescanPageSize: 200, DrainInterval: 30 * time.Second},
 		Disclosure: Disclosure{Policy: disclosure.DefaultPolicy(), Limits: disclosure.DefaultLimits()},
 		Web:        Web{SecureCookies: "auto", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute},
+		Tracing:    Tracing{SampleRatio: 1, ServiceName: "moonlight"},
+		Business:   Business{TimeZone: "Asia/Shanghai"},
 	}
 }
 
@@ -317,6 +346,11 @@ func (c Config) Validate() error {
 	check(c.Web.SessionTTL >= time.Minute, "web.session_ttl must be at least 1m")
 	check(c.Web.SessionIdle >= time.Minute && c.Web.SessionIdle <= c.Web.SessionTTL,
 		"web.session_idle must be at least 1m and at most web.session_ttl")
+	check(c.HTTP.AdminAddr == "" || c.HTTP.AdminAddr != c.HTTP.Addr, "http.admin_addr must differ from http.addr (or be empty)")
+	check(c.Tracing.SampleRatio >= 0 && c.Tracing.SampleRatio <= 1, "tracing.sample_ratio must be 0..1, got %g", c.Tracing.SampleRatio)
+	if _, err := c.Business.Location(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.Auth.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -333,6 +367,18 @@ func (c Config) Validate() error {
 		return fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// Location returns the business time zone.
+func (b Business) Location() (*time.Location, error) {
+	if b.TimeZone == "" {
+		return nil, errors.New("business.time_zone must be set (an IANA zone such as Asia/Shanghai)")
+	}
+	loc, err := time.LoadLocation(b.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("business.time_zone %q is not a known IANA zone: %w", b.TimeZone, err)
+	}
+	return loc, nil
 }
 
 // MaskURI hides the secrets of a MongoDB connection URI: the password of

@@ -42,6 +42,13 @@ func TestLoad(t *testing.T) {
 		{name: "invalid values listed together", give: bad, wantErr: "kafka.batch_size must be 1..10000"},
 		{name: "invalid level", give: bad, wantErr: `log.level must be debug, info, warn or error, got "loud"`},
 		{name: "missing file", give: filepath.Join(dir, "nope.yaml"), wantErr: "config file"},
+		{name: "business zone from env", env: []string{"MOONLIGHT_BUSINESS_TIME_ZONE=Europe/Berlin", "MOONLIGHT_HTTP_ADMIN_ADDR=0.0.0.0:9090"},
+			want: func(c Config) bool {
+				return c.Business.TimeZone == "Europe/Berlin" && c.HTTP.AdminAddr == "0.0.0.0:9090"
+			}},
+		{name: "unknown zone", env: []string{"MOONLIGHT_BUSINESS_TIME_ZONE=Mars/Olympus"}, wantErr: `business.time_zone "Mars/Olympus" is not a known IANA zone`},
+		{name: "admin addr equals addr", env: []string{"MOONLIGHT_HTTP_ADMIN_ADDR=127.0.0.1:8080"}, wantErr: "http.admin_addr must differ"},
+		{name: "bad sample ratio", env: []string{"MOONLIGHT_TRACING_SAMPLE_RATIO=2"}, wantErr: "tracing.sample_ratio must be 0..1"},
 		{name: "bad mongo uri", env: []string{"MOONLIGHT_MONGO_URI=http://x"}, wantErr: "mongo.uri must be a mongodb://"},
 	}
 	for _, tt := range tests {

@@ -1,4 +1,4 @@
-// Package event holds the event contract (../shared/spec/events.md): CloudEvents 1.0
+// Package event holds the event contract (docs/spec/events.md): CloudEvents 1.0
 // envelopes in JSON structured mode and the typed data of each event type.
 package event
 

@@ -89,6 +89,7 @@ func (cs *caseServer) do(method, path, token, body string) *httptest.ResponseRec
 	req.Header.Set("X-Request-Id", "req-"+strings.ReplaceAll(cs.t.Name(), "/", "-"))
 	w := httptest.NewRecorder()
 	cs.h.ServeHTTP(w, req)
+	checkResponse(cs.t, req, []byte(body), w)
 	return w
 }
 

@@ -130,6 +130,7 @@ func (ts *testServer) do(method, path, token, body string) *httptest.ResponseRec
 	}
 	w := httptest.NewRecorder()
 	ts.h.ServeHTTP(w, req)
+	checkResponse(ts.t, req, []byte(body), w)
 	return w
 }
 

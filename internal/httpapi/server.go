@@ -38,8 +38,13 @@ type Config struct {
 	// Checks are the dependencies /readyz checks, by name ("kafka", "mongodb").
 	Checks   map[string]Check
 	Gatherer prometheus.Gatherer
-	Routes   []Routes
-	Mappers  []Mapper
+	// Registerer, when set, receives the HTTP request metrics.
+	Registerer prometheus.Registerer
+	// MetricsElsewhere leaves /metrics off this handler: it is served on the
+	// admin listener (AdminHandler) instead.
+	MetricsElsewhere bool
+	Routes           []Routes
+	Mappers          []Mapper
 	// Extra registers routes outside /api/v1 (the web UI).
 	Extra func(r *gin.Engine)
 	// Audit, when set, records every request refused by a role guard
@@ -62,6 +67,9 @@ func New(cfg Config) *gin.Engine {
 			"method", c.Request.Method, "route", c.FullPath(), "status", status, "err", err)
 	}
 	// The error middleware comes before anything that may record an error.
+	if cfg.Registerer != nil {
+		r.Use(requestMetrics(cfg.Registerer))
+	}
 	r.Use(requestID(), recovery(cfg.Log), securityHeaders(), accessLog(cfg.Log), errorMiddleware(cfg.Mappers, logf),
 		auditDenied(cfg.Audit, cfg.Log), limitBody(cfg.MaxBodyBytes))
 	r.NoRoute(func(c *gin.Context) {
@@ -71,9 +79,11 @@ func New(cfg Config) *gin.Engine {
 		_ = c.Error(&Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed on this route"})
 	})
 
-	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/healthz", healthz)
 	r.GET("/readyz", readyz(cfg.Checks))
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{})))
+	if !cfg.MetricsElsewhere {
+		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{})))
+	}
 	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml; charset=utf-8", OpenAPI) })
 
 	api := r.Group("/api/v1", auth.Middleware(cfg.Verifier))

@@ -40,6 +40,7 @@ type Service struct {
 	consumer  *ingest.Consumer
 	publisher *ingest.Publisher
 	handler   http.Handler
+	admin     http.Handler // nil unless http.admin_addr is set
 
 	Events      *mongostore.EventStore
 	Employees   *mongostore.EmployeeStore
@@ -147,15 +148,21 @@ func (s *Service) init(ctx context.Context) error {
 		return err
 	}
 
+	checks := map[string]httpapi.Check{
+		"mongodb": s.db.Ping,
+		"kafka":   func(ctx context.Context) error { return ingest.Ping(ctx, cfg.Kafka.Brokers) },
+	}
+	if cfg.HTTP.AdminAddr != "" {
+		s.admin = httpapi.AdminHandler(httpapi.Config{Log: s.log, Checks: checks, Gatherer: s.reg})
+	}
 	s.handler = httpapi.New(httpapi.Config{
-		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
-		Log:          s.log,
-		Verifier:     verifier,
-		Checks: map[string]httpapi.Check{
-			"mongodb": s.db.Ping,
-			"kafka":   func(ctx context.Context) error { return ingest.Ping(ctx, cfg.Kafka.Brokers) },
-		},
-		Gatherer: s.reg,
+		MaxBodyBytes:     cfg.HTTP.MaxBodyBytes,
+		Log:              s.log,
+		Verifier:         verifier,
+		Checks:           checks,
+		Gatherer:         s.reg,
+		Registerer:       s.reg,
+		MetricsElsewhere: s.admin != nil,
 		Routes: []httpapi.Routes{
 			httpapi.EventRoutes{Publisher: s.publisher, Decoder: event.NewDecoder(cfg.Kafka.MaxEventBytes), MaxEvents: 1000,
 				Grants: cfg.Events.Grants, Audit: s.Audit},
@@ -207,6 +214,10 @@ func (s *Service) Publisher() *ingest.Publisher { return s.publisher }
 // Handler is the HTTP handler (tests use it with httptest).
 func (s *Service) Handler() http.Handler { return s.handler }
 
+// AdminHandler is the admin listener's handler (metrics, health), or nil
+// when http.admin_addr is empty and the main handler serves /metrics.
+func (s *Service) AdminHandler() http.Handler { return s.admin }
+
 // Run serves HTTP on ln and consumes until ctx is cancelled, then stops
 // cleanly: stop fetching, finish and commit the batch in hand, shut the HTTP
 // server down, disconnect.
@@ -219,10 +230,31 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    32 << 10,
 	}
+	var adminSrv *http.Server
+	var adminLn net.Listener
+	if s.admin != nil {
+		var err error
+		if adminLn, err = net.Listen("tcp", s.cfg.HTTP.AdminAddr); err != nil {
+			return fmt.Errorf("listen on http.admin_addr %s: %w", s.cfg.HTTP.AdminAddr, err)
+		}
+		adminSrv = &http.Server{Handler: s.admin, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 32 << 10}
+		s.log.Info("admin listener (metrics, health)", "addr", adminLn.Addr().String())
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
+	if adminSrv != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := adminSrv.Serve(adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs <- fmt.Errorf("admin http: %w", err)
+				cancel()
+			}
+		}()
+	}
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -249,6 +281,12 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	defer scancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		s.log.Warn("http shutdown", "err", err)
+	}
+	if adminSrv != nil {
+		// After the main listener: probes and the last scrape see the stop.
+		if err := adminSrv.Shutdown(sctx); err != nil {
+			s.log.Warn("admin http shutdown", "err", err)
+		}
 	}
 	wg.Wait()
 	close(errs)
