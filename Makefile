@@ -27,8 +27,9 @@ vet:
 
 # Everything: static checks, unit and integration tests against the embedded
 # broker and database, a short fuzz run, the integration suites again against
-# real Apache Kafka and mongo-java-server, and the browser tests.
-test: fmt vet test-unit test-fuzz test-real test-reliability test-e2e
+# real Apache Kafka and mongo-java-server, and the browser tests; build-prod
+# checks that the production build (no embedded servers) still compiles.
+test: fmt vet build-prod test-unit test-fuzz test-real test-reliability test-e2e
 
 test-unit:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
