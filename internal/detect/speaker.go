@@ -30,7 +30,7 @@ type Speaker struct {
 }
 
 // Presence is a day the employee is known to have been in a city (an
-// expense or card payment there, a research signal or not).
+// expense or card payment there).
 type Presence struct {
 	Ref  event.Ref
 	Date civil.Date
@@ -170,30 +170,12 @@ func (ev *evaluation) corroborationOf(sem Seminar) (string, []event.Ref, bool) {
 	if sem.City == "" {
 		return "", nil, false
 	}
-	// An ordinary payment (coffee, a taxi) in the city the employee is
-	// based in puts them nowhere they would not be anyway: only a payment
-	// away from home, or an expense kept as a research signal, says they
-	// were at the seminar's place that day.
-	home := cityKey(ev.emp.Location)
 	for _, p := range ev.presence {
-		if !sameCity(p.City, sem.City) || (p.Date != sem.Date && p.Date != sem.Date.AddDays(-1)) {
-			continue
+		if sameCity(p.City, sem.City) && (p.Date == sem.Date || p.Date == sem.Date.AddDays(-1)) {
+			return fmt.Sprintf("a payment in %s on %s", p.City, p.Date), []event.Ref{p.Ref}, true
 		}
-		if home != "" && cityKey(p.City) == home && !ev.isSignal(p.Ref) {
-			continue
-		}
-		return fmt.Sprintf("a payment in %s on %s", p.City, p.Date), []event.Ref{p.Ref}, true
 	}
 	return "", nil, false
-}
-
-func (ev *evaluation) isSignal(r event.Ref) bool {
-	for _, s := range ev.signals {
-		if s.Ref == r {
-			return true
-		}
-	}
-	return false
 }
 
 // speaker returns the seminar-speaker-match findings, and attaches seminars
