@@ -70,7 +70,7 @@ func runRescan(ctx context.Context, cfg config.Config, stdout, progress io.Write
 	engine := &review.Engine{
 		Rules: rules, Employees: mongostore.NewEmployeeStore(db), Signals: signals, Seminars: signals,
 		Engagements: review.DisclosureEngagements{Store: disclosures}, Cases: mongostore.NewCaseStore(db),
-		Audit: mongostore.NewAuditStore(db), Now: time.Now, Presence: signals,
+		Audit: mongostore.NewAuditStore(db), Now: time.Now,
 	}
 	runner := service.NewRescanRunner(db, engine, "cli-"+service.ReplicaID(), cfg.Detect, log)
 	job, err := runner.Start(ctx, audit.SystemActor, nil, "")

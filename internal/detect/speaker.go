@@ -255,30 +255,3 @@ func containsRef(rs []event.Ref, r event.Ref) bool {
 	}
 	return false
 }
-
-// PresenceOf returns where an expense claim or card transaction puts its
-// employee: every payment that names a city, whether or not it is a signal
-// (a taxi in Shanghai the day before a Shanghai seminar corroborates a
-// speaker match as well as a brokerage dinner does).
-func PresenceOf(ev event.Event) (employeeID string, p Presence, ok bool) {
-	p.Ref = ev.Ref
-	switch d := ev.Data.(type) {
-	case *event.ExpenseClaim:
-		employeeID, p.Date, p.City = d.EmployeeID, d.IncurredOn, d.City
-	case *event.CardTransaction:
-		employeeID, p.City = d.EmployeeID, d.City
-		if !d.OccurredAt.IsZero() {
-			p.Date = civil.Of(d.OccurredAt)
-		}
-	default:
-		return "", Presence{}, false
-	}
-	if employeeID == "" || p.Date.IsZero() || CityKey(p.City) == "" {
-		return "", Presence{}, false
-	}
-	return employeeID, p, true
-}
-
-// CityKey is a city's name as matching compares it ("上海市", "Shanghai"
-// and "SHANGHAI City" give "shanghai"); stores key presence by it.
-func CityKey(c string) string { return cityKey(c) }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
-	mlevent "github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/testenv"
 )
 
@@ -52,8 +51,7 @@ func monitoredDB(t *testing.T) (*DB, func() []bson.Raw) {
 	}
 }
 
-// Detection's batch reads (cases, signals, employees near a seminar,
-// presence and a seminar's presence candidates) send
+// Detection's batch reads (cases, signals, employees near a seminar) send
 // only finds whose filter is on _id: their cost follows the batch, not the
 // size of the collections (on FerretDB, the only filter served by an index).
 func TestDetectionReadsAreByID(t *testing.T) {
@@ -66,12 +64,6 @@ func TestDetectionReadsAreByID(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := signals.AddSignals(ctx, emp, []detect.Signal{nearSig(emp, "s"+emp, "glg", "2024-01-10")}); err != nil {
-			t.Fatal(err)
-		}
-		if err := signals.AddPresence(ctx, emp, []detect.Presence{{Ref: mlevent.Ref{Source: "x", ID: "p" + emp}, Date: civil.MustParse("2024-01-09"), City: "上海"}}); err != nil {
-			t.Fatal(err)
-		}
-		if err := signals.AddLeaveDays(ctx, emp, []civil.Date{civil.MustParse("2024-01-10")}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -90,15 +82,6 @@ func TestDetectionReadsAreByID(t *testing.T) {
 		}
 		if got, err := signals.EmployeesNear(ctx, "glg", civil.MustParse("2024-01-01"), civil.MustParse("2024-01-31")); err != nil || len(got) != 5 {
 			t.Fatalf("EmployeesNear = %v, %v", got, err)
-		}
-		// seminar-speaker-match: the presence record of a batch and the
-		// candidates of a late seminar report.
-		if got, err := signals.PresenceOf(ctx, ids, civil.MustParse("2024-02-01")); err != nil || len(got) != 3 {
-			t.Fatalf("PresenceOf = %d, %v", len(got), err)
-		}
-		days := []civil.Date{civil.MustParse("2024-01-10"), civil.MustParse("2024-01-09")}
-		if got, err := signals.EmployeesAt(ctx, "Shanghai", days, days[:1]); err != nil || len(got) != 5 {
-			t.Fatalf("EmployeesAt = %v, %v", got, err)
 		}
 		for _, cmd := range finds() {
 			filter, ok := cmd.Lookup("filter").DocumentOK()

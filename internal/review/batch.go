@@ -87,17 +87,11 @@ func (e *Engine) gatherMany(ctx context.Context, ids []string) (map[string]input
 	if err != nil {
 		return nil, err
 	}
-	var pres map[string][]detect.Presence
-	if e.Presence != nil {
-		if pres, err = e.Presence.PresenceOf(ctx, ids, civil.Of(e.Now())); err != nil {
-			return nil, err
-		}
-	}
 	// One read of the seminars that can corroborate any of the signals; each
 	// employee then gets those in their own span, as SeminarsBetween gives them.
 	var from, to civil.Date
 	for _, id := range ids {
-		if f, t, ok := seminarSpan(sigs[id], emps[id].Leaves, pres[id], cfg.SeminarWindowDays); ok {
+		if f, t, ok := seminarSpan(sigs[id], emps[id].Leaves, cfg.SeminarWindowDays); ok {
 			if from.IsZero() || f < from {
 				from = f
 			}
@@ -112,11 +106,11 @@ func (e *Engine) gatherMany(ctx context.Context, ids []string) (map[string]input
 	}
 	out := make(map[string]inputs, len(ids))
 	for _, id := range ids {
-		in := inputs{emp: employee.Employee{ID: id}, sigs: sigs[id], engagements: engs[id], presence: pres[id]}
+		in := inputs{emp: employee.Employee{ID: id}, sigs: sigs[id], engagements: engs[id]}
 		if emp, ok := emps[id]; ok {
 			in.emp = emp
 		}
-		if f, t, ok := seminarSpan(in.sigs, in.emp.Leaves, in.presence, cfg.SeminarWindowDays); ok {
+		if f, t, ok := seminarSpan(in.sigs, in.emp.Leaves, cfg.SeminarWindowDays); ok {
 			for _, s := range seminars {
 				if s.Date >= f && s.Date <= t {
 					in.seminars = append(in.seminars, s)

@@ -31,31 +31,6 @@ type SignalStore interface {
 	EmployeesNear(ctx context.Context, counterpartyID string, from, to civil.Date) ([]string, error)
 }
 
-// PresenceDays is how far back the presence record is kept and read.
-const PresenceDays = 400
-
-// leaveIndexDays bounds how many days of one leave are indexed for late
-// seminar reports (a longer leave's later days are found only when the
-// employee is re-evaluated for another reason).
-const leaveIndexDays = 31
-
-// PresenceStore keeps where employees paid (every expense claim and card
-// payment that names a city, for seminar-speaker-match corroboration) and
-// who was on leave which day, both by key, so that a seminar report
-// arriving after the leave or the payment finds the employees it may be
-// about without scanning anything.
-type PresenceStore interface {
-	// AddPresence records payments idempotently (by event ref).
-	AddPresence(ctx context.Context, employeeID string, ps []detect.Presence) error
-	// AddLeaveDays records that the employee was on leave on days.
-	AddLeaveDays(ctx context.Context, employeeID string, days []civil.Date) error
-	// PresenceOf returns the payments of ids since now - PresenceDays.
-	PresenceOf(ctx context.Context, ids []string, now civil.Date) (map[string][]detect.Presence, error)
-	// EmployeesAt lists the employees who paid in city on one of paidOn or
-	// were on leave on one of leaveOn.
-	EmployeesAt(ctx context.Context, city string, paidOn, leaveOn []civil.Date) ([]string, error)
-}
-
 // SeminarStore keeps reported seminars.
 type SeminarStore interface {
 	AddSeminars(ctx context.Context, ss []detect.Seminar) error
@@ -89,10 +64,6 @@ type Engine struct {
 	Cases       Store
 	Audit       audit.Store
 	Now         func() time.Time
-	// Presence, when set, records every payment's city and leave days and
-	// feeds seminar-speaker-match; without it only expense signals
-	// corroborate and a late seminar report finds nobody on leave.
-	Presence PresenceStore
 }
 
 // Process implements ingest.Stage.
@@ -111,9 +82,6 @@ func (e *Engine) Process(ctx context.Context, batch []event.Received, changed []
 		if s, ok := detect.SeminarOf(wl, r.Event); ok {
 			seminars = append(seminars, s)
 		}
-	}
-	if err := e.addPresence(ctx, batch, affected); err != nil {
-		return err
 	}
 	for _, id := range sortedKeys(sigs) {
 		if err := e.Signals.AddSignals(ctx, id, sigs[id]); err != nil {
@@ -138,72 +106,8 @@ func (e *Engine) Process(ctx context.Context, batch []event.Received, changed []
 				affected[id] = true
 			}
 		}
-		if err := e.seminarCandidates(ctx, seminars, affected); err != nil {
-			return err
-		}
 	}
 	return e.ReevaluateMany(ctx, sortedKeys(affected))
-}
-
-// addPresence records the batch's payments that name a city and its leave
-// days; an employee who paid somewhere is affected (a seminar stored
-// earlier may now be corroborated).
-func (e *Engine) addPresence(ctx context.Context, batch []event.Received, affected map[string]bool) error {
-	if e.Presence == nil {
-		return nil
-	}
-	from := civil.Of(e.Now()).AddDays(-PresenceDays)
-	paid := map[string][]detect.Presence{}
-	leave := map[string][]civil.Date{}
-	for _, r := range batch {
-		if id, p, ok := detect.PresenceOf(r.Event); ok && !p.Date.Before(from) {
-			paid[id] = append(paid[id], p)
-		}
-		if l, ok := r.Event.Data.(*event.LeaveRecorded); ok && l.EmployeeID != "" && !l.StartDate.IsZero() {
-			end := l.EndDate
-			if end.IsZero() || end.Before(l.StartDate) {
-				end = l.StartDate
-			}
-			for d, n := l.StartDate, 0; !d.After(end) && n < leaveIndexDays; d, n = d.AddDays(1), n+1 {
-				leave[l.EmployeeID] = append(leave[l.EmployeeID], d)
-			}
-		}
-	}
-	for _, id := range sortedKeys(paid) {
-		if err := e.Presence.AddPresence(ctx, id, paid[id]); err != nil {
-			return err
-		}
-		affected[id] = true
-	}
-	for _, id := range sortedKeys(leave) {
-		if err := e.Presence.AddLeaveDays(ctx, id, leave[id]); err != nil {
-			return err
-		}
-		affected[id] = true
-	}
-	return nil
-}
-
-// seminarCandidates marks the employees a seminar with speaker descriptors
-// may be about: those who paid in its city that day or the day before, or
-// were on leave that day (read by key, however late the report arrives).
-func (e *Engine) seminarCandidates(ctx context.Context, seminars []detect.Seminar, affected map[string]bool) error {
-	if e.Presence == nil {
-		return nil
-	}
-	for _, s := range seminars {
-		if len(s.Descriptors) == 0 || s.Date.IsZero() {
-			continue
-		}
-		ids, err := e.Presence.EmployeesAt(ctx, s.City, []civil.Date{s.Date, s.Date.AddDays(-1)}, []civil.Date{s.Date})
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			affected[id] = true
-		}
-	}
-	return nil
 }
 
 // Reevaluate recomputes one employee's findings and syncs their case.
@@ -231,7 +135,6 @@ type inputs struct {
 	sigs        []detect.Signal
 	engagements []detect.Engagement
 	seminars    []detect.Seminar
-	presence    []detect.Presence
 	open        *Case
 	closed      []Case
 }
@@ -253,14 +156,7 @@ func (e *Engine) gatherOne(ctx context.Context, employeeID string) (inputs, erro
 	if in.engagements, err = e.Engagements.Engagements(ctx, employeeID); err != nil {
 		return in, err
 	}
-	if e.Presence != nil {
-		ps, err := e.Presence.PresenceOf(ctx, []string{employeeID}, civil.Of(e.Now()))
-		if err != nil {
-			return in, err
-		}
-		in.presence = ps[employeeID]
-	}
-	if from, to, ok := seminarSpan(in.sigs, in.emp.Leaves, in.presence, cfg.SeminarWindowDays); ok {
+	if from, to, ok := seminarSpan(in.sigs, in.emp.Leaves, cfg.SeminarWindowDays); ok {
 		if in.seminars, err = e.Seminars.SeminarsBetween(ctx, from, to); err != nil {
 			return in, err
 		}
@@ -278,18 +174,8 @@ func (e *Engine) gatherOne(ctx context.Context, employeeID string) (inputs, erro
 
 // seminarSpan is the date range of seminars that sigs can corroborate or
 // that a leave can corroborate as the employee's talk (seminar-speaker-match).
-// A payment can corroborate a seminar on its day or the next.
-func seminarSpan(sigs []detect.Signal, leaves []employee.Leave, ps []detect.Presence, windowDays int) (from, to civil.Date, ok bool) {
+func seminarSpan(sigs []detect.Signal, leaves []employee.Leave, windowDays int) (from, to civil.Date, ok bool) {
 	from, to, ok = signalSpan(sigs, windowDays)
-	for _, p := range ps {
-		if !ok || p.Date < from {
-			from = p.Date
-		}
-		if !ok || p.Date.AddDays(1) > to {
-			to = p.Date.AddDays(1)
-		}
-		ok = true
-	}
 	for _, l := range leaves {
 		if !ok || l.Start < from {
 			from = l.Start
@@ -302,22 +188,13 @@ func seminarSpan(sigs []detect.Signal, leaves []employee.Leave, ps []detect.Pres
 	return from, to, ok
 }
 
-// presence is where the employee's payments put them, for
-// seminar-speaker-match: the stored presence record (every payment naming
-// a city) and the expense signals (which predate the record), each event
-// once.
-func presence(sigs []detect.Signal, stored []detect.Presence) []detect.Presence {
-	out := make([]detect.Presence, 0, len(sigs)+len(stored))
-	seen := map[event.Ref]bool{}
-	for _, p := range stored {
-		if !seen[p.Ref] {
-			seen[p.Ref] = true
-			out = append(out, p)
-		}
-	}
+// presence is where the employee's expense signals put them, for
+// seminar-speaker-match. Only expenses kept as signals are stored, so an
+// ordinary payment in the seminar's city does not corroborate yet.
+func presence(sigs []detect.Signal) []detect.Presence {
+	out := make([]detect.Presence, 0, len(sigs))
 	for _, s := range sigs {
-		if s.City != "" && !seen[s.Ref] {
-			seen[s.Ref] = true
+		if s.City != "" {
 			out = append(out, detect.Presence{Ref: s.Ref, Date: s.Date, City: s.City})
 		}
 	}
@@ -343,7 +220,7 @@ func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) error {
 	now := e.Now()
 	findings := detect.Evaluate(cfg, wl, detect.Input{
 		EmployeeID: employeeID, Employee: in.emp, Signals: in.sigs, Seminars: in.seminars, Engagements: in.engagements,
-		Presence: presence(in.sigs, in.presence), Now: civil.Of(now),
+		Presence: presence(in.sigs), Now: civil.Of(now),
 	})
 	StampRulesVersion(findings, in.open, version)
 	res := Sync(cfg, in.open, HandledBy(in.closed), findings, Subject{EmployeeID: employeeID, Name: in.emp.Name, Department: in.emp.Department}, now)

@@ -57,7 +57,7 @@ func newWorld(t *testing.T) *world {
 	employees := mongostore.NewEmployeeStore(db)
 	w.engine = &review.Engine{
 		Rules: rules, Employees: employees, Signals: w.signals, Seminars: w.signals,
-		Engagements: review.DisclosureEngagements{Store: w.discl}, Cases: w.cases, Audit: w.audit, Presence: w.signals,
+		Engagements: review.DisclosureEngagements{Store: w.discl}, Cases: w.cases, Audit: w.audit,
 		Now: func() time.Time { return w.now },
 	}
 	w.pipeline = &ingest.Pipeline{Events: w.events, Employees: employees, Stages: []ingest.Stage{w.engine}}

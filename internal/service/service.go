@@ -114,7 +114,6 @@ func (s *Service) init(ctx context.Context) error {
 	s.Engine = &review.Engine{
 		Rules: s.Rules, Employees: s.Employees, Signals: s.Signals, Seminars: s.Signals,
 		Engagements: review.DisclosureEngagements{Store: s.Disclosures}, Cases: s.Cases, Audit: s.Audit, Now: time.Now,
-		Presence: s.Signals,
 	}
 	pipeline := &ingest.Pipeline{Events: s.Events, Employees: s.Employees, Stages: []ingest.Stage{s.Engine}}
 	s.consumer = ingest.NewConsumer(ingest.Config{
