@@ -51,8 +51,8 @@ type AuditStore struct {
 }
 
 var (
-	_ audit.Store              = (*AuditStore)(nil)
-	_ review.AuditAppenderMany = (*AuditStore)(nil)
+	_ audit.Store       = (*AuditStore)(nil)
+	_ review.AuditStore = (*AuditStore)(nil)
 )
 
 // NewAuditStore returns the store on db.
@@ -80,7 +80,7 @@ func (s *AuditStore) Append(ctx context.Context, e audit.Entry) error {
 	return nil
 }
 
-// AppendMany implements review.AuditAppenderMany: one unordered insert for
+// AppendMany implements review.AuditStore: one unordered insert for
 // all of es (a page of the case queue is read at once), duplicates skipped
 // as Append skips them. Nothing is written unless every entry is valid.
 func (s *AuditStore) AppendMany(ctx context.Context, es []audit.Entry) error {

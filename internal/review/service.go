@@ -38,8 +38,10 @@ const (
 	ActionAuditCaseComment audit.Action = "case.comment"
 )
 
-// AuditAppenderMany is an audit store that appends many entries in one write.
-type AuditAppenderMany interface {
+// AuditStore is the audit log the service writes: one entry at a time, or
+// the reads of a listed page in one write.
+type AuditStore interface {
+	audit.Store
 	// AppendMany stores es (each must pass Validate); ids already stored
 	// are skipped, as Append skips them.
 	AppendMany(ctx context.Context, es []audit.Entry) error
@@ -69,7 +71,7 @@ type Actor struct {
 // about themselves. Every refusal is audited as access.denied.
 type Service struct {
 	Cases Store
-	Audit audit.Store
+	Audit AuditStore
 	Now   func() time.Time
 	// Comments keeps reviewers' notes in their own collection (bounded by
 	// MaxComments per case); nil keeps them in the case document (tests).
@@ -153,23 +155,15 @@ func (s *Service) List(ctx context.Context, actor Actor, f Filter, limit int, cu
 	// The actor's own cases are left out of every page (a page may then
 	// hold fewer than limit, its cursor still goes on).
 	cs = slices.DeleteFunc(cs, func(c Case) bool { return c.EmployeeID == actor.ID })
-	if many, ok := s.Audit.(AuditAppenderMany); ok {
-		// One write for the page instead of one per case listed.
-		var es []audit.Entry
-		for _, c := range cs {
-			if e, ok := s.readEntry(actor, c, "list"); ok {
-				es = append(es, e)
-			}
-		}
-		if err := many.AppendMany(ctx, es); err != nil {
-			return nil, "", fmt.Errorf("record reads of %d cases: %w", len(es), err)
-		}
-		return cs, next, nil
-	}
+	// One write for the page instead of one per case listed.
+	var es []audit.Entry
 	for _, c := range cs {
-		if err := s.recordRead(ctx, actor, c, "list"); err != nil {
-			return nil, "", err
+		if e, ok := s.readEntry(actor, c, "list"); ok {
+			es = append(es, e)
 		}
+	}
+	if err := s.Audit.AppendMany(ctx, es); err != nil {
+		return nil, "", fmt.Errorf("record reads of %d cases: %w", len(es), err)
 	}
 	return cs, next, nil
 }
