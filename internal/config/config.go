@@ -21,6 +21,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
 	"github.com/moonlight-oss/moonlight/internal/grant"
+	"github.com/moonlight-oss/moonlight/internal/privacy"
 )
 
 // EnvPrefix starts every environment override, e.g. MOONLIGHT_HTTP_ADDR or
@@ -30,17 +31,18 @@ const EnvPrefix = "MOONLIGHT_"
 
 // Config is the whole configuration.
 type Config struct {
-	HTTP       HTTP        `koanf:"http"`
-	Kafka      Kafka       `koanf:"kafka"`
-	Mongo      Mongo       `koanf:"mongo"`
-	Log        Log         `koanf:"log"`
-	Auth       auth.Config `koanf:"auth"`
-	Detect     Detect      `koanf:"detect"`
-	Disclosure Disclosure  `koanf:"disclosure"`
-	Web        Web         `koanf:"web"`
-	Events     Events      `koanf:"events"`
-	Tracing    Tracing     `koanf:"tracing"`
-	Business   Business    `koanf:"business"`
+	HTTP       HTTP           `koanf:"http"`
+	Kafka      Kafka          `koanf:"kafka"`
+	Mongo      Mongo          `koanf:"mongo"`
+	Log        Log            `koanf:"log"`
+	Auth       auth.Config    `koanf:"auth"`
+	Detect     Detect         `koanf:"detect"`
+	Disclosure Disclosure     `koanf:"disclosure"`
+	Web        Web            `koanf:"web"`
+	Events     Events         `koanf:"events"`
+	Tracing    Tracing        `koanf:"tracing"`
+	Business   Business       `koanf:"business"`
+	Privacy    privacy.Config `koanf:"privacy"`
 }
 
 // Events configures POST /api/v1/events.
@@ -204,6 +206,7 @@ func Default() Config {
 		Web:        Web{SecureCookies: "auto", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute},
 		Tracing:    Tracing{SampleRatio: 1, ServiceName: "moonlight"},
 		Business:   Business{TimeZone: "Asia/Shanghai"},
+		Privacy:    privacy.DefaultConfig(),
 	}
 }
 
@@ -359,6 +362,12 @@ func (c Config) Validate() error {
 		// comes only from here (never from a request's Host header).
 		check(c.Web.SessionSecret != "", "web.session_secret must be set in oidc mode (not derived from the client secret)")
 		check(c.Auth.OIDC.RedirectURL != "", "auth.oidc.redirect_url must be set in oidc mode")
+	}
+	if err := c.Privacy.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Auth.Mode == auth.ModeOIDC {
+		check(c.Privacy.PseudonymKey != "", "privacy.pseudonym_key must be set in oidc mode (at least %d bytes, the same on every replica)", privacy.MinKeyBytes)
 	}
 	if err := c.Events.Grants.Validate(); err != nil {
 		errs = append(errs, err)

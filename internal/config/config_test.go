@@ -88,3 +88,17 @@ func TestShippedConfigIsTheDefault(t *testing.T) {
 		t.Fatalf("configs/moonlight.yaml differs from the defaults:\n got %+v\nwant %+v", got.Masked(), want.Masked())
 	}
 }
+
+// TestPrivacyFromEnvironment: the issue names MOONLIGHT_PRIVACY_PSEUDONYMISE.
+func TestPrivacyFromEnvironment(t *testing.T) {
+	c, err := Load("", []string{"MOONLIGHT_PRIVACY_PSEUDONYMISE=false", "MOONLIGHT_PRIVACY_UNMASK=two_person"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Privacy.Pseudonymise || c.Privacy.Unmask != "two_person" {
+		t.Fatalf("privacy from env = %+v", c.Privacy)
+	}
+	if d := Default(); !d.Privacy.Pseudonymise {
+		t.Fatal("pseudonymised review must be the default")
+	}
+}

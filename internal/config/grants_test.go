@@ -60,7 +60,7 @@ func TestOIDCNeedsItsOwnSessionSecretAndRedirect(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "web.session_secret") || !strings.Contains(err.Error(), "redirect_url") {
 		t.Fatalf("oidc without web.session_secret and redirect_url: %v", err)
 	}
-	env = append(env, "MOONLIGHT_WEB_SESSION_SECRET="+strings.Repeat("s", 40), "MOONLIGHT_AUTH_OIDC_REDIRECT_URL=https://m.example.com/signin/callback")
+	env = append(env, "MOONLIGHT_WEB_SESSION_SECRET="+strings.Repeat("s", 40), "MOONLIGHT_PRIVACY_PSEUDONYM_KEY="+strings.Repeat("p", 40), "MOONLIGHT_AUTH_OIDC_REDIRECT_URL=https://m.example.com/signin/callback")
 	if _, err := Load("", env); err != nil {
 		t.Fatalf("complete oidc config: %v", err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/httpapi"
 	"github.com/moonlight-oss/moonlight/internal/ingest"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
+	"github.com/moonlight-oss/moonlight/internal/privacy"
 	"github.com/moonlight-oss/moonlight/internal/rescan"
 	"github.com/moonlight-oss/moonlight/internal/review"
 	"github.com/moonlight-oss/moonlight/internal/ruleset"
@@ -61,6 +62,9 @@ type Service struct {
 	Sessions *mongostore.SessionStore
 	// DisclosureService is the declaration workflow the API serves.
 	DisclosureService *disclosure.Service
+	// Pseudonyms turns employee ids into the pseudonyms reviewers see; the
+	// same on every replica (keyed by privacy.pseudonym_key).
+	Pseudonyms *privacy.Pseudonymizer
 }
 
 // New connects to MongoDB and Kafka, creates indexes and topics, and builds
@@ -102,6 +106,9 @@ func (s *Service) init(ctx context.Context) error {
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := ingest.NewMetrics(s.reg)
 
+	if s.Pseudonyms, err = privacy.NewPseudonymizer(pseudonymKey(cfg)); err != nil {
+		return fmt.Errorf("privacy.pseudonym_key: %w", err)
+	}
 	s.Events = mongostore.NewEventStore(s.db)
 	s.Employees = mongostore.NewEmployeeStore(s.db)
 	s.Disclosures = mongostore.NewDisclosureStore(s.db)
@@ -188,6 +195,16 @@ func (s *Service) init(ctx context.Context) error {
 func sessionSecret(cfg config.Config) []byte {
 	if cfg.Web.SessionSecret != "" {
 		return []byte(cfg.Web.SessionSecret)
+	}
+	return []byte(cfg.Auth.Dev.SigningKey)
+}
+
+// pseudonymKey keys pseudonyms: privacy.pseudonym_key, or in dev mode a key
+// derived from the dev signing key (the configuration requires the key in
+// oidc mode). privacy.NewPseudonymizer derives its own key from either.
+func pseudonymKey(cfg config.Config) []byte {
+	if cfg.Privacy.PseudonymKey != "" {
+		return []byte(cfg.Privacy.PseudonymKey)
 	}
 	return []byte(cfg.Auth.Dev.SigningKey)
 }

@@ -52,23 +52,18 @@ func (u *UI) deadLetters(c *gin.Context) {
 
 // The page's messages, kept here so the catalogues in messages.go stay
 // untouched by this page; TestCataloguesMatch checks both languages.
-func init() {
-	for k, v := range map[string]string{
-		"nav.deadletters": "Dead letters", "dlq.title": "Dead letters",
-		"dlq.lead":   "Messages the consumer refused, by reason. Each keeps its original bytes and headers in <topic>.dlq.",
-		"dlq.reason": "Reason", "dlq.count": "Messages", "dlq.total": "Total", "dlq.none": "No dead letters.",
-		"dlq.more": "Only the first 100,000 dead letters were counted.",
-		"dlq.hint": "List, show and replay them with moonlight dlq list | show ID | replay (after fixing the cause).",
-	} {
-		messagesEN[k] = v
-	}
-	for k, v := range map[string]string{
-		"nav.deadletters": "死信", "dlq.title": "死信",
-		"dlq.lead":   "消费者拒收的消息，按原因统计。每条消息连同原始内容和消息头保存在 <topic>.dlq 中。",
-		"dlq.reason": "原因", "dlq.count": "消息数", "dlq.total": "合计", "dlq.none": "没有死信。",
-		"dlq.more": "仅统计了前 100,000 条死信。",
-		"dlq.hint": "用 moonlight dlq list | show ID | replay 查看和重放（先修复原因）。",
-	} {
-		messagesZH[k] = v
-	}
+var messagesDLQEN = map[string]string{
+	"nav.deadletters": "Dead letters", "dlq.title": "Dead letters",
+	"dlq.lead":   "Messages the consumer refused, by reason. Each keeps its original bytes and headers in <topic>.dlq.",
+	"dlq.reason": "Reason", "dlq.count": "Messages", "dlq.total": "Total", "dlq.none": "No dead letters.",
+	"dlq.more": "Only the first 100,000 dead letters were counted.",
+	"dlq.hint": "List, show and replay them with moonlight dlq list | show ID | replay (after fixing the cause).",
+}
+
+var messagesDLQZH = map[string]string{
+	"nav.deadletters": "死信", "dlq.title": "死信",
+	"dlq.lead":   "消费者拒收的消息，按原因统计。每条消息连同原始内容和消息头保存在 <topic>.dlq 中。",
+	"dlq.reason": "原因", "dlq.count": "消息数", "dlq.total": "合计", "dlq.none": "没有死信。",
+	"dlq.more": "仅统计了前 100,000 条死信。",
+	"dlq.hint": "用 moonlight dlq list | show ID | replay 查看和重放（先修复原因）。",
 }

@@ -28,12 +28,36 @@ type i18n struct {
 	langs   []lang
 }
 
+// catalogueParts are the message catalogues, one pair (English, Chinese) per
+// area of the UI, so each area keeps its messages in its own file. A key
+// defined in two parts is a mistake TestCataloguesMatch reports.
+var catalogueParts = []struct{ en, zh map[string]string }{
+	{messagesEN, messagesZH},
+	{messagesRulesEN, messagesRulesZH},
+	{messagesDLQEN, messagesDLQZH},
+}
+
+// catalogues merges the parts into one catalogue per language.
+func catalogues() (en, zh map[string]string) {
+	en, zh = map[string]string{}, map[string]string{}
+	for _, p := range catalogueParts {
+		for k, v := range p.en {
+			en[k] = v
+		}
+		for k, v := range p.zh {
+			zh[k] = v
+		}
+	}
+	return en, zh
+}
+
 func newI18n() *i18n {
+	en, zh := catalogues()
 	return &i18n{
 		matcher: language.NewMatcher([]language.Tag{langEN, langZH}),
 		langs: []lang{
-			{Tag: langEN, Code: "en", msgs: messagesEN},
-			{Tag: langZH, Code: "zh-Hans", msgs: messagesZH},
+			{Tag: langEN, Code: "en", msgs: en},
+			{Tag: langZH, Code: "zh-Hans", msgs: zh},
 		},
 	}
 }

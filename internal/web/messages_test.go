@@ -11,10 +11,20 @@ import (
 
 // TestCataloguesMatch: every message exists in both languages.
 func TestCataloguesMatch(t *testing.T) {
+	seen := map[string]int{}
+	for i, p := range catalogueParts {
+		for k := range p.en {
+			if j, ok := seen[k]; ok {
+				t.Errorf("key %q is in catalogue parts %d and %d", k, j, i)
+			}
+			seen[k] = i
+		}
+	}
+	en, zh := catalogues()
 	for _, c := range []struct {
 		name      string
 		have, ref map[string]string
-	}{{"zh-Hans", messagesZH, messagesEN}, {"en", messagesEN, messagesZH}} {
+	}{{"zh-Hans", zh, en}, {"en", en, zh}} {
 		var missing []string
 		for k := range c.ref {
 			if _, ok := c.have[k]; !ok {

@@ -170,41 +170,36 @@ func (u *UI) startRescan(c *gin.Context) {
 	redirectDone(c, "/admin/rules", "rescan_started")
 }
 
-func init() {
-	for k, v := range map[string]string{
-		"nav.rules": "Rules", "rules.title": "Rules and watchlist",
-		"rules.lead":    "Detection rules and counterparties are one versioned rule set shared by every replica; each change makes a new version, audited with its diff.",
-		"rules.version": "Version in force", "rules.change": "last change", "rules.by": "by",
-		"rules.id": "Id", "rules.type": "Type", "rules.name": "Name", "rules.name_zh": "Chinese name",
-		"rules.aliases": "Aliases", "rules.aliases.hint": "Comma-separated. Keep them distinctive: no bare prefixes shared with banks, hotels or car makers.",
-		"rules.add": "Add a counterparty", "rules.edit": "Edit", "rules.save": "Save", "rules.retire": "Retire",
-		"rules.counterparties": "Counterparties", "rules.retired": "Retired",
-		"rules.error.id": "An id is required.", "rules.error.invalid": "The watchlist would not be valid; nothing changed:",
-		"rules.rescan": "Rescan", "rules.rescan.lead": "Re-evaluate every stored event with the version in force. The job survives restarts; any replica finishes it.",
-		"rules.rescan.start": "Start a rescan", "rules.rescan.none": "No rescan has run yet.",
-		"rules.rescan.stage": "Stage", "rules.rescan.events": "Events", "rules.rescan.employees": "Employees re-evaluated",
-		"rules.rescan.done": "Done", "rules.rescan.running": "Running",
-		"flash.rules_saved": "Saved: a new rule-set version is in force.", "flash.rules_retired": "Retired: a new rule-set version is in force.",
-		"flash.rescan_started": "Rescan started (or already running); progress shows below.",
-	} {
-		messagesEN[k] = v
-	}
-	for k, v := range map[string]string{
-		"nav.rules": "规则", "rules.title": "规则与关注名单",
-		"rules.lead":    "检测规则与机构名单是所有副本共用的一份带版本的规则集；每次修改生成新版本，并连同差异记入审计。",
-		"rules.version": "当前版本", "rules.change": "最近修改", "rules.by": "操作人",
-		"rules.id": "编号", "rules.type": "类型", "rules.name": "名称", "rules.name_zh": "中文名称",
-		"rules.aliases": "别名", "rules.aliases.hint": "以逗号分隔。请保持别名有辨识度：不要使用与银行、酒店或车企共用的前缀。",
-		"rules.add": "新增机构", "rules.edit": "编辑", "rules.save": "保存", "rules.retire": "停用",
-		"rules.counterparties": "机构", "rules.retired": "已停用",
-		"rules.error.id": "编号为必填项。", "rules.error.invalid": "修改后名单无效，未作任何更改：",
-		"rules.rescan": "重新扫描", "rules.rescan.lead": "用当前版本重新评估所有已存事件。任务在重启后继续，任一副本都可完成。",
-		"rules.rescan.start": "开始重新扫描", "rules.rescan.none": "尚未运行过重新扫描。",
-		"rules.rescan.stage": "阶段", "rules.rescan.events": "事件", "rules.rescan.employees": "已重新评估的员工",
-		"rules.rescan.done": "已完成", "rules.rescan.running": "进行中",
-		"flash.rules_saved": "已保存：新的规则集版本已生效。", "flash.rules_retired": "已停用：新的规则集版本已生效。",
-		"flash.rescan_started": "重新扫描已开始（或已在进行）；进度见下方。",
-	} {
-		messagesZH[k] = v
-	}
+var messagesRulesEN = map[string]string{
+	"nav.rules": "Rules", "rules.title": "Rules and watchlist",
+	"rules.lead":    "Detection rules and counterparties are one versioned rule set shared by every replica; each change makes a new version, audited with its diff.",
+	"rules.version": "Version in force", "rules.change": "last change", "rules.by": "by",
+	"rules.id": "Id", "rules.type": "Type", "rules.name": "Name", "rules.name_zh": "Chinese name",
+	"rules.aliases": "Aliases", "rules.aliases.hint": "Comma-separated. Keep them distinctive: no bare prefixes shared with banks, hotels or car makers.",
+	"rules.add": "Add a counterparty", "rules.edit": "Edit", "rules.save": "Save", "rules.retire": "Retire",
+	"rules.counterparties": "Counterparties", "rules.retired": "Retired",
+	"rules.error.id": "An id is required.", "rules.error.invalid": "The watchlist would not be valid; nothing changed:",
+	"rules.rescan": "Rescan", "rules.rescan.lead": "Re-evaluate every stored event with the version in force. The job survives restarts; any replica finishes it.",
+	"rules.rescan.start": "Start a rescan", "rules.rescan.none": "No rescan has run yet.",
+	"rules.rescan.stage": "Stage", "rules.rescan.events": "Events", "rules.rescan.employees": "Employees re-evaluated",
+	"rules.rescan.done": "Done", "rules.rescan.running": "Running",
+	"flash.rules_saved": "Saved: a new rule-set version is in force.", "flash.rules_retired": "Retired: a new rule-set version is in force.",
+	"flash.rescan_started": "Rescan started (or already running); progress shows below.",
+}
+
+var messagesRulesZH = map[string]string{
+	"nav.rules": "规则", "rules.title": "规则与关注名单",
+	"rules.lead":    "检测规则与机构名单是所有副本共用的一份带版本的规则集；每次修改生成新版本，并连同差异记入审计。",
+	"rules.version": "当前版本", "rules.change": "最近修改", "rules.by": "操作人",
+	"rules.id": "编号", "rules.type": "类型", "rules.name": "名称", "rules.name_zh": "中文名称",
+	"rules.aliases": "别名", "rules.aliases.hint": "以逗号分隔。请保持别名有辨识度：不要使用与银行、酒店或车企共用的前缀。",
+	"rules.add": "新增机构", "rules.edit": "编辑", "rules.save": "保存", "rules.retire": "停用",
+	"rules.counterparties": "机构", "rules.retired": "已停用",
+	"rules.error.id": "编号为必填项。", "rules.error.invalid": "修改后名单无效，未作任何更改：",
+	"rules.rescan": "重新扫描", "rules.rescan.lead": "用当前版本重新评估所有已存事件。任务在重启后继续，任一副本都可完成。",
+	"rules.rescan.start": "开始重新扫描", "rules.rescan.none": "尚未运行过重新扫描。",
+	"rules.rescan.stage": "阶段", "rules.rescan.events": "事件", "rules.rescan.employees": "已重新评估的员工",
+	"rules.rescan.done": "已完成", "rules.rescan.running": "进行中",
+	"flash.rules_saved": "已保存：新的规则集版本已生效。", "flash.rules_retired": "已停用：新的规则集版本已生效。",
+	"flash.rescan_started": "重新扫描已开始（或已在进行）；进度见下方。",
 }
