@@ -68,7 +68,7 @@ func runRescan(ctx context.Context, cfg config.Config, stdout, progress io.Write
 	}
 	signals, disclosures := mongostore.NewSignalStore(db), mongostore.NewDisclosureStore(db)
 	engine := &review.Engine{
-		Rules: rules, Employees: mongostore.NewEmployeeStore(db), Signals: signals, Seminars: signals,
+		Rules: rules, Employees: mongostore.NewEmployeeStore(db), Signals: signals, Seminars: signals, Presence: signals,
 		Engagements: review.DisclosureEngagements{Store: disclosures}, Cases: mongostore.NewCaseStore(db),
 		Audit: mongostore.NewAuditStore(db), Now: time.Now,
 	}

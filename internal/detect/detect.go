@@ -348,6 +348,7 @@ func newEvaluation(cfg Config, wl *watchlist.Watchlist, in Input) *evaluation {
 	}
 	ev.signals = uniqueByRef(in.Signals, func(s Signal) (event.Ref, civil.Date) { return s.Ref, s.Date })
 	ev.seminars = uniqueByRef(in.Seminars, func(s Seminar) (event.Ref, civil.Date) { return s.Ref, s.Date })
+	ev.presence = uniqueByRef(in.Presence, func(p Presence) (event.Ref, civil.Date) { return p.Ref, p.Date })
 	seenEng := map[string]bool{}
 	for _, e := range in.Engagements {
 		if !seenEng[e.ID] {

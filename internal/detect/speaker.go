@@ -30,7 +30,7 @@ type Speaker struct {
 }
 
 // Presence is a day the employee is known to have been in a city (an
-// expense or card payment there).
+// expense or card payment there, a research signal or not).
 type Presence struct {
 	Ref  event.Ref
 	Date civil.Date
@@ -170,12 +170,30 @@ func (ev *evaluation) corroborationOf(sem Seminar) (string, []event.Ref, bool) {
 	if sem.City == "" {
 		return "", nil, false
 	}
+	// An ordinary payment (coffee, a taxi) in the city the employee is
+	// based in puts them nowhere they would not be anyway: only a payment
+	// away from home, or an expense kept as a research signal, says they
+	// were at the seminar's place that day.
+	home := cityKey(ev.emp.Location)
 	for _, p := range ev.presence {
-		if sameCity(p.City, sem.City) && (p.Date == sem.Date || p.Date == sem.Date.AddDays(-1)) {
-			return fmt.Sprintf("a payment in %s on %s", p.City, p.Date), []event.Ref{p.Ref}, true
+		if !sameCity(p.City, sem.City) || (p.Date != sem.Date && p.Date != sem.Date.AddDays(-1)) {
+			continue
 		}
+		if home != "" && cityKey(p.City) == home && !ev.isSignal(p.Ref) {
+			continue
+		}
+		return fmt.Sprintf("a payment in %s on %s", p.City, p.Date), []event.Ref{p.Ref}, true
 	}
 	return "", nil, false
+}
+
+func (ev *evaluation) isSignal(r event.Ref) bool {
+	for _, s := range ev.signals {
+		if s.Ref == r {
+			return true
+		}
+	}
+	return false
 }
 
 // speaker returns the seminar-speaker-match findings, and attaches seminars
@@ -254,4 +272,110 @@ func containsRef(rs []event.Ref, r event.Ref) bool {
 		}
 	}
 	return false
+}
+
+// PresenceOf returns where an expense claim or card transaction puts its
+// employee: every payment that names a city, whether or not it is a signal
+// (a taxi in Shanghai the day before a Shanghai seminar corroborates a
+// speaker match as well as a brokerage dinner does).
+func PresenceOf(ev event.Event) (employeeID string, p Presence, ok bool) {
+	p.Ref = ev.Ref
+	switch d := ev.Data.(type) {
+	case *event.ExpenseClaim:
+		employeeID, p.Date, p.City = d.EmployeeID, d.IncurredOn, d.City
+	case *event.CardTransaction:
+		employeeID, p.City = d.EmployeeID, d.City
+		if !d.OccurredAt.IsZero() {
+			p.Date = civil.Of(d.OccurredAt)
+		}
+	default:
+		return "", Presence{}, false
+	}
+	if employeeID == "" || p.Date.IsZero() || CityKey(p.City) == "" {
+		return "", Presence{}, false
+	}
+	return employeeID, p, true
+}
+
+// CityKey is a city's name as matching compares it ("上海市", "Shanghai"
+// and "SHANGHAI City" give "shanghai"); stores key presence by it.
+func CityKey(c string) string { return cityKey(c) }
+
+// SpeakerMayFit reports whether one of the seminar's speaker descriptors
+// fits the employee's HR facts on its date. The engine asks it before it
+// keeps a payment as corroboration, so only plausible speakers are stored
+// and re-evaluated; Evaluate decides the finding.
+func SpeakerMayFit(cfg Config, sem Seminar, emp employee.Employee) bool {
+	ev := &evaluation{cfg: cfg, emp: emp, id: emp.ID}
+	for _, d := range sem.Descriptors {
+		if _, ok := ev.descriptorFits(d, emp, sem.Date); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// SpeakerKeys are the keys under which an HR text of an employee (their
+// department or their title) is indexed so that a late seminar report can
+// find who its descriptors may be about: "fn:<label>" for each function the
+// text names and "sen:<level>" for its seniority. A role's functions are
+// those of its department and its title together, and its seniority the
+// highest of the two, so indexing each text as it arrives gives a superset
+// of the candidates descriptorFits accepts.
+func SpeakerKeys(text string) []string {
+	t := " " + foldText(text) + " "
+	var out []string
+	for _, fn := range speakerFunctions {
+		if _, ok := containsAny(t, fn.employee); ok {
+			out = append(out, "fn:"+fn.label)
+		}
+	}
+	if s := seniorityOf(t); s != "" {
+		out = append(out, "sen:"+s)
+	}
+	return out
+}
+
+// SpeakerQuery selects candidates for one descriptor: the employees under
+// any of Functions, and when Seniority is set also under it.
+type SpeakerQuery struct {
+	Functions []string
+	Seniority string
+}
+
+// SpeakerQueries are the queries of a seminar's descriptors that name our
+// company and a function (a descriptor without a function fits only
+// through a project, found at the employee's next evaluation).
+func SpeakerQueries(cfg Config, sem Seminar) []SpeakerQuery {
+	var out []SpeakerQuery
+	for _, desc := range sem.Descriptors {
+		d := " " + foldText(desc) + " "
+		company := false
+		for _, n := range append(append([]string(nil), cfg.Speaker.CompanyNames...), cfg.Speaker.CompanyDescriptions...) {
+			if foldText(n) == "" {
+				continue
+			}
+			if _, ok := containsAny(d, []string{n}); ok {
+				company = true
+				break
+			}
+		}
+		if !company {
+			continue
+		}
+		var q SpeakerQuery
+		for _, fn := range speakerFunctions {
+			if _, ok := containsAny(d, fn.descriptor); ok {
+				q.Functions = append(q.Functions, "fn:"+fn.label)
+			}
+		}
+		if len(q.Functions) == 0 {
+			continue
+		}
+		if s := seniorityOf(d); s != "" {
+			q.Seniority = "sen:" + s
+		}
+		out = append(out, q)
+	}
+	return out
 }

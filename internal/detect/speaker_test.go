@@ -30,6 +30,7 @@ func TestSeminarSpeakerMatch(t *testing.T) {
 	director := hireAs("2020-01-01", "EV Powertrain R&D", "Director of Motor Control", "Shanghai")
 	engineer := hireAs("2020-01-01", "EV Powertrain R&D", "Motor Control Engineer", "Shanghai")
 	sourcing := hireAs("2020-01-01", "Supply Chain", "Sourcing Manager", "Beijing")
+	visitor := hireAs("2020-01-01", "Supply Chain", "Sourcing Manager", "Shanghai")
 	cnDesc := "某新能源车企研发总监"
 	enDesc := "EV supply-chain manager at a Beijing carmaker"
 	expense := signal(t, wl, claim("c1", "2025-11-14", "中信证券", city("Shanghai")))
@@ -46,8 +47,10 @@ func TestSeminarSpeakerMatch(t *testing.T) {
 	}{
 		{name: "descriptor fits and leave that day", emp: emp(director, leave("L1", "2025-11-14", "2025-11-14")),
 			sem: speakerSeminar(t, "2025-11-14", "Shanghai", cnDesc), want: "function R&D"},
-		{name: "English descriptor, payment in the city the day before", emp: emp(sourcing),
+		{name: "English descriptor, payment in the city the day before", emp: emp(visitor),
 			sem: speakerSeminar(t, "2025-11-14", "Beijing", enDesc), presence: presence, want: "a payment in Beijing on 2025-11-13"},
+		{name: "an ordinary payment in the city the employee is based in corroborates nothing", emp: emp(sourcing),
+			sem: speakerSeminar(t, "2025-11-14", "Beijing", enDesc), presence: presence},
 		{name: "payment in another city corroborates nothing", emp: emp(sourcing),
 			sem: speakerSeminar(t, "2025-11-14", "Shenzhen", enDesc), presence: presence},
 		{name: "seniority does not fit", emp: emp(engineer, leave("L1", "2025-11-14", "2025-11-14")),
@@ -94,5 +97,52 @@ func TestSeminarSpeakerMatch(t *testing.T) {
 				t.Errorf("seminar attached to the expense finding = %v, want %v", evid, tt.wantEvid)
 			}
 		})
+	}
+}
+
+// TestSpeakerCandidatesCoverEveryFit: whoever a descriptor fits is among the
+// candidates its queries select from the keys of their department and title,
+// each indexed on its own (as HR events deliver them), so a late report
+// finds everyone it may be about.
+func TestSpeakerCandidatesCoverEveryFit(t *testing.T) {
+	cfg := DefaultConfig()
+	roles := [][2]string{
+		{"EV Powertrain R&D", "Director of Motor Control"}, {"EV Powertrain R&D", "Motor Control Engineer"},
+		{"Supply Chain", "Sourcing Manager"}, {"电驱研发部", "高级经理"}, {"智能驾驶", "感知算法专家"},
+		{"Finance", "CFO Office Analyst"}, {"Marketing", "Head of Brand"}, {"供应链管理部", "采购总监"},
+		{"Battery Cell Engineering", "Principal Engineer"}, {"Legal", "Counsel"},
+	}
+	descs := []string{"某新能源车企研发总监", "EV supply-chain manager at a Beijing carmaker", "某车企电驱经理",
+		"某新能源车企智驾专家", "某新能源车企电池工程师", "某车企财务负责人", "a carmaker's marketing director", "某银行研发总监"}
+	fits := 0
+	for _, r := range roles {
+		keys := map[string]bool{}
+		for _, k := range append(SpeakerKeys(r[0]), SpeakerKeys(r[1])...) {
+			keys[k] = true
+		}
+		emp := employee.Build("E1", []employee.Fact{hireAs("2020-01-01", r[0], r[1], "Hefei")})
+		for _, desc := range descs {
+			sem := Seminar{ID: "S", Date: d("2025-11-14"), Descriptors: []string{desc}}
+			if !SpeakerMayFit(cfg, sem, emp) {
+				continue
+			}
+			fits++
+			selected := false
+			for _, q := range SpeakerQueries(cfg, sem) {
+				fn := false
+				for _, k := range q.Functions {
+					fn = fn || keys[k]
+				}
+				if fn && (q.Seniority == "" || keys[q.Seniority]) {
+					selected = true
+				}
+			}
+			if !selected {
+				t.Errorf("%q fits %v (keys %v) but its queries %+v do not select them", desc, r, keys, SpeakerQueries(cfg, sem))
+			}
+		}
+	}
+	if fits < 5 {
+		t.Fatalf("only %d fits: the table no longer exercises the queries", fits)
 	}
 }

@@ -49,7 +49,7 @@ func newCaseServer(t *testing.T) *caseServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine := &review.Engine{Rules: rules, Employees: mongostore.NewEmployeeStore(db), Signals: signals, Seminars: signals,
+	engine := &review.Engine{Rules: rules, Employees: mongostore.NewEmployeeStore(db), Signals: signals, Seminars: signals, Presence: signals,
 		Engagements: review.DisclosureEngagements{Store: discl}, Cases: cs.cases, Audit: auditStore, Now: time.Now}
 	rescans := &rescan.Runner{Store: mongostore.NewRescanStore(db), Leases: mongostore.NewLeases(db, time.Now), Engine: engine,
 		Events: mongostore.NewEventStore(db), Employees: mongostore.NewRescanEmployees(db), Signals: signals, Audit: auditStore,

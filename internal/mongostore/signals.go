@@ -25,6 +25,8 @@ const (
 type activityDoc struct {
 	ID      string      `bson:"_id"`
 	Signals []signalDoc `bson:"signals"`
+	// Presence: payments that corroborate a speaker seminar (presence.go).
+	Presence []presenceDoc `bson:"presence,omitempty"`
 }
 
 // signalDoc is built only from its event, so $addToSet of a redelivered
@@ -171,28 +173,24 @@ func fromActivityDoc(d activityDoc) []detect.Signal {
 }
 
 // ReplaceSignals sets an employee's signals (a rescan after a rule change).
-// It replaces the one document in a single write, so a reader running
-// detection at the same time sees the old signals or the new, never none.
+// It sets the one field in a single write, so a reader running detection at
+// the same time sees the old signals or the new, never none, and the kept
+// presence stays.
 func (s *SignalStore) ReplaceSignals(ctx context.Context, employeeID string, sigs []detect.Signal) error {
-	if len(sigs) == 0 {
-		if _, err := s.activity.DeleteOne(ctx, bson.D{{Key: "_id", Value: employeeID}}); err != nil {
-			return fmt.Errorf("reset signals of %s: %w", employeeID, err)
-		}
-		return nil
-	}
 	if err := s.addNearby(ctx, employeeID, sigs); err != nil {
 		return err
 	}
 	seen := map[event.Ref]bool{}
-	doc := activityDoc{ID: employeeID, Signals: make([]signalDoc, 0, len(sigs))}
+	docs := make([]signalDoc, 0, len(sigs))
 	for _, sg := range sigs {
 		if seen[sg.Ref] {
 			continue
 		}
 		seen[sg.Ref] = true
-		doc.Signals = append(doc.Signals, toSignalDoc(sg))
+		docs = append(docs, toSignalDoc(sg))
 	}
-	_, err := s.activity.ReplaceOne(ctx, bson.D{{Key: "_id", Value: employeeID}}, doc, options.Replace().SetUpsert(true))
+	_, err := s.activity.UpdateOne(ctx, bson.D{{Key: "_id", Value: employeeID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "signals", Value: docs}}}}, options.UpdateOne().SetUpsert(true))
 	if err != nil {
 		return fmt.Errorf("replace %d signals of %s: %w", len(sigs), employeeID, err)
 	}
@@ -240,9 +238,13 @@ func (s *SignalStore) SeminarsBetween(ctx context.Context, from, to civil.Date) 
 	}
 	out := make([]detect.Seminar, len(docs))
 	for i, d := range docs {
-		out[i] = detect.Seminar{Ref: event.Ref{Source: d.Source, ID: d.EventID}, ID: d.SeminarID, Organizer: d.Organizer,
-			Title: d.Title, Date: civil.Date(d.Date), City: d.City, Paid: d.Paid, CounterpartyID: d.CounterpartyID,
-			Descriptors: d.Descriptors}
+		out[i] = fromSeminarDoc(d)
 	}
 	return out, nil
+}
+
+func fromSeminarDoc(d seminarDoc) detect.Seminar {
+	return detect.Seminar{Ref: event.Ref{Source: d.Source, ID: d.EventID}, ID: d.SeminarID, Organizer: d.Organizer,
+		Title: d.Title, Date: civil.Date(d.Date), City: d.City, Paid: d.Paid, CounterpartyID: d.CounterpartyID,
+		Descriptors: d.Descriptors}
 }

@@ -382,6 +382,12 @@ func (r *Runner) rewrite(ctx context.Context, evs []event.Received) (int, int, e
 			return 0, 0, err
 		}
 	}
+	// Index the page's payments, leave days and speaker seminars, and keep
+	// corroborating payments, as consumption does; the employee stage
+	// re-evaluates everyone anyway.
+	if err := r.Engine.Corroborate(ctx, evs, map[string]bool{}); err != nil {
+		return 0, 0, err
+	}
 	n := 0
 	ids := make([]string, 0, len(refs))
 	for id := range refs {

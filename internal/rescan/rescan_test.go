@@ -48,7 +48,7 @@ func newWorld(t *testing.T, pageSize int) *world {
 	}
 	w := &world{t: t, db: db, cases: mongostore.NewCaseStore(db), audit: mongostore.NewAuditStore(db)}
 	signals, employees := mongostore.NewSignalStore(db), mongostore.NewEmployeeStore(db)
-	engine := &review.Engine{Rules: holder, Employees: employees, Signals: signals, Seminars: signals,
+	engine := &review.Engine{Rules: holder, Employees: employees, Signals: signals, Seminars: signals, Presence: signals,
 		Engagements: review.DisclosureEngagements{Store: mongostore.NewDisclosureStore(db)}, Cases: w.cases, Audit: w.audit, Now: now}
 	w.rules = &ruleset.Service{Store: store, Holder: holder, Audit: w.audit, Now: now}
 	w.runner = &rescan.Runner{Store: mongostore.NewRescanStore(db), Leases: mongostore.NewLeases(db, time.Now), Engine: engine,

@@ -75,7 +75,7 @@ func (e *Engine) gatherMany(ctx context.Context, ids []string) (map[string]input
 	if err != nil {
 		return nil, err
 	}
-	sigs, err := e.Signals.SignalsOf(ctx, ids)
+	acts, err := e.Signals.ActivityOf(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (e *Engine) gatherMany(ctx context.Context, ids []string) (map[string]input
 	// employee then gets those in their own span, as SeminarsBetween gives them.
 	var from, to civil.Date
 	for _, id := range ids {
-		if f, t, ok := seminarSpan(sigs[id], emps[id].Leaves, cfg.SeminarWindowDays); ok {
+		if f, t, ok := seminarSpan(acts[id].Signals, emps[id].Leaves, acts[id].Presence, cfg.SeminarWindowDays); ok {
 			if from.IsZero() || f < from {
 				from = f
 			}
@@ -106,11 +106,11 @@ func (e *Engine) gatherMany(ctx context.Context, ids []string) (map[string]input
 	}
 	out := make(map[string]inputs, len(ids))
 	for _, id := range ids {
-		in := inputs{emp: employee.Employee{ID: id}, sigs: sigs[id], engagements: engs[id]}
+		in := inputs{emp: employee.Employee{ID: id}, sigs: acts[id].Signals, presence: acts[id].Presence, engagements: engs[id]}
 		if emp, ok := emps[id]; ok {
 			in.emp = emp
 		}
-		if f, t, ok := seminarSpan(in.sigs, in.emp.Leaves, cfg.SeminarWindowDays); ok {
+		if f, t, ok := seminarSpan(in.sigs, in.emp.Leaves, in.presence, cfg.SeminarWindowDays); ok {
 			for _, s := range seminars {
 				if s.Date >= f && s.Date <= t {
 					in.seminars = append(in.seminars, s)

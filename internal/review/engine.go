@@ -29,6 +29,18 @@ type SignalStore interface {
 	SignalsOf(ctx context.Context, ids []string) (map[string][]detect.Signal, error)
 	// EmployeesNear lists employees with a signal naming counterpartyID between from and to.
 	EmployeesNear(ctx context.Context, counterpartyID string, from, to civil.Date) ([]string, error)
+	// AddPresence keeps payments that corroborate a speaker seminar for the
+	// employee, idempotently (by event ref).
+	AddPresence(ctx context.Context, employeeID string, ps []detect.Presence) error
+	// ActivityOf returns the signals and kept presence of those among ids
+	// that have any, read by key: what detection reads per employee.
+	ActivityOf(ctx context.Context, ids []string) (map[string]Activity, error)
+}
+
+// Activity is what the signal store holds about one employee.
+type Activity struct {
+	Signals  []detect.Signal
+	Presence []detect.Presence
 }
 
 // SeminarStore keeps reported seminars.
@@ -64,6 +76,9 @@ type Engine struct {
 	Cases       Store
 	Audit       audit.Store
 	Now         func() time.Time
+	// Presence indexes payments, leave days and speaker seminars by key for
+	// seminar-speaker-match (presence.go); required.
+	Presence PresenceStore
 }
 
 // Process implements ingest.Stage.
@@ -107,6 +122,9 @@ func (e *Engine) Process(ctx context.Context, batch []event.Received, changed []
 			}
 		}
 	}
+	if err := e.Corroborate(ctx, batch, affected); err != nil {
+		return err
+	}
 	return e.ReevaluateMany(ctx, sortedKeys(affected))
 }
 
@@ -135,6 +153,7 @@ type inputs struct {
 	sigs        []detect.Signal
 	engagements []detect.Engagement
 	seminars    []detect.Seminar
+	presence    []detect.Presence
 	open        *Case
 	closed      []Case
 }
@@ -150,13 +169,15 @@ func (e *Engine) gatherOne(ctx context.Context, employeeID string) (inputs, erro
 		return in, err
 	}
 	in.emp = emp
-	if in.sigs, err = e.Signals.Signals(ctx, employeeID); err != nil {
+	act, err := e.Signals.ActivityOf(ctx, []string{employeeID})
+	if err != nil {
 		return in, err
 	}
+	in.sigs, in.presence = act[employeeID].Signals, act[employeeID].Presence
 	if in.engagements, err = e.Engagements.Engagements(ctx, employeeID); err != nil {
 		return in, err
 	}
-	if from, to, ok := seminarSpan(in.sigs, in.emp.Leaves, cfg.SeminarWindowDays); ok {
+	if from, to, ok := seminarSpan(in.sigs, in.emp.Leaves, in.presence, cfg.SeminarWindowDays); ok {
 		if in.seminars, err = e.Seminars.SeminarsBetween(ctx, from, to); err != nil {
 			return in, err
 		}
@@ -173,9 +194,19 @@ func (e *Engine) gatherOne(ctx context.Context, employeeID string) (inputs, erro
 }
 
 // seminarSpan is the date range of seminars that sigs can corroborate or
-// that a leave can corroborate as the employee's talk (seminar-speaker-match).
-func seminarSpan(sigs []detect.Signal, leaves []employee.Leave, windowDays int) (from, to civil.Date, ok bool) {
+// that a leave or a kept payment (on its day or the next) can corroborate as
+// the employee's talk (seminar-speaker-match).
+func seminarSpan(sigs []detect.Signal, leaves []employee.Leave, ps []detect.Presence, windowDays int) (from, to civil.Date, ok bool) {
 	from, to, ok = signalSpan(sigs, windowDays)
+	for _, p := range ps {
+		if !ok || p.Date < from {
+			from = p.Date
+		}
+		if !ok || p.Date.AddDays(1) > to {
+			to = p.Date.AddDays(1)
+		}
+		ok = true
+	}
 	for _, l := range leaves {
 		if !ok || l.Start < from {
 			from = l.Start
@@ -188,13 +219,22 @@ func seminarSpan(sigs []detect.Signal, leaves []employee.Leave, windowDays int) 
 	return from, to, ok
 }
 
-// presence is where the employee's expense signals put them, for
-// seminar-speaker-match. Only expenses kept as signals are stored, so an
-// ordinary payment in the seminar's city does not corroborate yet.
-func presence(sigs []detect.Signal) []detect.Presence {
-	out := make([]detect.Presence, 0, len(sigs))
+// presence is where the employee's payments put them, for
+// seminar-speaker-match: the kept payments (any payment naming a city next
+// to a seminar whose descriptors fit them) and the expense signals, each
+// event once.
+func presence(sigs []detect.Signal, kept []detect.Presence) []detect.Presence {
+	out := make([]detect.Presence, 0, len(sigs)+len(kept))
+	seen := map[event.Ref]bool{}
+	for _, p := range kept {
+		if !seen[p.Ref] {
+			seen[p.Ref] = true
+			out = append(out, p)
+		}
+	}
 	for _, s := range sigs {
-		if s.City != "" {
+		if s.City != "" && !seen[s.Ref] {
+			seen[s.Ref] = true
 			out = append(out, detect.Presence{Ref: s.Ref, Date: s.Date, City: s.City})
 		}
 	}
@@ -220,7 +260,7 @@ func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) error {
 	now := e.Now()
 	findings := detect.Evaluate(cfg, wl, detect.Input{
 		EmployeeID: employeeID, Employee: in.emp, Signals: in.sigs, Seminars: in.seminars, Engagements: in.engagements,
-		Presence: presence(in.sigs), Now: civil.Of(now),
+		Presence: presence(in.sigs, in.presence), Now: civil.Of(now),
 	})
 	StampRulesVersion(findings, in.open, version)
 	res := Sync(cfg, in.open, HandledBy(in.closed), findings, Subject{EmployeeID: employeeID, Name: in.emp.Name, Department: in.emp.Department}, now)

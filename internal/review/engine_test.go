@@ -56,7 +56,7 @@ func newWorld(t *testing.T) *world {
 	w.rules = rules
 	employees := mongostore.NewEmployeeStore(db)
 	w.engine = &review.Engine{
-		Rules: rules, Employees: employees, Signals: w.signals, Seminars: w.signals,
+		Rules: rules, Employees: employees, Signals: w.signals, Seminars: w.signals, Presence: w.signals,
 		Engagements: review.DisclosureEngagements{Store: w.discl}, Cases: w.cases, Audit: w.audit,
 		Now: func() time.Time { return w.now },
 	}

@@ -38,7 +38,12 @@ func checkStoryOutcomes(t *testing.T, seed int64) {
 	facts := map[string][]employee.Fact{}
 	signals := map[string][]detect.Signal{}
 	var seminars []detect.Seminar
+	// Presence as the review engine keeps it: every payment naming a city.
+	presence := map[string][]detect.Presence{}
 	for _, d := range decodeAll(t, Generate(seed, testNow)) {
+		if id, p, ok := detect.PresenceOf(d.ev); ok {
+			presence[id] = append(presence[id], p)
+		}
 		if f, ok := employee.FactOf(d.ev); ok {
 			facts[d.ev.EmployeeID()] = append(facts[d.ev.EmployeeID()], f)
 		}
@@ -69,7 +74,7 @@ func checkStoryOutcomes(t *testing.T, seed int64) {
 	for id, fs := range facts {
 		got := detect.Evaluate(cfg, wl, detect.Input{
 			EmployeeID: id, Employee: employee.Build(id, fs), Signals: signals[id], Seminars: seminars,
-			Engagements: engagements[id], Now: civil.Of(Today(testNow)),
+			Engagements: engagements[id], Presence: presence[id], Now: civil.Of(Today(testNow)),
 		})
 		_, severity := detect.Score(cfg, got)
 		want := story[id] // zero for employees outside the story: no case

@@ -119,7 +119,7 @@ func (s *Service) init(ctx context.Context) error {
 		return err
 	}
 	s.Engine = &review.Engine{
-		Rules: s.Rules, Employees: s.Employees, Signals: s.Signals, Seminars: s.Signals,
+		Rules: s.Rules, Employees: s.Employees, Signals: s.Signals, Seminars: s.Signals, Presence: s.Signals,
 		Engagements: review.DisclosureEngagements{Store: s.Disclosures}, Cases: s.Cases, Audit: s.Audit, Now: time.Now,
 	}
 	pipeline := &ingest.Pipeline{Events: s.Events, Employees: s.Employees, Stages: []ingest.Stage{s.Engine}}

@@ -34,7 +34,7 @@ func TestAdminRulesPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	signals := mongostore.NewSignalStore(db)
-	engine := &review.Engine{Rules: holder, Employees: mongostore.NewEmployeeStore(db), Signals: signals, Seminars: signals,
+	engine := &review.Engine{Rules: holder, Employees: mongostore.NewEmployeeStore(db), Signals: signals, Seminars: signals, Presence: signals,
 		Engagements: review.DisclosureEngagements{Store: mongostore.NewDisclosureStore(db)}, Cases: mongostore.NewCaseStore(db),
 		Audit: auditStore, Now: time.Now}
 	runner := &rescan.Runner{Store: mongostore.NewRescanStore(db), Leases: mongostore.NewLeases(db, time.Now), Engine: engine,
