@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/moonlight-oss/moonlight/internal/config"
+	"github.com/moonlight-oss/moonlight/internal/privacy"
 	"github.com/moonlight-oss/moonlight/internal/embedded"
 	"github.com/moonlight-oss/moonlight/internal/service"
 )
@@ -38,6 +39,7 @@ func demoCommand(load func() (config.Config, error), stdout, stderr io.Writer) *
 					cfg.HTTP.Addr = httpAddr
 				}
 			}
+			demoPrivacy(&cfg, cmd.Root().PersistentFlags().Changed("config") || os.Getenv("MOONLIGHT_CONFIG") != "")
 			log := newLogger(cfg, stderr)
 			broker, err := embedded.StartBroker(embedded.BrokerConfig{
 				Addr: kafkaAddr, DataDir: filepath.Join(dataDir, "kafka"), Topics: nil, Partitions: int32(cfg.Kafka.Partitions),
@@ -78,6 +80,16 @@ func demoCommand(load func() (config.Config, error), stdout, stderr io.Writer) *
 	cmd.Flags().StringVar(&mongoAddr, "mongo-addr", "127.0.0.1:27017", "embedded MongoDB-wire database address")
 	cmd.Flags().BoolVar(&empty, "empty", false, "do not load the sample data set")
 	return cmd
+}
+
+// demoPrivacy makes the demo show the two-person unmask flow (a reviewer
+// asks, a privacy officer approves) unless a config file or
+// MOONLIGHT_PRIVACY_UNMASK says otherwise: the defaults (self) are for
+// deployments, the demo is for seeing the whole flow.
+func demoPrivacy(cfg *config.Config, fromFile bool) {
+	if !fromFile && os.Getenv("MOONLIGHT_PRIVACY_UNMASK") == "" {
+		cfg.Privacy.Unmask = privacy.UnmaskTwoPerson
+	}
 }
 
 func printDemoBanner(w io.Writer, addr string, cfg config.Config) {

@@ -14,17 +14,20 @@ const (
 	RoleAuditor    = "auditor"    // read-only, including the audit log
 	RoleAdmin      = "admin"      // config, watchlists, rescans
 	RoleIngest     = "ingest"     // service accounts that post events
+	// RolePrivacyOfficer approves reviewers' requests to unmask a case's
+	// subject (privacy.unmask: two_person); an extension of the contract.
+	RolePrivacyOfficer = "privacy_officer"
 )
 
 // KnownRoles returns every role Moonlight understands, sorted.
 func KnownRoles() []string {
-	return []string{RoleAdmin, RoleAuditor, RoleCompliance, RoleEmployee, RoleIngest, RoleManager}
+	return []string{RoleAdmin, RoleAuditor, RoleCompliance, RoleEmployee, RoleIngest, RoleManager, RolePrivacyOfficer}
 }
 
 // IsKnownRole reports whether r is one of KnownRoles.
 func IsKnownRole(r string) bool {
 	switch r {
-	case RoleEmployee, RoleManager, RoleCompliance, RoleAuditor, RoleAdmin, RoleIngest:
+	case RoleEmployee, RoleManager, RoleCompliance, RoleAuditor, RoleAdmin, RoleIngest, RolePrivacyOfficer:
 		return true
 	}
 	return false

@@ -43,6 +43,14 @@ type Config struct {
 	Tracing    Tracing        `koanf:"tracing"`
 	Business   Business       `koanf:"business"`
 	Privacy    privacy.Config `koanf:"privacy"`
+	Review     Review         `koanf:"review"`
+}
+
+// Review configures the reviewers' workflow.
+type Review struct {
+	// ConfirmRequiresSecondReviewer: a confirmed outcome takes effect only
+	// when a second, different compliance reviewer agrees (four eyes).
+	ConfirmRequiresSecondReviewer bool `koanf:"confirm_requires_second_reviewer"`
 }
 
 // Events configures POST /api/v1/events.
@@ -207,6 +215,7 @@ func Default() Config {
 		Tracing:    Tracing{SampleRatio: 1, ServiceName: "moonlight"},
 		Business:   Business{TimeZone: "Asia/Shanghai"},
 		Privacy:    privacy.DefaultConfig(),
+		Review:     Review{ConfirmRequiresSecondReviewer: true},
 	}
 }
 

@@ -10,12 +10,15 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/auth"
+	"github.com/moonlight-oss/moonlight/internal/privacy"
 )
 
 // AuditRoutes serves the audit log, read-only: no route changes or removes
 // an entry.
 type AuditRoutes struct {
 	Store audit.Store
+	// Privacy shows owners as pseudonyms (nil: as ids).
+	Privacy *privacy.Policy
 }
 
 // Register implements Routes.
@@ -32,17 +35,20 @@ func MapAuditErrors(err error) (*Error, bool) {
 }
 
 type auditEntryJSON struct {
-	ID           string            `json:"id"`
-	At           time.Time         `json:"at"`
-	Actor        string            `json:"actor"`
-	ActorRoles   []string          `json:"actor_roles"`
-	Action       string            `json:"action"`
-	ResourceType string            `json:"resource_type"`
-	ResourceID   string            `json:"resource_id"`
-	OwnerID      string            `json:"owner_id"`
-	Reason       string            `json:"reason"`
-	Details      map[string]string `json:"details"`
-	RequestID    string            `json:"request_id"`
+	ID           string    `json:"id"`
+	At           time.Time `json:"at"`
+	Actor        string    `json:"actor"`
+	ActorRoles   []string  `json:"actor_roles"`
+	Action       string    `json:"action"`
+	ResourceType string    `json:"resource_type"`
+	ResourceID   string    `json:"resource_id"`
+	// OwnerID is empty under pseudonymisation (unless the reader filtered
+	// by it); Owner is the owner's pseudonym.
+	OwnerID   string            `json:"owner_id"`
+	Owner     string            `json:"owner,omitempty"`
+	Reason    string            `json:"reason"`
+	Details   map[string]string `json:"details"`
+	RequestID string            `json:"request_id"`
 	// ClientRequestID is the X-Request-Id the client sent, if any.
 	ClientRequestID string `json:"client_request_id,omitempty"`
 }
@@ -98,13 +104,23 @@ func (h AuditRoutes) list(c *gin.Context) {
 		_ = c.Error(BadRequest("invalid_query", "from must be before to", Detail{Field: "to", Message: "must be after from"}))
 		return
 	}
-	es, next, err := h.Store.List(c.Request.Context(), f, limit, q["cursor"])
+	if f.OwnerID != "" {
+		p, _ := auth.FromContext(c)
+		lookup := audit.Entry{At: time.Now(), Actor: p.Subject, ActorRoles: p.Roles, RequestID: RequestID(c), Reason: "audit log by owner"}
+		if err := h.Privacy.RecordLookup(c.Request.Context(), h.Store, lookup, f.OwnerID, "audit log"); err != nil {
+			_ = c.Error(err)
+			return
+		}
+	}
+	stored, next, err := h.Store.List(c.Request.Context(), f, limit, q["cursor"])
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	page := auditPage{Items: make([]auditEntryJSON, len(es)), NextCursor: next}
-	for i, e := range es {
+	rows := h.Privacy.AuditRows(stored, f.OwnerID)
+	page := auditPage{Items: make([]auditEntryJSON, len(rows)), NextCursor: next}
+	for i, row := range rows {
+		e := row.Entry
 		roles, details := e.ActorRoles, e.Details
 		if roles == nil {
 			roles = []string{}
@@ -113,7 +129,7 @@ func (h AuditRoutes) list(c *gin.Context) {
 			details = map[string]string{}
 		}
 		page.Items[i] = auditEntryJSON{ID: e.ID, At: e.At, Actor: e.Actor, ActorRoles: roles, Action: string(e.Action),
-			ResourceType: e.ResourceType, ResourceID: e.ResourceID, OwnerID: e.OwnerID, Reason: e.Reason,
+			ResourceType: e.ResourceType, ResourceID: e.ResourceID, OwnerID: e.OwnerID, Owner: row.Owner, Reason: e.Reason,
 			Details: details, RequestID: e.RequestID, ClientRequestID: e.ClientRequestID}
 	}
 	c.JSON(http.StatusOK, page)

@@ -31,6 +31,7 @@ func (h CaseRoutes) Register(api *gin.RouterGroup) {
 	api.POST("/cases/:id/decision", h.decide)
 	api.POST("/cases/:id/assign", h.assign)
 	api.POST("/cases/:id/comments", h.comment)
+	h.registerPrivacy(api)
 }
 
 // MapCaseErrors maps the review package's errors; register it in Config.Mappers.
@@ -38,6 +39,8 @@ func MapCaseErrors(err error) (*Error, bool) {
 	switch {
 	case errors.Is(err, review.ErrNotFound):
 		return NotFound("case"), true
+	case errors.Is(err, review.ErrUnmaskNotFound):
+		return NotFound("unmask request"), true
 	case errors.Is(err, review.ErrVersionRequired):
 		return &Error{Status: http.StatusPreconditionRequired, Code: "precondition_required",
 			Message: "a decision must name the version it decides: the version field of the case you read, or If-Match: \"<version>\"",
@@ -112,6 +115,9 @@ type caseDecisionJSON struct {
 	By      string    `json:"by"`
 	Reason  string    `json:"reason"`
 	At      time.Time `json:"at"`
+	// SecondBy agreed to a confirmed outcome (four eyes).
+	SecondBy     string `json:"second_by,omitempty"`
+	SecondReason string `json:"second_reason,omitempty"`
 }
 
 type caseCommentJSON struct {
@@ -130,13 +136,22 @@ type caseChangeJSON struct {
 }
 
 type caseJSON struct {
-	ID           string `json:"id"`
-	EmployeeID   string `json:"employee_id"`
+	ID string `json:"id"`
+	// EmployeeID and EmployeeName are absent under pseudonymisation unless
+	// the caller unmasked the case or looked the person up (issue 15).
+	EmployeeID   string `json:"employee_id,omitempty"`
 	EmployeeName string `json:"employee_name,omitempty"`
-	Department   string `json:"department,omitempty"`
-	Status       string `json:"status"`
-	Severity     string `json:"severity"`
-	Score        int    `json:"score"`
+	// Subject is the stable pseudonym of the person the case is about.
+	Subject      string            `json:"subject,omitempty"`
+	JobFamily    string            `json:"job_family,omitempty"`
+	ProjectCodes []string          `json:"project_codes"`
+	Masked       bool              `json:"masked"`
+	Unmask       *unmaskStateJSON  `json:"unmask,omitempty"`
+	Confirmation *confirmationJSON `json:"confirmation,omitempty"`
+	Department   string            `json:"department,omitempty"`
+	Status       string            `json:"status"`
+	Severity     string            `json:"severity"`
+	Score        int               `json:"score"`
 	// ScoreBreakdown is null for cases scored before it was recorded.
 	ScoreBreakdown *scoreBreakdownJSON `json:"score_breakdown"`
 	Findings       []findingJSON       `json:"findings"`
@@ -161,6 +176,7 @@ func toCaseJSON(c review.Case) caseJSON {
 		Findings: []findingJSON{}, Comments: []caseCommentJSON{}, History: []caseChangeJSON{},
 		OpenedAt: c.OpenedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(), Version: c.Version,
 	}
+	addPrivacyJSON(&out, c)
 	for _, f := range c.Findings {
 		fj := findingJSON{
 			ID: f.ID, Rule: f.Rule, Severity: f.Severity, Score: f.Score, Summary: f.Summary,
@@ -187,7 +203,8 @@ func toCaseJSON(c review.Case) caseJSON {
 			MediumThreshold: sc.Medium, HighThreshold: sc.High, FindingsSeverity: sc.FindingsSeverity, Severity: sc.Severity}
 	}
 	if c.Decision != nil {
-		out.Decision = &caseDecisionJSON{Outcome: c.Decision.Outcome, By: c.Decision.By, Reason: c.Decision.Reason, At: c.Decision.At.UTC()}
+		out.Decision = &caseDecisionJSON{Outcome: c.Decision.Outcome, By: c.Decision.By, Reason: c.Decision.Reason, At: c.Decision.At.UTC(),
+			SecondBy: c.Decision.SecondBy, SecondReason: c.Decision.SecondReason}
 	}
 	for _, cm := range c.Comments {
 		out.Comments = append(out.Comments, caseCommentJSON{At: cm.At.UTC(), By: cm.By, Text: cm.Text})
@@ -259,7 +276,7 @@ func checkQueryText(name, v string) error {
 }
 
 func (h CaseRoutes) list(c *gin.Context) {
-	q, err := query(c, "status", "severity", "employee_id", "department", "rule", "counterparty", "limit", "cursor")
+	q, err := query(c, "status", "severity", "employee_id", "department", "rule", "counterparty", "subject", "limit", "cursor")
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -276,13 +293,14 @@ func (h CaseRoutes) list(c *gin.Context) {
 		checkQueryText("department", q["department"]),
 		checkQueryText("counterparty", q["counterparty"]),
 		checkQueryText("cursor", q["cursor"]),
+		checkSubject("subject", q["subject"]),
 		limitErr,
 	); err != nil {
 		_ = c.Error(err)
 		return
 	}
 	f := review.Filter{Status: q["status"], Severity: q["severity"], EmployeeID: q["employee_id"],
-		Department: q["department"], Rule: q["rule"], Counterparty: q["counterparty"]}
+		Department: q["department"], Rule: q["rule"], Counterparty: q["counterparty"], Subject: q["subject"]}
 	cs, next, err := h.Service.List(c.Request.Context(), caseActor(c, "case queue"), f, limit, q["cursor"])
 	if err != nil {
 		_ = c.Error(err)
@@ -342,6 +360,11 @@ func (h CaseRoutes) decide(c *gin.Context) {
 	x, err := h.Service.Decide(c.Request.Context(), caseActor(c, "case decision"), id, version, req.Outcome, req.Reason)
 	if err != nil {
 		_ = c.Error(err)
+		return
+	}
+	if x.Confirmation != nil {
+		// Four eyes: accepted, not in effect until a second reviewer agrees.
+		c.JSON(http.StatusAccepted, toCaseJSON(x))
 		return
 	}
 	c.JSON(http.StatusOK, toCaseJSON(x))

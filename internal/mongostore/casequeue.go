@@ -56,6 +56,7 @@ type queueRow struct {
 	Rules          []string `bson:"rules"`
 	Counterparties []string `bson:"counterparties"`
 	Version        int64    `bson:"version"`
+	Subject        string   `bson:"subject,omitempty"`
 	Case           []byte   `bson:"case"`
 }
 
@@ -66,7 +67,7 @@ func toQueueRow(d caseDoc) (queueRow, error) {
 		return queueRow{}, err
 	}
 	return queueRow{ID: d.ID, EmployeeID: d.EmployeeID, Department: d.Department, Status: d.Status, Severity: d.Severity,
-		Score: d.Score, Rules: d.Rules, Counterparties: d.Counterparties, Version: d.Version, Case: b}, nil
+		Score: d.Score, Rules: d.Rules, Counterparties: d.Counterparties, Version: d.Version, Subject: d.Subject, Case: b}, nil
 }
 
 func fromQueueRow(r queueRow) (caseDoc, error) {

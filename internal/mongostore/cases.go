@@ -48,6 +48,17 @@ type caseDoc struct {
 	OpenedAt       time.Time    `bson:"opened_at"`
 	UpdatedAt      time.Time    `bson:"updated_at"`
 	Version        int64        `bson:"version"`
+	// Subject is the pseudonym (issue 15): a search by it is a key match.
+	Subject      string           `bson:"subject,omitempty"`
+	JobFamily    string           `bson:"job_family,omitempty"`
+	Confirmation *confirmationDoc `bson:"confirmation,omitempty"`
+}
+
+// confirmationDoc is a confirmed outcome awaiting a second reviewer.
+type confirmationDoc struct {
+	By     string    `bson:"by"`
+	Reason string    `bson:"reason"`
+	At     time.Time `bson:"at"`
 }
 
 type findingDoc struct {
@@ -89,10 +100,12 @@ type refDoc struct {
 }
 
 type caseDecDoc struct {
-	Outcome string    `bson:"outcome"`
-	By      string    `bson:"by"`
-	Reason  string    `bson:"reason"`
-	At      time.Time `bson:"at"`
+	Outcome      string    `bson:"outcome"`
+	By           string    `bson:"by"`
+	Reason       string    `bson:"reason"`
+	At           time.Time `bson:"at"`
+	SecondBy     string    `bson:"second_by,omitempty"`
+	SecondReason string    `bson:"second_reason,omitempty"`
 }
 
 type commentDoc struct {
@@ -114,6 +127,8 @@ func caseIndexes() []index {
 	all := []index{
 		{casesCollection, mongo.IndexModel{Keys: bson.D{{Key: "open_key", Value: 1}}, Options: options.Index().SetUnique(true).SetName("one_open_case_per_employee")}},
 		{casesCollection, mongo.IndexModel{Keys: bson.D{{Key: "employee_id", Value: 1}}, Options: options.Index().SetName("employee")}},
+		{casesCollection, mongo.IndexModel{Keys: bson.D{{Key: "subject", Value: 1}}, Options: options.Index().SetName("subject")}},
+		{caseQueueCollection, mongo.IndexModel{Keys: bson.D{{Key: "subject", Value: 1}}, Options: options.Index().SetName("subject")}},
 	}
 	all = append(all, caseQueueIndexes()...)
 	return all
@@ -231,7 +246,7 @@ func (s *CaseStore) List(ctx context.Context, f review.Filter, limit int, cursor
 	filter := bson.D{}
 	for _, c := range []struct{ key, value string }{
 		{"status", f.Status}, {"severity", f.Severity}, {"employee_id", f.EmployeeID},
-		{"department", f.Department}, {"rules", f.Rule}, {"counterparties", f.Counterparty},
+		{"department", f.Department}, {"rules", f.Rule}, {"counterparties", f.Counterparty}, {"subject", f.Subject},
 	} {
 		if c.value != "" {
 			filter = append(filter, bson.E{Key: c.key, Value: c.value})
@@ -295,6 +310,7 @@ func (s *CaseStore) listOfEmployee(ctx context.Context, f review.Filter, limit i
 			f.Department != "" && c.Department != f.Department,
 			f.Rule != "" && !slices.Contains(c.Rules(), f.Rule),
 			f.Counterparty != "" && !slices.Contains(c.Counterparties(), f.Counterparty),
+			f.Subject != "" && c.Subject != f.Subject,
 			cursor != "" && (c.Score > afterScore || c.Score == afterScore && c.ID >= afterID):
 			continue
 		}
@@ -342,6 +358,10 @@ func toCaseDoc(c review.Case) caseDoc {
 		Rules: nonNil(c.Rules()), Counterparties: nonNil(c.Counterparties()), Assignee: c.Assignee,
 		Findings: []findingDoc{}, Comments: []commentDoc{}, History: []changeDoc{},
 		OpenedAt: storedTime(c.OpenedAt), UpdatedAt: storedTime(c.UpdatedAt), Version: c.Version,
+		Subject: c.Subject, JobFamily: c.JobFamily,
+	}
+	if k := c.Confirmation; k != nil {
+		d.Confirmation = &confirmationDoc{By: k.By, Reason: k.Reason, At: storedTime(k.At)}
 	}
 	if c.IsOpen() {
 		d.OpenKey = c.EmployeeID
@@ -364,7 +384,8 @@ func toCaseDoc(c review.Case) caseDoc {
 			FindingsSeverity: sc.FindingsSeverity, Severity: sc.Severity}
 	}
 	if c.Decision != nil {
-		d.Decision = &caseDecDoc{Outcome: c.Decision.Outcome, By: c.Decision.By, Reason: c.Decision.Reason, At: storedTime(c.Decision.At)}
+		d.Decision = &caseDecDoc{Outcome: c.Decision.Outcome, By: c.Decision.By, Reason: c.Decision.Reason, At: storedTime(c.Decision.At),
+			SecondBy: c.Decision.SecondBy, SecondReason: c.Decision.SecondReason}
 	}
 	for _, cm := range c.Comments {
 		d.Comments = append(d.Comments, commentDoc{At: storedTime(cm.At), By: cm.By, Text: cm.Text})
@@ -380,6 +401,10 @@ func fromCaseDoc(d caseDoc) review.Case {
 		ID: d.ID, EmployeeID: d.EmployeeID, EmployeeName: d.EmployeeName, Department: d.Department,
 		Status: d.Status, Severity: d.Severity, Score: d.Score, Assignee: d.Assignee,
 		OpenedAt: d.OpenedAt, UpdatedAt: d.UpdatedAt, Version: d.Version,
+		Subject: d.Subject, JobFamily: d.JobFamily,
+	}
+	if k := d.Confirmation; k != nil {
+		c.Confirmation = &review.Confirmation{By: k.By, Reason: k.Reason, At: k.At}
 	}
 	for _, fd := range d.Findings {
 		f := detect.Finding{ID: fd.ID, EmployeeID: d.EmployeeID, Rule: fd.Rule, Severity: fd.Severity, Score: fd.Score,
@@ -402,7 +427,8 @@ func fromCaseDoc(d caseDoc) review.Case {
 			FindingsSeverity: sc.FindingsSeverity, Severity: sc.Severity}
 	}
 	if d.Decision != nil {
-		c.Decision = &review.Decision{Outcome: d.Decision.Outcome, By: d.Decision.By, Reason: d.Decision.Reason, At: d.Decision.At}
+		c.Decision = &review.Decision{Outcome: d.Decision.Outcome, By: d.Decision.By, Reason: d.Decision.Reason, At: d.Decision.At,
+			SecondBy: d.Decision.SecondBy, SecondReason: d.Decision.SecondReason}
 	}
 	for _, cm := range d.Comments {
 		c.Comments = append(c.Comments, review.Comment{At: cm.At, By: cm.By, Text: cm.Text})

@@ -15,6 +15,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/detect"
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/privacy"
 	"github.com/moonlight-oss/moonlight/internal/watchlist"
 )
 
@@ -79,6 +80,9 @@ type Engine struct {
 	// Presence indexes payments, leave days and speaker seminars by key for
 	// seminar-speaker-match (presence.go); required.
 	Presence PresenceStore
+	// Privacy gives cases their stored pseudonym (a search by it is a key
+	// match); nil stores none.
+	Privacy *privacy.Policy
 }
 
 // Process implements ingest.Stage.
@@ -266,6 +270,12 @@ func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) error {
 	res := Sync(cfg, in.open, HandledBy(in.closed), findings, Subject{EmployeeID: employeeID, Name: in.emp.Name, Department: in.emp.Department}, now)
 	if !res.Changed {
 		return nil
+	}
+	if res.Case.Subject == "" {
+		res.Case.Subject = e.Privacy.Subject(employeeID)
+	}
+	if fam := privacy.JobFamily(in.emp.Title); fam != "" {
+		res.Case.JobFamily = fam
 	}
 	if res.Created && len(in.closed) > 0 {
 		// The same uncovered findings can open a case again after an earlier

@@ -36,6 +36,10 @@ const (
 	ActionCommented       = "commented"
 	ActionDecided         = "decided"
 	ActionAutoCleared     = "auto_cleared"
+	// Four eyes on confirmed outcomes.
+	ActionConfirmRequested = "confirmation_requested"
+	ActionConfirmDeclined  = "confirmation_declined"
+	ActionConfirmDropped   = "confirmation_dropped"
 )
 
 // System is the actor of automatic changes.
@@ -69,6 +73,17 @@ type Case struct {
 	OpenedAt  time.Time
 	UpdatedAt time.Time
 	Version   int64
+
+	// Subject is the pseudonym of EmployeeID (stored, so a search by it is
+	// a key match); JobFamily the coarse family of the subject's title.
+	Subject   string
+	JobFamily string
+	// Confirmation is a confirmed outcome waiting for a second reviewer
+	// (review.confirm_requires_second_reviewer); nil otherwise.
+	Confirmation *Confirmation
+
+	// Set by the service's view for the one who reads (see view.go).
+	viewState
 }
 
 // Decision is how a case was closed.
@@ -77,6 +92,16 @@ type Decision struct {
 	By      string // employee id, or System
 	Reason  string
 	At      time.Time
+	// SecondBy agreed to a confirmed outcome (four eyes), with SecondReason.
+	SecondBy     string
+	SecondReason string
+}
+
+// Confirmation is a first reviewer's confirmed outcome awaiting a second.
+type Confirmation struct {
+	By     string
+	Reason string
+	At     time.Time
 }
 
 // Comment is a reviewer's note.
@@ -186,6 +211,13 @@ func Sync(cfg detect.Config, open *Case, handled map[string]bool, findings []det
 		}
 		c.History = append(c.History, Change{At: now, Actor: System, Action: ActionFindingsUpdated,
 			Reason: fmt.Sprintf("%d finding(s), %d without an approved disclosure", len(current), uncovered)})
+		if c.Confirmation != nil {
+			// The first reviewer confirmed other findings: the second must
+			// not agree to what the first never read.
+			c.Confirmation = nil
+			c.History = append(c.History, Change{At: now, Actor: System, Action: ActionConfirmDropped,
+				Reason: "the findings changed after the confirmation was requested"})
+		}
 		changed = true
 	}
 	res := SyncResult{Case: c}
@@ -196,6 +228,7 @@ func Sync(cfg detect.Config, open *Case, handled map[string]bool, findings []det
 		}
 		res.Case.History = append(res.Case.History, Change{At: now, Actor: System, Action: ActionAutoCleared, From: c.Status, To: StatusCleared, Reason: reason})
 		res.Case.Status = StatusCleared
+		res.Case.Confirmation = nil
 		res.Case.Decision = &Decision{Outcome: StatusCleared, By: System, Reason: reason, At: now}
 		res.AutoCleared, changed = true, true
 	}
@@ -282,10 +315,55 @@ func (c *Case) Decide(actor, outcome, reason string, now time.Time) error {
 	if !c.IsOpen() {
 		return fmt.Errorf("decide case %s (%s): %w", c.ID, c.Status, ErrInvalidState)
 	}
+	if c.Confirmation != nil {
+		return fmt.Errorf("decide case %s: a confirmation awaits a second reviewer: %w", c.ID, ErrInvalidState)
+	}
 	from := c.Status
 	c.Status, c.UpdatedAt = outcome, now
 	c.Decision = &Decision{Outcome: outcome, By: actor, Reason: reason, At: now}
 	c.History = append(c.History, Change{At: now, Actor: actor, Action: ActionDecided, From: from, To: outcome, Reason: reason})
+	return nil
+}
+
+// RequestConfirmation records a confirmed outcome that takes effect only
+// when a second reviewer agrees (Confirm): the case stays open, in review.
+func (c *Case) RequestConfirmation(actor, reason string, now time.Time) error {
+	probe := *c
+	if err := probe.Decide(actor, StatusConfirmed, reason, now); err != nil {
+		return err
+	}
+	from := c.Status
+	c.Confirmation = &Confirmation{By: actor, Reason: strings.TrimSpace(reason), At: now}
+	if c.Assignee == "" {
+		c.Assignee = actor
+	}
+	c.Status, c.UpdatedAt = StatusInReview, now
+	c.History = append(c.History, Change{At: now, Actor: actor, Action: ActionConfirmRequested, From: from, To: StatusInReview, Reason: c.Confirmation.Reason})
+	return nil
+}
+
+// Confirm is the second reviewer's answer to a pending confirmation: agree
+// closes the case as confirmed (decided by the first, agreed by actor);
+// otherwise the confirmation is withdrawn and the case stays in review.
+// The caller has checked actor is neither the subject nor the first reviewer.
+func (c *Case) Confirm(actor string, agree bool, reason string, now time.Time) error {
+	if !c.IsOpen() || c.Confirmation == nil {
+		return fmt.Errorf("case %s has no confirmation awaiting a second reviewer: %w", c.ID, ErrInvalidState)
+	}
+	reason = strings.TrimSpace(reason)
+	if len([]rune(reason)) > 4000 || (!agree && reason == "") {
+		return fmt.Errorf("reason must have 1 to 4000 characters (it may be empty only when agreeing): %w", ErrInvalid)
+	}
+	first := *c.Confirmation
+	from := c.Status
+	c.Confirmation, c.UpdatedAt = nil, now
+	if !agree {
+		c.History = append(c.History, Change{At: now, Actor: actor, Action: ActionConfirmDeclined, Reason: reason})
+		return nil
+	}
+	c.Status = StatusConfirmed
+	c.Decision = &Decision{Outcome: StatusConfirmed, By: first.By, Reason: first.Reason, At: now, SecondBy: actor, SecondReason: reason}
+	c.History = append(c.History, Change{At: now, Actor: actor, Action: ActionDecided, From: from, To: StatusConfirmed, Reason: reason})
 	return nil
 }
 
@@ -311,6 +389,8 @@ type Filter struct {
 	Department   string
 	Rule         string
 	Counterparty string
+	// Subject is a pseudonym (privacy.IsSubject): the cases of that person.
+	Subject string
 }
 
 // Store persists cases.

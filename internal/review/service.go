@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
+	"github.com/moonlight-oss/moonlight/internal/privacy"
 )
 
 // Sentinels of the reviewers' service.
@@ -80,6 +81,17 @@ type Service struct {
 	// assigned only to a compliance reviewer. Nil: cases can only be taken
 	// by the reviewer themselves.
 	Reviewers Reviewers
+	// Privacy decides what readers see of subjects' identities (view.go);
+	// nil shows identities as before issue 15.
+	Privacy *privacy.Policy
+	// Directory gives the view the subject's HR record (job family,
+	// projects, and what to mask); nil uses what the case holds.
+	Directory Directory
+	// Unmasks keeps unmask requests and grants (unmask.go).
+	Unmasks UnmaskStore
+	// ConfirmRequiresSecondReviewer: a confirmed outcome waits for a
+	// second, different compliance reviewer (review.confirm_requires_second_reviewer).
+	ConfirmRequiresSecondReviewer bool
 
 	seenMu sync.Mutex
 	seen   map[string]time.Time // recorded recently by this process
@@ -148,6 +160,17 @@ func (s *Service) List(ctx context.Context, actor Actor, f Filter, limit int, cu
 	if limit < 1 || limit > MaxLimit {
 		return nil, "", fmt.Errorf("limit must be 1..%d, got %d: %w", MaxLimit, limit, ErrInvalid)
 	}
+	if f.Subject != "" {
+		if !privacy.IsSubject(f.Subject) {
+			return nil, "", fmt.Errorf("subject must be a pseudonym like P-7K3Q-M2XD: %w", ErrInvalid)
+		}
+		f.Subject = privacy.NormalizeSubject(f.Subject)
+	}
+	if f.EmployeeID != "" {
+		if err := s.recordLookup(ctx, actor, f.EmployeeID, "case list"); err != nil {
+			return nil, "", err
+		}
+	}
 	cs, next, err := s.Cases.List(ctx, f, limit, cursor)
 	if err != nil {
 		return nil, "", err
@@ -164,6 +187,10 @@ func (s *Service) List(ctx context.Context, actor Actor, f Filter, limit int, cu
 	}
 	if err := s.Audit.AppendMany(ctx, es); err != nil {
 		return nil, "", fmt.Errorf("record reads of %d cases: %w", len(es), err)
+	}
+	cs, err = s.viewAll(ctx, actor, cs, viewOpts{lookedUp: f.EmployeeID})
+	if err != nil {
+		return nil, "", err
 	}
 	return cs, next, nil
 }
@@ -183,7 +210,11 @@ func (s *Service) Get(ctx context.Context, actor Actor, id string) (Case, error)
 	if err := s.recordRead(ctx, actor, c, "get"); err != nil {
 		return Case{}, err
 	}
-	return s.withComments(ctx, c)
+	c, err = s.withComments(ctx, c)
+	if err != nil {
+		return Case{}, err
+	}
+	return s.view(ctx, actor, c, viewOpts{full: true})
 }
 
 func (s *Service) recordRead(ctx context.Context, actor Actor, c Case, via string) error {
@@ -220,8 +251,20 @@ func (s *Service) Decide(ctx context.Context, actor Actor, id string, version in
 	if version <= 0 {
 		version = versionMissing
 	}
-	c, err := s.change(ctx, actor, id, version, audit.ActionCaseDecide, func(c *Case, now time.Time) (string, map[string]string, error) {
+	action := audit.ActionCaseDecide
+	if outcome == StatusConfirmed && s.ConfirmRequiresSecondReviewer {
+		action = ActionAuditConfirmRequest
+	}
+	c, err := s.change(ctx, actor, id, version, action, func(c *Case, now time.Time) (string, map[string]string, error) {
 		from := c.Status
+		if action == ActionAuditConfirmRequest {
+			// Four eyes: the outcome waits for a second reviewer (Confirm).
+			if err := c.RequestConfirmation(actor.ID, reason, now); err != nil {
+				return "", nil, err
+			}
+			return c.Confirmation.Reason, map[string]string{"from": from, "to": c.Status, "outcome": StatusConfirmed,
+				"severity": c.Severity, "score": strconv.Itoa(c.Score)}, nil
+		}
 		if err := c.Decide(actor.ID, outcome, reason, now); err != nil {
 			return "", nil, err
 		}
@@ -229,6 +272,38 @@ func (s *Service) Decide(ctx context.Context, actor Actor, id string, version in
 	})
 	if errors.Is(err, ErrConflict) {
 		return Case{}, fmt.Errorf("decide case %s: %w: %w", id, ErrStale, err)
+	}
+	return c, err
+}
+
+// Confirm is a second compliance reviewer's answer to a pending confirmed
+// outcome, at the version they read: agree closes the case as confirmed,
+// otherwise the confirmation is withdrawn. The first reviewer (and the
+// subject) may not answer: refused and audited.
+func (s *Service) Confirm(ctx context.Context, actor Actor, id string, version int64, agree bool, reason string) (Case, error) {
+	if version <= 0 {
+		version = versionMissing
+	}
+	action := ActionAuditConfirm
+	if !agree {
+		action = ActionAuditConfirmDecline
+	}
+	c, err := s.change(ctx, actor, id, version, action, func(c *Case, now time.Time) (string, map[string]string, error) {
+		if c.Confirmation != nil && c.Confirmation.By == actor.ID {
+			return "", nil, s.deny(ctx, actor, *c, string(action), "the second reviewer must be someone other than the first")
+		}
+		from, first := c.Status, ""
+		if c.Confirmation != nil {
+			first = c.Confirmation.By
+		}
+		if err := c.Confirm(actor.ID, agree, reason, now); err != nil {
+			return "", nil, err
+		}
+		return strings.TrimSpace(reason), map[string]string{"from": from, "to": c.Status, "first_reviewer": first,
+			"agree": strconv.FormatBool(agree)}, nil
+	})
+	if errors.Is(err, ErrConflict) {
+		return Case{}, fmt.Errorf("confirm case %s: %w: %w", id, ErrStale, err)
 	}
 	return c, err
 }
@@ -311,7 +386,10 @@ func (s *Service) Comment(ctx context.Context, actor Actor, id, text string) (Ca
 	if err := s.Audit.Append(ctx, e); err != nil {
 		return Case{}, fmt.Errorf("%s %s: %w", ActionAuditCaseComment, id, err)
 	}
-	return s.withComments(ctx, c)
+	if c, err = s.withComments(ctx, c); err != nil {
+		return Case{}, err
+	}
+	return s.view(ctx, actor, c, viewOpts{full: true})
 }
 
 // withComments adds the stored comments to those of older case documents
@@ -358,6 +436,9 @@ func (s *Service) change(ctx context.Context, actor Actor, id string, version in
 		if err != nil {
 			return Case{}, err
 		}
+		if c.Subject == "" {
+			c.Subject = s.Privacy.Subject(c.EmployeeID) // cases stored before pseudonyms get theirs
+		}
 		err = s.Cases.Update(ctx, c, changeEntry(actor, action, c, reason, details, now))
 		if errors.Is(err, ErrConflict) && version == 0 {
 			continue
@@ -366,7 +447,10 @@ func (s *Service) change(ctx context.Context, actor Actor, id string, version in
 			return Case{}, err
 		}
 		c.Version++
-		return s.withComments(ctx, c)
+		if c, err = s.withComments(ctx, c); err != nil {
+			return Case{}, err
+		}
+		return s.view(ctx, actor, c, viewOpts{full: true})
 	}
 	return Case{}, fmt.Errorf("%s %s: still conflicting after 5 attempts: %w", action, id, ErrConflict)
 }

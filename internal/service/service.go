@@ -118,9 +118,11 @@ func (s *Service) init(ctx context.Context) error {
 	if s.Rules, err = LoadRules(ctx, s.db, cfg, s.log); err != nil {
 		return err
 	}
+	policy := privacy.NewPolicy(cfg.Privacy, s.Pseudonyms)
 	s.Engine = &review.Engine{
 		Rules: s.Rules, Employees: s.Employees, Signals: s.Signals, Seminars: s.Signals, Presence: s.Signals,
 		Engagements: review.DisclosureEngagements{Store: s.Disclosures}, Cases: s.Cases, Audit: s.Audit, Now: time.Now,
+		Privacy: policy,
 	}
 	pipeline := &ingest.Pipeline{Events: s.Events, Employees: s.Employees, Stages: []ingest.Stage{s.Engine}}
 	s.consumer = ingest.NewConsumer(ingest.Config{
@@ -141,14 +143,18 @@ func (s *Service) init(ctx context.Context) error {
 	}
 
 	cases := &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now, Reviewers: mongostore.NewReviewerStore(s.db),
-		Comments: mongostore.NewCommentStore(s.db)}
+		Comments: mongostore.NewCommentStore(s.db),
+		// Issue 15: pseudonymised views, unmasking, four eyes on confirmations.
+		Privacy: policy, Directory: s.Employees, Unmasks: mongostore.NewUnmaskStore(s.db),
+		ConfirmRequiresSecondReviewer: cfg.Review.ConfirmRequiresSecondReviewer}
 	s.Sessions = mongostore.NewSessionStore(s.db)
 	ui, err := web.New(web.Deps{
 		Config: web.Config{SessionSecret: sessionSecret(cfg), SecureCookies: secureCookies(cfg), SessionTTL: cfg.Web.SessionTTL,
-			SessionIdle: cfg.Web.SessionIdle, Auth: cfg.Auth, Limits: cfg.Disclosure.Limits},
+			SessionIdle: cfg.Web.SessionIdle, Auth: cfg.Auth, Limits: cfg.Disclosure.Limits,
+			TwoPersonUnmask: cfg.Privacy.Unmask == privacy.UnmaskTwoPerson},
 		Log: s.log, Employees: s.Employees, Sessions: s.Sessions, Disclosures: s.DisclosureService, Cases: cases, CaseStore: s.Cases,
 		Audit: s.Audit, Events: s.Events, Signals: s.Signals, Gatherer: s.reg, Activity: s.Events,
-		Rules: s.RuleService, Rescans: s.Rescans,
+		Rules: s.RuleService, Rescans: s.Rescans, Privacy: policy,
 		DeadLetters: ingest.NewDLQ(cfg.Kafka.Brokers, cfg.Kafka.Topics.All(), cfg.Kafka.DLQSuffix),
 	})
 	if err != nil {
@@ -176,7 +182,7 @@ func (s *Service) init(ctx context.Context) error {
 			httpapi.CaseRoutes{Service: cases},
 			&httpapi.AdminRoutes{Rules: s.RuleService, Rescans: s.Rescans},
 			httpapi.DisclosureRoutes{Service: s.DisclosureService},
-			httpapi.AuditRoutes{Store: s.Audit},
+			httpapi.AuditRoutes{Store: s.Audit, Privacy: policy},
 			httpapi.SessionRoutes{Revoker: &session.Revoker{Store: s.Sessions, Audit: s.Audit, Now: time.Now}},
 		},
 		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapRulesErrors,

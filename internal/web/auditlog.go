@@ -13,6 +13,7 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/civil"
+	"github.com/moonlight-oss/moonlight/internal/privacy"
 	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
@@ -21,6 +22,9 @@ var auditActions = []audit.Action{
 	audit.ActionDisclosureCreate, audit.ActionDisclosureEdit, audit.ActionDisclosureWithdraw, audit.ActionDisclosureDecide,
 	audit.ActionDisclosureRead, audit.ActionCaseRead, review.ActionAuditCaseOpen, review.ActionAuditCaseAssign,
 	review.ActionAuditCaseComment, audit.ActionCaseDecide, audit.ActionCaseAutoClear, audit.ActionWatchlistReload, audit.ActionRescan,
+	// Issue 15.
+	review.ActionAuditUnmask, review.ActionAuditUnmaskRequest, review.ActionAuditUnmaskDecide, privacy.ActionIdentityLookup,
+	review.ActionAuditConfirmRequest, review.ActionAuditConfirm, review.ActionAuditConfirmDecline,
 }
 
 type auditForm struct {
@@ -29,6 +33,8 @@ type auditForm struct {
 
 type auditRow struct {
 	audit.Entry
+	// Owner is the owner's pseudonym (issue 15).
+	Owner      string
 	DetailList []kv2
 }
 
@@ -81,7 +87,15 @@ func (u *UI) auditLog(c *gin.Context) {
 		u.render(c, http.StatusBadRequest, "audit", "audit.title", data)
 		return
 	}
-	entries, next, err := u.d.Audit.List(c.Request.Context(), f, 50, c.Query("cursor"))
+	if f.OwnerID != "" {
+		s := sessionOf(c)
+		lookup := audit.Entry{At: u.now(), Actor: s.Subject, ActorRoles: s.Roles, RequestID: c.GetString("request_id"), Reason: "audit log by owner"}
+		if err := u.d.Privacy.RecordLookup(c.Request.Context(), u.d.Audit, lookup, f.OwnerID, "audit log"); err != nil {
+			u.fail(c, wrapf(err, "record identity lookup"))
+			return
+		}
+	}
+	stored, next, err := u.d.Audit.List(c.Request.Context(), f, 50, c.Query("cursor"))
 	if errors.Is(err, audit.ErrBadCursor) {
 		c.Redirect(http.StatusSeeOther, "/audit")
 		return
@@ -90,8 +104,10 @@ func (u *UI) auditLog(c *gin.Context) {
 		u.fail(c, wrapf(err, "list audit log"))
 		return
 	}
-	for _, e := range entries {
-		r := auditRow{Entry: e}
+	// The same projection as the API's (privacy.Policy.AuditRows).
+	for _, row := range u.d.Privacy.AuditRows(stored, f.OwnerID) {
+		e := row.Entry
+		r := auditRow{Entry: e, Owner: row.Owner}
 		for k, v := range e.Details {
 			r.DetailList = append(r.DetailList, kv2{k, v})
 		}

@@ -110,7 +110,11 @@ func sortCases(cs []review.Case, by string) {
 		case "updated":
 			return a.UpdatedAt.After(b.UpdatedAt)
 		case "employee":
-			return a.EmployeeID < b.EmployeeID
+			// Masked rows have no id: by pseudonym then.
+			if a.EmployeeID != b.EmployeeID {
+				return a.EmployeeID < b.EmployeeID
+			}
+			return a.Subject < b.Subject
 		}
 		if a.Score != b.Score {
 			return a.Score > b.Score
@@ -197,6 +201,11 @@ type caseData struct {
 	Outcome      string
 	Reason       string
 	Error        string
+	// Issue 15: who the page names, unmasking and four eyes.
+	Who        who
+	CanUnmask  bool
+	CanConfirm bool
+	TwoPerson  bool
 }
 
 func (u *UI) casePage(c *gin.Context) { u.renderCase(c, http.StatusOK, "", "", "") }
@@ -214,43 +223,78 @@ func (u *UI) renderCase(c *gin.Context, status int, outcome, reason, errKey stri
 		u.failErr(c, err)
 		return
 	}
-	emp, err := u.d.Employees.Get(ctx, cs.EmployeeID)
+	// The subject's own data is read by the key the view keeps; what is
+	// shown of it goes through the view (Masked, MaskText).
+	key := cs.SubjectKey()
+	emp, err := u.d.Employees.Get(ctx, key)
 	if err != nil && !errors.Is(err, employee.ErrNotFound) {
 		u.fail(c, wrapf(err, "employee of case %s", id))
 		return
 	}
 	if emp.ID == "" {
-		emp = employee.Employee{ID: cs.EmployeeID, Name: cs.EmployeeName, Department: cs.Department}
+		emp = employee.Employee{ID: key, Name: cs.EmployeeName, Department: cs.Department}
 	}
 	var managerName string
-	if emp.ManagerID != "" {
+	if emp.ManagerID != "" && !cs.Masked() {
 		if m, err := u.d.Employees.Get(ctx, emp.ManagerID); err == nil {
 			managerName = m.Name
 		}
 	}
 	var sigs []detect.Signal
 	if u.d.Signals != nil {
-		if sigs, err = u.d.Signals.Signals(ctx, cs.EmployeeID); err != nil {
-			u.fail(c, wrapf(err, "signals of %s", cs.EmployeeID))
+		if sigs, err = u.d.Signals.Signals(ctx, key); err != nil {
+			u.fail(c, wrapf(err, "signals of case %s", id))
 			return
 		}
 	}
-	decls, _, err := u.d.Disclosures.List(ctx, actor(c), disclosure.ListFilter{EmployeeID: cs.EmployeeID}, disclosure.Page{Limit: 100})
+	decls, _, err := u.d.Disclosures.List(ctx, actor(c), disclosure.ListFilter{EmployeeID: key}, disclosure.Page{Limit: 100})
 	if err != nil {
 		u.failErr(c, err)
 		return
 	}
 	views := make([]findingView, 0, len(cs.Findings))
 	for _, f := range cs.Findings {
-		views = append(views, findingView{F: f, Evidence: u.evidenceOf(ctx, langOf(c), f.EventRefs)})
+		ev := u.evidenceOf(ctx, langOf(c), f.EventRefs)
+		for i := range ev {
+			ev[i].Summary = cs.MaskText(ev[i].Summary) // attendee lists naming the subject
+		}
+		views = append(views, findingView{F: f, Evidence: ev})
 	}
 	tl := buildTimeline(langOf(c), emp, sigs, decls, cs.Findings, u.now())
+	maskTimeline(&tl, cs)
 	s := sessionOf(c)
+	w := who{Label: emp.Name, ID: emp.ID}
+	if cs.Masked() {
+		w = who{Label: cs.Subject}
+	}
+	reviewer := s.has(auth.RoleCompliance) && cs.IsOpen() && key != s.Subject
+	st := cs.Unmask()
+	live := st != nil && (st.Status == review.UnmaskPending || st.Status == review.UnmaskApproved)
 	u.render(c, status, "case", "case.title", caseData{
 		C: cs, Employee: emp, ManagerName: managerName, Timeline: tl.SVG(), Rows: tl.Rows, Findings: views,
-		Declarations: decls, CanDecide: s.has(auth.RoleCompliance) && cs.IsOpen() && cs.EmployeeID != s.Subject,
+		Declarations: decls, CanDecide: reviewer && cs.Confirmation == nil,
 		Outcome: outcome, Reason: reason, Error: errKey,
+		Who: w, CanUnmask: s.has(auth.RoleCompliance) && key != s.Subject && cs.Masked() && !live,
+		CanConfirm: reviewer && cs.Confirmation != nil && cs.Confirmation.By != s.Subject,
+		TwoPerson:  u.cfg.TwoPersonUnmask,
 	})
+}
+
+// maskTimeline masks the subject's identity in the timeline's texts (the
+// view masks the case; these come from the subject's other data).
+func maskTimeline(t *timeline, cs review.Case) {
+	if !cs.Masked() {
+		return
+	}
+	for i := range t.Lanes {
+		for j := range t.Lanes[i].Items {
+			it := &t.Lanes[i].Items[j]
+			it.Label, it.Title = cs.MaskText(it.Label), cs.MaskText(it.Title)
+		}
+	}
+	for i := range t.Rows {
+		t.Rows[i].Text = cs.MaskText(t.Rows[i].Text)
+	}
 }
 
 // maxEvidence bounds the events fetched per finding.
@@ -314,7 +358,7 @@ func describeEvent(l *lang, e event.Event) evidence {
 
 func (u *UI) decideCase(c *gin.Context) {
 	outcome, reason := c.PostForm("outcome"), strings.TrimSpace(c.PostForm("reason"))
-	_, err := u.d.Cases.Decide(c.Request.Context(), reviewActor(c, "case decision"), c.Param("id"), formVersion(c), outcome, reason)
+	x, err := u.d.Cases.Decide(c.Request.Context(), reviewActor(c, "case decision"), c.Param("id"), formVersion(c), outcome, reason)
 	if errors.Is(err, review.ErrInvalid) {
 		u.renderCase(c, http.StatusUnprocessableEntity, outcome, c.PostForm("reason"), "case.error.reason")
 		return
@@ -323,7 +367,11 @@ func (u *UI) decideCase(c *gin.Context) {
 		u.failErr(c, err)
 		return
 	}
-	redirectDone(c, "/cases/"+url.PathEscape(c.Param("id")), "case."+outcome)
+	flash := "case." + outcome
+	if x.Confirmation != nil {
+		flash = "case.confirm.requested" // four eyes: not in effect yet
+	}
+	redirectDone(c, "/cases/"+url.PathEscape(c.Param("id")), flash)
 }
 
 func (u *UI) assignCase(c *gin.Context) {

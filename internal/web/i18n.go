@@ -35,6 +35,7 @@ var catalogueParts = []struct{ en, zh map[string]string }{
 	{messagesEN, messagesZH},
 	{messagesRulesEN, messagesRulesZH},
 	{messagesDLQEN, messagesDLQZH},
+	{messagesPrivacyEN, messagesPrivacyZH},
 }
 
 // catalogues merges the parts into one catalogue per language.

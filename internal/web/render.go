@@ -150,6 +150,7 @@ func (u *UI) nav(c *gin.Context, l *lang, s session) []navItem {
 		{"/dashboard", "nav.dashboard", []string{auth.RoleCompliance, auth.RoleAuditor, auth.RoleAdmin}},
 		{"/audit", "nav.audit", []string{auth.RoleAuditor, auth.RoleAdmin}},
 		{"/admin/rules", "nav.rules", []string{auth.RoleAdmin}},
+		{"/privacy/unmask-requests", "nav.unmask", []string{auth.RolePrivacyOfficer}},
 	}
 	if u.d.DeadLetters != nil {
 		items = append(items, struct {

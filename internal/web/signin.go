@@ -21,7 +21,7 @@ import (
 
 // signinRoles are the roles a person can sign in with (ingest is for
 // service accounts, which do not use the UI).
-var signinRoles = []string{auth.RoleEmployee, auth.RoleManager, auth.RoleCompliance, auth.RoleAuditor, auth.RoleAdmin}
+var signinRoles = []string{auth.RoleEmployee, auth.RoleManager, auth.RoleCompliance, auth.RoleAuditor, auth.RoleAdmin, auth.RolePrivacyOfficer}
 
 // persona is a one-click dev sign-in for a sample person in a typical role.
 type persona struct {
@@ -89,6 +89,10 @@ func signinChoices(emps []employee.Employee) ([]signinEmployee, []persona) {
 		{ID: "E1045", Roles: []string{auth.RoleEmployee, auth.RoleCompliance}, Job: "persona.compliance"},
 		{ID: "E1005", Roles: []string{auth.RoleEmployee, auth.RoleAuditor}, Job: "persona.auditor"},
 		{ID: "E1090", Roles: []string{auth.RoleEmployee, auth.RoleAdmin}, Job: "persona.admin"},
+		// A second reviewer (four eyes on confirmations) and the privacy
+		// officer who approves unmasking (issue 15).
+		{ID: "E1046", Roles: []string{auth.RoleEmployee, auth.RoleCompliance}, Job: "persona.compliance2"},
+		{ID: "E1006", Roles: []string{auth.RoleEmployee, auth.RolePrivacyOfficer}, Job: "persona.privacy"},
 	}
 	var ps []persona
 	for _, p := range want {

@@ -37,6 +37,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/privacy"
 	"github.com/moonlight-oss/moonlight/internal/review"
 	sessions "github.com/moonlight-oss/moonlight/internal/session"
 )
@@ -67,6 +68,9 @@ type Config struct {
 	Auth auth.Config
 	// Limits are the declaration date limits the API applies.
 	Limits disclosure.Limits
+	// TwoPersonUnmask says unmask requests wait for a privacy officer
+	// (privacy.unmask: two_person); only the wording of the form depends on it.
+	TwoPersonUnmask bool
 }
 
 // Disclosures is the declaration workflow (disclosure.Service).
@@ -89,6 +93,11 @@ type Cases interface {
 	Decide(ctx context.Context, a review.Actor, id string, version int64, outcome, reason string) (review.Case, error)
 	Assign(ctx context.Context, a review.Actor, id, assignee string) (review.Case, error)
 	Comment(ctx context.Context, a review.Actor, id, text string) (review.Case, error)
+	// Issue 15: unmasking with a purpose, four eyes on confirmations.
+	RequestUnmask(ctx context.Context, a review.Actor, id, reason string) (review.Case, review.UnmaskRequest, error)
+	UnmaskRequests(ctx context.Context, a review.Actor, status string) ([]review.UnmaskRequest, error)
+	DecideUnmask(ctx context.Context, a review.Actor, id, decision, comment string, version int64) (review.UnmaskRequest, error)
+	Confirm(ctx context.Context, a review.Actor, id string, version int64, agree bool, reason string) (review.Case, error)
 }
 
 // Events reads stored raw events, the evidence behind findings.
@@ -128,6 +137,9 @@ type Deps struct {
 	Rescans RescanAdmin
 	// DeadLetters counts the dead letters by reason for admins; nil hides the page.
 	DeadLetters DeadLetters
+	// Privacy shows the audit log's owners as pseudonyms (nil: as ids);
+	// cases are masked by review.Service itself.
+	Privacy *privacy.Policy
 }
 
 // UI is the web interface.
@@ -219,6 +231,7 @@ func (u *UI) Register(r *gin.Engine) {
 	anyone.POST("/cases/:id/decide", u.decideCase)
 	anyone.POST("/cases/:id/assign", u.assignCase)
 	anyone.POST("/cases/:id/comment", u.commentCase)
+	u.registerPrivacy(anyone)
 
 	g.GET("/dashboard", u.need(auth.RoleCompliance, auth.RoleAuditor, auth.RoleAdmin), u.dashboard)
 	g.GET("/audit", u.need(auth.RoleAuditor, auth.RoleAdmin), u.auditLog)
