@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/moonlight-oss/moonlight/internal/config"
-	"github.com/moonlight-oss/moonlight/internal/privacy"
 	"github.com/moonlight-oss/moonlight/internal/embedded"
+	"github.com/moonlight-oss/moonlight/internal/privacy"
 	"github.com/moonlight-oss/moonlight/internal/service"
 )
 

@@ -31,18 +31,18 @@ const (
 
 // Audit actions of unmasking and of four eyes.
 const (
-	ActionAuditUnmask             audit.Action = "case.unmask"
-	ActionAuditUnmaskRequest      audit.Action = "unmask.request"
-	ActionAuditUnmaskDecide       audit.Action = "unmask.decide"
-	ActionAuditConfirmRequest     audit.Action = "case.confirm_request"
-	ActionAuditConfirm            audit.Action = "case.confirm"
-	ActionAuditConfirmDecline     audit.Action = "case.confirm_decline"
-	ResourceUnmaskRequest                      = "unmask_request"
-	rolePrivacyOfficer                         = "privacy_officer"
-	maxUnmaskReason                            = 1000
-	unmaskRequestLimit                         = 200
-	unmaskDecisionApprove                      = "approve"
-	unmaskDecisionReject                       = "reject"
+	ActionAuditUnmask         audit.Action = "case.unmask"
+	ActionAuditUnmaskRequest  audit.Action = "unmask.request"
+	ActionAuditUnmaskDecide   audit.Action = "unmask.decide"
+	ActionAuditConfirmRequest audit.Action = "case.confirm_request"
+	ActionAuditConfirm        audit.Action = "case.confirm"
+	ActionAuditConfirmDecline audit.Action = "case.confirm_decline"
+	ResourceUnmaskRequest                  = "unmask_request"
+	rolePrivacyOfficer                     = "privacy_officer"
+	maxUnmaskReason                        = 1000
+	unmaskRequestLimit                     = 200
+	unmaskDecisionApprove                  = "approve"
+	unmaskDecisionReject                   = "reject"
 )
 
 // ErrUnmaskNotFound: no such unmask request (or not one the caller may see).
