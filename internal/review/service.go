@@ -214,7 +214,7 @@ func (s *Service) Get(ctx context.Context, actor Actor, id string) (Case, error)
 	if err != nil {
 		return Case{}, err
 	}
-	return s.view(ctx, actor, c, viewOpts{full: true})
+	return s.view(ctx, actor, c, viewOpts{})
 }
 
 func (s *Service) recordRead(ctx context.Context, actor Actor, c Case, via string) error {
@@ -389,7 +389,7 @@ func (s *Service) Comment(ctx context.Context, actor Actor, id, text string) (Ca
 	if c, err = s.withComments(ctx, c); err != nil {
 		return Case{}, err
 	}
-	return s.view(ctx, actor, c, viewOpts{full: true})
+	return s.view(ctx, actor, c, viewOpts{})
 }
 
 // withComments adds the stored comments to those of older case documents
@@ -450,7 +450,7 @@ func (s *Service) change(ctx context.Context, actor Actor, id string, version in
 		if c, err = s.withComments(ctx, c); err != nil {
 			return Case{}, err
 		}
-		return s.view(ctx, actor, c, viewOpts{full: true})
+		return s.view(ctx, actor, c, viewOpts{})
 	}
 	return Case{}, fmt.Errorf("%s %s: still conflicting after 5 attempts: %w", action, id, ErrConflict)
 }

@@ -2,7 +2,6 @@ package review
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/employee"
+	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
 )
 
@@ -35,6 +35,8 @@ type viewState struct {
 	unmask *UnmaskState
 	// projects are the subject's project codes (findings and HR record).
 	projects []string
+	// refs are the findings' event refs as stored (EvidenceRefs).
+	refs [][]event.Ref
 }
 
 // Masked reports whether the reader sees a pseudonym instead of the identity.
@@ -71,49 +73,70 @@ func (c Case) ProjectCodes() []string {
 // Unmask is the reader's unmask state of this case, nil when none.
 func (c Case) Unmask() *UnmaskState { return c.unmask }
 
-// Directory reads the HR record of a subject, for what the view shows
-// (job family, projects) and masks (email, login, manager).
+// Directory reads the HR records of subjects and their managers, for what
+// the view shows (job family, projects) and masks (email, login, manager).
 type Directory interface {
-	Get(ctx context.Context, id string) (employee.Employee, error)
+	GetMany(ctx context.Context, ids []string) (map[string]employee.Employee, error)
 }
 
-// viewOpts says how the case was asked for.
+// viewOpts says how the cases were asked for.
 type viewOpts struct {
-	// lookedUp is the employee id the reader named (identity lookup).
+	// lookedUp is the employee id the reader named (identity lookup): the
+	// answer carries that id, and nothing more of the person.
 	lookedUp string
-	// full reads the HR record (one case); lists use what the case holds.
-	full bool
 }
 
-// viewAll applies view to a page of cases, reading the reader's unmask
-// states for the page in one call.
+// viewAll applies the view to a page of cases with two reads of the
+// directory and one of the reader's unmask states, whatever the page size.
 func (s *Service) viewAll(ctx context.Context, actor Actor, cs []Case, o viewOpts) ([]Case, error) {
-	if !s.Privacy.On() {
+	if !s.Privacy.On() || len(cs) == 0 {
 		return cs, nil
 	}
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
 	states := map[string]UnmaskState{}
-	if s.Unmasks != nil && len(cs) > 0 {
-		ids := make([]string, len(cs))
-		for i, c := range cs {
-			ids[i] = c.ID
-		}
+	if s.Unmasks != nil {
 		var err error
 		if states, err = s.Unmasks.StatesOf(ctx, actor.ID, ids); err != nil {
 			return nil, fmt.Errorf("unmask states of %d cases: %w", len(ids), err)
 		}
 	}
+	people := map[string]employee.Employee{}
+	if s.Directory != nil {
+		subjects := make([]string, 0, len(cs))
+		for _, c := range cs {
+			subjects = append(subjects, c.EmployeeID)
+		}
+		var err error
+		if people, err = s.Directory.GetMany(ctx, subjects); err != nil {
+			return nil, fmt.Errorf("subjects of %d cases: %w", len(cs), err)
+		}
+		var managers []string
+		for _, e := range people {
+			if e.ManagerID != "" {
+				if _, ok := people[e.ManagerID]; !ok {
+					managers = append(managers, e.ManagerID)
+				}
+			}
+		}
+		more, err := s.Directory.GetMany(ctx, managers)
+		if err != nil {
+			return nil, fmt.Errorf("managers of %d cases: %w", len(cs), err)
+		}
+		for k, v := range more {
+			people[k] = v
+		}
+	}
 	out := make([]Case, len(cs))
 	for i, c := range cs {
-		st, ok := states[c.ID]
 		var p *UnmaskState
-		if ok {
+		if st, ok := states[c.ID]; ok {
 			p = &st
 		}
-		v, err := s.project(ctx, c, p, o)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
+		emp := people[c.EmployeeID]
+		out[i] = s.project(c, p, emp, people[emp.ManagerID], o)
 	}
 	return out, nil
 }
@@ -127,8 +150,9 @@ func (s *Service) view(ctx context.Context, actor Actor, c Case, o viewOpts) (Ca
 	return cs[0], nil
 }
 
-// project is the view of c for a reader whose unmask state is st.
-func (s *Service) project(ctx context.Context, c Case, st *UnmaskState, o viewOpts) (Case, error) {
+// project is the view of c, about emp (whose manager is mgr), for a reader
+// whose unmask state is st.
+func (s *Service) project(c Case, st *UnmaskState, emp, mgr employee.Employee, o viewOpts) Case {
 	now := s.Now()
 	if st != nil && st.Status == UnmaskPending && !st.ExpiresAt.IsZero() && !now.Before(st.ExpiresAt) {
 		st.Status = UnmaskExpired
@@ -138,38 +162,42 @@ func (s *Service) project(ctx context.Context, c Case, st *UnmaskState, o viewOp
 	}
 	c.unmask = st
 	c.Subject = s.Privacy.Subject(c.EmployeeID)
-	var emp employee.Employee
-	if o.full && s.Directory != nil {
-		e, err := s.Directory.Get(ctx, c.EmployeeID)
-		if err != nil && !errors.Is(err, employee.ErrNotFound) {
-			return Case{}, fmt.Errorf("subject of case %s: %w", c.ID, err)
-		}
-		emp = e
-		if c.JobFamily == "" {
-			c.JobFamily = privacy.JobFamily(e.Title)
-		}
+	if c.JobFamily == "" {
+		c.JobFamily = privacy.JobFamily(emp.Title)
 	}
 	c.projects = projectCodesOf(c, emp)
-	if (st != nil && st.Status == UnmaskApproved) || (o.lookedUp != "" && o.lookedUp == c.EmployeeID) {
-		return c, nil
+	if st != nil && st.Status == UnmaskApproved {
+		return c
 	}
+	id := c.EmployeeID
+	lookedUp := o.lookedUp != "" && o.lookedUp == id
 	m := &privacy.Mask{}
-	m.AddPerson(c.Subject, c.EmployeeID, c.EmployeeName, "")
+	if lookedUp {
+		m.AddPerson(c.Subject, "", c.EmployeeName, "")
+	} else {
+		m.AddPerson(c.Subject, id, c.EmployeeName, "")
+	}
 	m.AddPerson(c.Subject, "", emp.Name, emp.Email)
-	if emp.ManagerID != "" && s.Directory != nil {
-		mgr, err := s.Directory.Get(ctx, emp.ManagerID)
-		if err != nil && !errors.Is(err, employee.ErrNotFound) {
-			return Case{}, fmt.Errorf("manager of case %s: %w", c.ID, err)
-		}
+	if emp.ManagerID != "" {
 		m.AddPerson("[manager]", emp.ManagerID, mgr.Name, mgr.Email)
 	}
-	c.masked, c.key, c.mask = true, c.EmployeeID, m
+	c.masked, c.key, c.mask = true, id, m
 	c.EmployeeID, c.EmployeeName = "", ""
+	if lookedUp {
+		c.EmployeeID = id // the answer may carry the id the reader supplied
+	}
+	c.refs = make([][]event.Ref, len(c.Findings))
 	c.Findings = slices.Clone(c.Findings)
 	for i := range c.Findings {
 		f := &c.Findings[i]
+		c.refs[i] = f.EventRefs
 		f.EmployeeID = ""
-		f.Summary = m.Text(f.Summary)
+		f.ID, f.Summary = m.Text(f.ID), m.Text(f.Summary)
+		refs := make([]event.Ref, len(f.EventRefs))
+		for j, r := range f.EventRefs {
+			refs[j] = event.Ref{Source: r.Source, ID: m.Text(r.ID)}
+		}
+		f.EventRefs = refs
 	}
 	c.History = slices.Clone(c.History)
 	for i := range c.History {
@@ -189,7 +217,20 @@ func (s *Service) project(ctx context.Context, c Case, st *UnmaskState, o viewOp
 		k.Reason = m.Text(k.Reason)
 		c.Confirmation = &k
 	}
-	return c, nil
+	return c
+}
+
+// EvidenceRefs are the event refs of finding i for the server's own reads
+// of the evidence (the refs shown are masked: a source system may put an
+// employee id into an event id).
+func (c Case) EvidenceRefs(i int) []event.Ref {
+	if c.refs != nil && i < len(c.refs) {
+		return c.refs[i]
+	}
+	if i < len(c.Findings) {
+		return c.Findings[i].EventRefs
+	}
+	return nil
 }
 
 // projectCodesOf lists the project codes of the findings and the HR record.

@@ -253,10 +253,11 @@ func (u *UI) renderCase(c *gin.Context, status int, outcome, reason, errKey stri
 		return
 	}
 	views := make([]findingView, 0, len(cs.Findings))
-	for _, f := range cs.Findings {
-		ev := u.evidenceOf(ctx, langOf(c), f.EventRefs)
+	for i, f := range cs.Findings {
+		ev := u.evidenceOf(ctx, langOf(c), cs.EvidenceRefs(i))
 		for i := range ev {
 			ev[i].Summary = cs.MaskText(ev[i].Summary) // attendee lists naming the subject
+			ev[i].Ref.ID = cs.MaskText(ev[i].Ref.ID)
 		}
 		views = append(views, findingView{F: f, Evidence: ev})
 	}
