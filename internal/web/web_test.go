@@ -75,6 +75,16 @@ func hired(id, name, dept, title, manager string, start civil.Date) employee.Emp
 
 func newEnv(t *testing.T, mode string, mutate func(*web.Deps)) *env {
 	t.Helper()
+	return newEnvDB(t, mode, func(d *web.Deps, _ *mongostore.DB) {
+		if mutate != nil {
+			mutate(d)
+		}
+	})
+}
+
+// newEnvDB is newEnv whose mutate also gets the database (privacy_test.go).
+func newEnvDB(t *testing.T, mode string, mutate func(*web.Deps, *mongostore.DB)) *env {
+	t.Helper()
 	ctx := context.Background()
 	db := mongostore.Use(testenv.Database(t))
 	if err := db.EnsureIndexes(ctx); err != nil {
@@ -147,9 +157,7 @@ func newEnv(t *testing.T, mode string, mutate func(*web.Deps)) *env {
 		Cases:     &review.Service{Cases: caseStore, Audit: auditStore, Now: clk.Now},
 		CaseStore: caseStore, Gatherer: reg, Activity: events,
 	}
-	if mutate != nil {
-		mutate(&deps)
-	}
+	mutate(&deps, db)
 	ui, err := web.New(deps)
 	if err != nil {
 		t.Fatal(err)
