@@ -65,10 +65,16 @@ wait_for() { # description, command...
 }
 wait_for "/readyz" curl -fsS "$BASE/readyz"
 TOKEN=$("$OUT/moonlight" token --subject E1045 --role compliance)
+# Reviewers see pseudonyms (privacy.pseudonymise); a lookup by employee_id
+# (audited as identity.lookup) answers with the id and the pseudonym, which
+# the tests get as SUBJECT_E1012.
 has_cases() {
-	curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/cases?status=open&limit=50" | grep -q '"employee_id":"E1012"'
+	curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/cases?status=open&employee_id=E1012&limit=50" | grep -q '"employee_id":"E1012"'
 }
 wait_for "the sample cases" has_cases
+SUBJECT_E1012=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/cases?status=open&employee_id=E1012&limit=50" |
+	grep -o '"subject":"P-[0-9A-Z-]*"' | head -1 | cut -d'"' -f4)
+export SUBJECT_E1012
 
 cd e2e
 BASE_URL=$BASE SCREENSHOTS=$OUT node --test --test-concurrency=1 tests/*.test.mjs

@@ -70,7 +70,7 @@ func newPrivacyServer(t *testing.T, db *mongostore.DB, unmask string) *privacySe
 	auditStore := mongostore.NewAuditStore(db)
 	svc := &review.Service{Cases: mongostore.NewCaseStore(db), Audit: auditStore, Now: func() time.Time { return ps.now },
 		Reviewers: mongostore.NewReviewerStore(db), Comments: mongostore.NewCommentStore(db),
-		Privacy: ps.policy, Directory: emps, Unmasks: mongostore.NewUnmaskStore(db), ConfirmRequiresSecondReviewer: true}
+		Privacy: ps.policy, Directory: emps, Names: emps, Unmasks: mongostore.NewUnmaskStore(db), ConfirmRequiresSecondReviewer: true}
 	v, err := auth.NewVerifier(t.Context(), testAuthConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +105,7 @@ func (ps *privacyServer) seed() {
 			Subject: ps.policy.Subject(m.id), JobFamily: privacy.FamilyEngineering, Status: review.StatusOpen, Severity: "high", Score: 80,
 			OpenedAt: ps.now, UpdatedAt: ps.now,
 			Findings: []detect.Finding{{ID: "f-" + m.id, EmployeeID: m.id, Rule: "expense-at-research-counterparty", Severity: "high", Score: 80,
-				Summary:    "Expense claim at 中信证券 with attendee " + m.name + " (" + m.email + ", " + m.id + "); approved by manager " + m.manager,
+				Summary:    "Expense claim at 中信证券 with attendee " + m.name + " (" + m.email + ", " + m.id + "); approved by manager " + m.manager + "; colleagues at the dinner: Li Na, 张伟",
 				OccurredOn: civil.Of(ps.now).AddDays(-10), Counterparty: "CITIC Securities", Project: "MS11",
 				EventRefs: []event.Ref{{Source: "expense/test", ID: "x-" + m.id}}}},
 			History: []review.Change{{At: ps.now, Actor: review.System, Action: review.ActionOpened, To: review.StatusOpen, Reason: "1 finding(s) of " + m.name}},

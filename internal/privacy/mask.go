@@ -17,6 +17,8 @@ type Mask struct {
 	// pairs are (secret, replacement), longest secret first so a full name
 	// is replaced before a part of it.
 	pairs []maskPair
+	// then are masks applied after this one's pairs (shared, not copied).
+	then []*Mask
 }
 
 type maskPair struct {
@@ -73,8 +75,17 @@ func (m *Mask) addID(with, id string) {
 	sort.SliceStable(m.pairs, func(i, j int) bool { return len(m.pairs[i].secret) > len(m.pairs[j].secret) })
 }
 
+// Include adds other's replacements after m's own (m's secrets win where
+// both name one string).
+func (m *Mask) Include(other *Mask) {
+	if other.Empty() {
+		return
+	}
+	m.then = append(m.then, other)
+}
+
 // Empty reports whether the mask replaces nothing.
-func (m *Mask) Empty() bool { return m == nil || len(m.pairs) == 0 }
+func (m *Mask) Empty() bool { return m == nil || (len(m.pairs) == 0 && len(m.then) == 0) }
 
 // Text returns s with every secret replaced.
 func (m *Mask) Text(s string) string {
@@ -90,6 +101,9 @@ func (m *Mask) Text(s string) string {
 		default:
 			s = strings.ReplaceAll(s, p.secret, p.with)
 		}
+	}
+	for _, t := range m.then {
+		s = t.Text(s)
 	}
 	return s
 }

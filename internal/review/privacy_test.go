@@ -40,7 +40,7 @@ func privacyWorld(t *testing.T, mode string) (*world, *review.Service, review.Ca
 		t.Fatal("no case")
 	}
 	svc := &review.Service{Cases: w.cases, Audit: w.audit, Now: func() time.Time { return w.now }, Privacy: policy,
-		Directory: mongostore.NewEmployeeStore(w.db), Unmasks: mongostore.NewUnmaskStore(w.db), ConfirmRequiresSecondReviewer: true}
+		Directory: mongostore.NewEmployeeStore(w.db), Names: mongostore.NewEmployeeStore(w.db), Unmasks: mongostore.NewUnmaskStore(w.db), ConfirmRequiresSecondReviewer: true}
 	return w, svc, c
 }
 

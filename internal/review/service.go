@@ -87,6 +87,9 @@ type Service struct {
 	// Directory gives the view the subject's HR record (job family,
 	// projects, and what to mask); nil uses what the case holds.
 	Directory Directory
+	// Names masks the names of other people in a case's texts; nil masks
+	// only the subject and their manager.
+	Names NameDirectory
 	// Unmasks keeps unmask requests and grants (unmask.go).
 	Unmasks UnmaskStore
 	// ConfirmRequiresSecondReviewer: a confirmed outcome waits for a
@@ -95,6 +98,7 @@ type Service struct {
 
 	seenMu sync.Mutex
 	seen   map[string]time.Time // recorded recently by this process
+	names  namesCache
 }
 
 // Comments keeps the reviewers' notes on cases, apart from the case

@@ -129,6 +129,10 @@ func (s *Service) viewAll(ctx context.Context, actor Actor, cs []Case, o viewOpt
 			people[k] = v
 		}
 	}
+	others, err := s.othersMask(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Case, len(cs))
 	for i, c := range cs {
 		var p *UnmaskState
@@ -136,7 +140,7 @@ func (s *Service) viewAll(ctx context.Context, actor Actor, cs []Case, o viewOpt
 			p = &st
 		}
 		emp := people[c.EmployeeID]
-		out[i] = s.project(c, p, emp, people[emp.ManagerID], o)
+		out[i] = s.project(c, p, emp, people[emp.ManagerID], others, o)
 	}
 	return out, nil
 }
@@ -152,7 +156,7 @@ func (s *Service) view(ctx context.Context, actor Actor, c Case, o viewOpts) (Ca
 
 // project is the view of c, about emp (whose manager is mgr), for a reader
 // whose unmask state is st.
-func (s *Service) project(c Case, st *UnmaskState, emp, mgr employee.Employee, o viewOpts) Case {
+func (s *Service) project(c Case, st *UnmaskState, emp, mgr employee.Employee, others *privacy.Mask, o viewOpts) Case {
 	now := s.Now()
 	if st != nil && st.Status == UnmaskPending && !st.ExpiresAt.IsZero() && !now.Before(st.ExpiresAt) {
 		st.Status = UnmaskExpired
@@ -181,6 +185,7 @@ func (s *Service) project(c Case, st *UnmaskState, emp, mgr employee.Employee, o
 	if emp.ManagerID != "" {
 		m.AddPerson("[manager]", emp.ManagerID, mgr.Name, mgr.Email)
 	}
+	m.Include(others)
 	c.masked, c.key, c.mask = true, id, m
 	c.EmployeeID, c.EmployeeName = "", ""
 	if lookedUp {

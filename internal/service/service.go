@@ -145,7 +145,7 @@ func (s *Service) init(ctx context.Context) error {
 	cases := &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now, Reviewers: mongostore.NewReviewerStore(s.db),
 		Comments: mongostore.NewCommentStore(s.db),
 		// Issue 15: pseudonymised views, unmasking, four eyes on confirmations.
-		Privacy: policy, Directory: s.Employees, Unmasks: mongostore.NewUnmaskStore(s.db),
+		Privacy: policy, Directory: s.Employees, Names: s.Employees, Unmasks: mongostore.NewUnmaskStore(s.db),
 		ConfirmRequiresSecondReviewer: cfg.Review.ConfirmRequiresSecondReviewer}
 	s.Sessions = mongostore.NewSessionStore(s.db)
 	ui, err := web.New(web.Deps{

@@ -27,7 +27,7 @@ func privacyEnv(t *testing.T) (*env, *privacy.Policy) {
 	policy := privacy.NewPolicy(cfg, names)
 	e := newEnvDB(t, auth.ModeDev, func(d *web.Deps, db *mongostore.DB) {
 		d.Cases = &review.Service{Cases: d.CaseStore, Audit: mongostore.NewAuditStore(db), Now: d.Now, Privacy: policy,
-			Directory: mongostore.NewEmployeeStore(db), Unmasks: mongostore.NewUnmaskStore(db), ConfirmRequiresSecondReviewer: true}
+			Directory: mongostore.NewEmployeeStore(db), Names: mongostore.NewEmployeeStore(db), Unmasks: mongostore.NewUnmaskStore(db), ConfirmRequiresSecondReviewer: true}
 		d.Privacy = policy
 		d.Config.TwoPersonUnmask = true
 	})
