@@ -37,6 +37,11 @@ func replicaConfig(t *testing.T) config.Config {
 	cfg.Mongo.URI = testenv.MongoURI(t)
 	cfg.Mongo.Database = testenv.UniqueName("replicas")
 	cfg.HTTP.ShutdownTimeout = 5 * time.Second
+	// These stories read cases by employee id and decide with one reviewer;
+	// pseudonyms and four eyes (issue 15) have their own tests
+	// (internal/httpapi, internal/web, internal/review privacy tests).
+	cfg.Privacy.Pseudonymise = false
+	cfg.Review.ConfirmRequiresSecondReviewer = false
 	cfg.Auth.Dev.SigningKey = auth.Secret(config.DemoSigningKey)
 	cfg.Detect.RulesPollInterval = 200 * time.Millisecond
 	cfg.Detect.RescanPollInterval = 100 * time.Millisecond

@@ -51,6 +51,11 @@ func startSystem(t *testing.T) *system {
 	cfg.Mongo.URI = testenv.MongoURI(t)
 	cfg.Mongo.Database = testenv.UniqueName("accept")
 	cfg.HTTP.ShutdownTimeout = 5 * time.Second
+	// These stories read cases by employee id and decide with one reviewer;
+	// pseudonyms and four eyes (issue 15) have their own tests
+	// (internal/httpapi, internal/web, internal/review privacy tests).
+	cfg.Privacy.Pseudonymise = false
+	cfg.Review.ConfirmRequiresSecondReviewer = false
 	cfg.Auth.Dev.SigningKey = auth.Secret(config.DemoSigningKey)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
