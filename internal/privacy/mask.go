@@ -17,8 +17,13 @@ type Mask struct {
 	// pairs are (secret, replacement), longest secret first so a full name
 	// is replaced before a part of it.
 	pairs []maskPair
-	// then are masks applied after this one's pairs (shared, not copied).
-	then []*Mask
+	// then are applied after this mask's pairs (shared, not copied).
+	then []Texter
+}
+
+// Texter masks a text (a Mask, a Dictionary).
+type Texter interface {
+	Text(s string) string
 }
 
 type maskPair struct {
@@ -77,8 +82,11 @@ func (m *Mask) addID(with, id string) {
 
 // Include adds other's replacements after m's own (m's secrets win where
 // both name one string).
-func (m *Mask) Include(other *Mask) {
-	if other.Empty() {
+func (m *Mask) Include(other Texter) {
+	if other == nil {
+		return
+	}
+	if d, ok := other.(*Dictionary); ok && d == nil {
 		return
 	}
 	m.then = append(m.then, other)

@@ -83,3 +83,29 @@ func TestAuditRows(t *testing.T) {
 		t.Errorf("nil policy: %+v", got[1])
 	}
 }
+
+func TestDictionary(t *testing.T) {
+	sub := func(id string) string { return "P-" + id }
+	d := NewDictionary([]Person{
+		{ID: "E1012", Name: "张伟", Email: "zhang.wei@example.com"},
+		{ID: "E2000", Name: "张伟"}, // a namesake
+		{ID: "E1015", Name: "Li Na", Email: "li.na@example.com"},
+		{ID: "E1", Name: "X"},
+	}, sub)
+	for _, tc := range []struct{ give, want string }{
+		{"attendees: 中信证券研究部 分析师, Li Na", "attendees: 中信证券研究部 分析师, P-E1015"},
+		{"E1012 met E10123 and li na (LI.NA@example.com)", "P-E1012 met E10123 and P-E1015 (P-E1015)"},
+		{"dinner with 张伟", "dinner with " + Ambiguous},
+		{"Lina and Xavier", "Lina and Xavier"},
+		{"E1 is too short to be masked alone", "P-E1 is too short to be masked alone"},
+		{"", ""},
+	} {
+		if got := d.Text(tc.give); got != tc.want {
+			t.Errorf("Text(%q) = %q, want %q", tc.give, got, tc.want)
+		}
+	}
+	var none *Dictionary
+	if none.Text("a") != "a" {
+		t.Error("a nil dictionary changed text")
+	}
+}

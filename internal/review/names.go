@@ -8,11 +8,11 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/privacy"
 )
 
-// NameDirectory lists every employee's name by id: the view masks the
-// names of the people a case's evidence names besides its subject
-// (colleagues among an expense's attendees), each by their pseudonym.
+// NameDirectory lists every employee's id, name and email: the view masks
+// the people a case's texts name besides its subject (colleagues among an
+// expense's attendees, a manager's id), each by their pseudonym.
 type NameDirectory interface {
-	Names(ctx context.Context) (map[string]string, error)
+	Names(ctx context.Context) ([]privacy.Person, error)
 }
 
 // namesEvery is how often the mask of HR names is rebuilt. It is a cache
@@ -23,12 +23,13 @@ const namesEvery = 5 * time.Minute
 type namesCache struct {
 	mu   sync.Mutex
 	at   time.Time
-	mask *privacy.Mask
+	mask *privacy.Dictionary
 }
 
-// othersMask masks every employee's name with their pseudonym (nil
-// without a NameDirectory). A failed refresh keeps the last mask.
-func (s *Service) othersMask(ctx context.Context) (*privacy.Mask, error) {
+// othersMask masks every employee's id, name and email with their
+// pseudonym (nil without a NameDirectory), in one pass per text whatever
+// the number of employees. A failed refresh keeps the last one.
+func (s *Service) othersMask(ctx context.Context) (*privacy.Dictionary, error) {
 	if s.Names == nil {
 		return nil, nil
 	}
@@ -38,17 +39,14 @@ func (s *Service) othersMask(ctx context.Context) (*privacy.Mask, error) {
 	if s.names.mask != nil && now.Sub(s.names.at) < namesEvery {
 		return s.names.mask, nil
 	}
-	byID, err := s.Names.Names(ctx)
+	people, err := s.Names.Names(ctx)
 	if err != nil {
 		if s.names.mask != nil {
 			return s.names.mask, nil
 		}
 		return nil, err
 	}
-	m := &privacy.Mask{}
-	for id, name := range byID {
-		m.Add(s.Privacy.Subject(id), name)
-	}
-	s.names.mask, s.names.at = m, now
-	return m, nil
+	d := privacy.NewDictionary(people, s.Privacy.Subject)
+	s.names.mask, s.names.at = d, now
+	return d, nil
 }

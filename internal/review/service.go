@@ -218,7 +218,7 @@ func (s *Service) Get(ctx context.Context, actor Actor, id string) (Case, error)
 	if err != nil {
 		return Case{}, err
 	}
-	return s.view(ctx, actor, c, viewOpts{})
+	return s.view(ctx, actor, c, viewOpts{full: true})
 }
 
 func (s *Service) recordRead(ctx context.Context, actor Actor, c Case, via string) error {
@@ -393,7 +393,7 @@ func (s *Service) Comment(ctx context.Context, actor Actor, id, text string) (Ca
 	if c, err = s.withComments(ctx, c); err != nil {
 		return Case{}, err
 	}
-	return s.view(ctx, actor, c, viewOpts{})
+	return s.view(ctx, actor, c, viewOpts{full: true})
 }
 
 // withComments adds the stored comments to those of older case documents
@@ -454,7 +454,7 @@ func (s *Service) change(ctx context.Context, actor Actor, id string, version in
 		if c, err = s.withComments(ctx, c); err != nil {
 			return Case{}, err
 		}
-		return s.view(ctx, actor, c, viewOpts{})
+		return s.view(ctx, actor, c, viewOpts{full: true})
 	}
 	return Case{}, fmt.Errorf("%s %s: still conflicting after 5 attempts: %w", action, id, ErrConflict)
 }

@@ -84,10 +84,14 @@ type viewOpts struct {
 	// lookedUp is the employee id the reader named (identity lookup): the
 	// answer carries that id, and nothing more of the person.
 	lookedUp string
+	// full reads the subject's and manager's HR records (one case: job
+	// family, projects, email); a page relies on the dictionary of names.
+	full bool
 }
 
-// viewAll applies the view to a page of cases with two reads of the
-// directory and one of the reader's unmask states, whatever the page size.
+// viewAll applies the view to a page of cases with one read of the
+// reader's unmask states (and, for one case, two of the directory),
+// whatever the page size.
 func (s *Service) viewAll(ctx context.Context, actor Actor, cs []Case, o viewOpts) ([]Case, error) {
 	if !s.Privacy.On() || len(cs) == 0 {
 		return cs, nil
@@ -104,7 +108,7 @@ func (s *Service) viewAll(ctx context.Context, actor Actor, cs []Case, o viewOpt
 		}
 	}
 	people := map[string]employee.Employee{}
-	if s.Directory != nil {
+	if s.Directory != nil && o.full {
 		subjects := make([]string, 0, len(cs))
 		for _, c := range cs {
 			subjects = append(subjects, c.EmployeeID)
@@ -156,7 +160,7 @@ func (s *Service) view(ctx context.Context, actor Actor, c Case, o viewOpts) (Ca
 
 // project is the view of c, about emp (whose manager is mgr), for a reader
 // whose unmask state is st.
-func (s *Service) project(c Case, st *UnmaskState, emp, mgr employee.Employee, others *privacy.Mask, o viewOpts) Case {
+func (s *Service) project(c Case, st *UnmaskState, emp, mgr employee.Employee, others *privacy.Dictionary, o viewOpts) Case {
 	now := s.Now()
 	if st != nil && st.Status == UnmaskPending && !st.ExpiresAt.IsZero() && !now.Before(st.ExpiresAt) {
 		st.Status = UnmaskExpired
@@ -185,6 +189,9 @@ func (s *Service) project(c Case, st *UnmaskState, emp, mgr employee.Employee, o
 	if emp.ManagerID != "" {
 		m.AddPerson("[manager]", emp.ManagerID, mgr.Name, mgr.Email)
 	}
+	// Assignment lines name the reviewer assigned: masked for the subject
+	// only, as actors stay named.
+	own := *m
 	m.Include(others)
 	c.masked, c.key, c.mask = true, id, m
 	c.EmployeeID, c.EmployeeName = "", ""
@@ -206,6 +213,10 @@ func (s *Service) project(c Case, st *UnmaskState, emp, mgr employee.Employee, o
 	}
 	c.History = slices.Clone(c.History)
 	for i := range c.History {
+		if c.History[i].Action == ActionAssigned {
+			c.History[i].Reason = own.Text(c.History[i].Reason)
+			continue
+		}
 		c.History[i].Reason = m.Text(c.History[i].Reason)
 	}
 	c.Comments = slices.Clone(c.Comments)

@@ -114,6 +114,13 @@ func (s *Service) init(ctx context.Context) error {
 	s.Disclosures = mongostore.NewDisclosureStore(s.db)
 	s.Audit = mongostore.NewAuditStore(s.db)
 	s.Cases = mongostore.NewCaseStore(s.db)
+	// Cases stored before pseudonyms (or under another key) get theirs, so a
+	// search by pseudonym is a key match for every case.
+	if n, err := s.Cases.BackfillSubjects(ctx, s.Pseudonyms.Subject); err != nil {
+		return err
+	} else if n > 0 {
+		s.log.Info("stored the pseudonyms of cases stored without them", "cases", n)
+	}
 	s.Signals = mongostore.NewSignalStore(s.db)
 	if s.Rules, err = LoadRules(ctx, s.db, cfg, s.log); err != nil {
 		return err

@@ -51,6 +51,8 @@ func (u *UI) caseQueue(c *gin.Context) {
 	f := review.Filter{
 		Status: c.Query("status"), Severity: c.Query("severity"), Department: c.Query("department"),
 		Rule: c.Query("rule"), Counterparty: c.Query("counterparty"),
+		// A pseudonym (issue 15): a key match on the stored subject.
+		Subject: strings.TrimSpace(c.Query("subject")),
 	}
 	if _, set := c.GetQuery("status"); !set {
 		f.Status = review.StatusOpen // the work to do comes first
@@ -77,7 +79,7 @@ func (u *UI) caseQueue(c *gin.Context) {
 	}
 	q := url.Values{}
 	for k, v := range map[string]string{"status": f.Status, "severity": f.Severity, "department": f.Department,
-		"rule": f.Rule, "counterparty": f.Counterparty, "sort": sortBy} {
+		"rule": f.Rule, "counterparty": f.Counterparty, "subject": f.Subject, "sort": sortBy} {
 		q.Set(k, v)
 	}
 	u.render(c, http.StatusOK, "cases", "cases.title", queueData{Filter: f, Sort: sortBy, Sorts: queueSorts, Items: items,

@@ -30,6 +30,10 @@ func privacyEnv(t *testing.T) (*env, *privacy.Policy) {
 			Directory: mongostore.NewEmployeeStore(db), Names: mongostore.NewEmployeeStore(db), Unmasks: mongostore.NewUnmaskStore(db), ConfirmRequiresSecondReviewer: true}
 		d.Privacy = policy
 		d.Config.TwoPersonUnmask = true
+		// The fixture's case was stored without a pseudonym, as before issue 15.
+		if _, err := mongostore.NewCaseStore(db).BackfillSubjects(t.Context(), names.Subject); err != nil {
+			t.Fatal(err)
+		}
 	})
 	return e, policy
 }
@@ -148,5 +152,21 @@ func TestPseudonymisedReviewInTheBrowser(t *testing.T) {
 		if !strings.Contains(log.body, want) {
 			t.Errorf("the audit log lacks %q", want)
 		}
+	}
+}
+
+func TestQueueSearchByPseudonym(t *testing.T) {
+	e, policy := privacyEnv(t)
+	b := e.browser(t)
+	b.signIn("E3", auth.RoleCompliance)
+	sub := policy.Subject("E1")
+	if p := b.get("/cases?status=&subject=" + strings.ToLower(sub)); !strings.Contains(p.body, `data-testid="open-case-`+sub+`"`) {
+		t.Errorf("a search by %s does not find the case", sub)
+	}
+	if p := b.get("/cases?status=&subject=P-0000-0000"); strings.Contains(p.body, `data-testid="open-case-`+sub+`"`) {
+		t.Error("a search by another pseudonym finds the case")
+	}
+	if p := b.get("/cases?subject=E1"); p.status != http.StatusSeeOther {
+		t.Errorf("a search by an id: %d, want the queue again", p.status)
 	}
 }

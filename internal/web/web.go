@@ -432,6 +432,8 @@ func (u *UI) home(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/inbox")
 	case s.has(auth.RoleAuditor):
 		c.Redirect(http.StatusSeeOther, "/audit")
+	case s.has(auth.RolePrivacyOfficer):
+		c.Redirect(http.StatusSeeOther, "/privacy/unmask-requests")
 	default:
 		c.Redirect(http.StatusSeeOther, "/declarations")
 	}
