@@ -73,7 +73,7 @@ has_cases() {
 }
 wait_for "the sample cases" has_cases
 SUBJECT_E1012=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/cases?status=open&employee_id=E1012&limit=50" |
-	grep -o '"subject":"P-[0-9A-Z-]*"' | head -1 | cut -d'"' -f4)
+	sed -n 's/.*"subject":"\(P-[0-9A-Z]\{4\}-[0-9A-Z]\{4\}\)".*/\1/p')
 export SUBJECT_E1012
 
 cd e2e
