@@ -42,9 +42,12 @@ func addPrivacyJSON(out *caseJSON, c review.Case) {
 	out.Subject, out.JobFamily, out.Masked = c.Subject, c.JobFamily, c.Masked()
 	out.ProjectCodes = append([]string{}, c.ProjectCodes()...)
 	if st := c.Unmask(); st != nil {
-		out.Unmask = &unmaskStateJSON{Status: st.Status, RequestID: st.RequestID, ExpiresAt: timePtr(st.ExpiresAt)}
-		if st.Status == review.UnmaskApproved {
+		out.Unmask = &unmaskStateJSON{Status: st.Status, RequestID: st.RequestID}
+		switch st.Status {
+		case review.UnmaskApproved:
 			out.Unmask.Until = timePtr(st.Until)
+		case review.UnmaskPending:
+			out.Unmask.ExpiresAt = timePtr(st.ExpiresAt)
 		}
 	}
 	if k := c.Confirmation; k != nil {
