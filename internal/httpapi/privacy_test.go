@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -119,6 +120,17 @@ func (ps *privacyServer) seed() {
 
 func (ps *privacyServer) call(want int, method, path, tok, body string) *httptest.ResponseRecorder {
 	ps.t.Helper()
+	w := ps.raw(method, path, tok, body)
+	if w.Code != want {
+		ps.t.Fatalf("%s %s = %d %s, want %d", method, path, w.Code, w.Body.String(), want)
+	}
+	return w
+}
+
+// raw sends one request and checks it against openapi.yaml only (safe in
+// goroutines).
+func (ps *privacyServer) raw(method, path, tok, body string) *httptest.ResponseRecorder {
+	ps.t.Helper()
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
@@ -131,9 +143,6 @@ func (ps *privacyServer) call(want int, method, path, tok, body string) *httptes
 	w := httptest.NewRecorder()
 	ps.h.ServeHTTP(w, req)
 	checkResponse(ps.t, req, []byte(body), w)
-	if w.Code != want {
-		ps.t.Fatalf("%s %s = %d %s, want %d", method, path, w.Code, w.Body.String(), want)
-	}
 	return w
 }
 
@@ -349,3 +358,47 @@ func TestUnmaskSelfThroughTheAPI(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestConcurrentUnmaskAndConfirmationDecisionsHaveOneWinner: ten privacy
+// officers approving one request version, and ten second reviewers
+// agreeing to one confirmation, each give one 200 and nine 409, and one
+// audit entry (the transition arbiter; FerretDB's filtered updates are not
+// atomic).
+func TestConcurrentUnmaskAndConfirmationDecisionsHaveOneWinner(t *testing.T) {
+	ps := newPrivacyServer(t, nil, privacy.UnmaskTwoPerson)
+	ps.seed()
+	c1 := token(t, "C7001", "compliance")
+	asked := ps.call(http.StatusAccepted, "POST", "/api/v1/cases/"+ps.cases["E7001"]+"/unmask", c1, `{"reason":"interview"}`)
+	var req struct {
+		Request struct {
+			ID string `json:"id"`
+		} `json:"request"`
+	}
+	if err := json.Unmarshal(asked.Body.Bytes(), &req); err != nil {
+		t.Fatal(err)
+	}
+	codes := race(10, func(i int) *httptest.ResponseRecorder {
+		return ps.raw("POST", "/api/v1/unmask-requests/"+req.Request.ID+"/decision", token(t, fmt.Sprintf("P%d", 7100+i), "privacy_officer"),
+			`{"decision":"approve","version":1}`)
+	})
+	if codes[http.StatusOK] != 1 || codes[http.StatusConflict] != 9 {
+		t.Fatalf("unmask decisions answered %v, want one 200 and nine 409", codes)
+	}
+	aud := token(t, "A7001", "auditor")
+	if n := len(decode[pageResp[auditResp]](t, ps.call(http.StatusOK, "GET", "/api/v1/audit?action=unmask.decide", aud, "")).Items); n != 1 {
+		t.Errorf("%d unmask.decide entries, want 1", n)
+	}
+
+	pending := decode[caseBody](t, ps.call(http.StatusAccepted, "POST", "/api/v1/cases/"+ps.cases["E7002"]+"/decision", c1,
+		`{"outcome":"confirmed","reason":"paid call","version":1}`))
+	codes = race(10, func(i int) *httptest.ResponseRecorder {
+		return ps.raw("POST", "/api/v1/cases/"+ps.cases["E7002"]+"/confirmation", token(t, fmt.Sprintf("C%d", 7100+i), "compliance"),
+			`{"agree":true,"version":`+itoa(pending.Version)+`}`)
+	})
+	if codes[http.StatusOK] != 1 || codes[http.StatusConflict] != 9 {
+		t.Fatalf("confirmations answered %v, want one 200 and nine 409", codes)
+	}
+	if n := len(decode[pageResp[auditResp]](t, ps.call(http.StatusOK, "GET", "/api/v1/audit?action=case.confirm", aud, "")).Items); n != 1 {
+		t.Errorf("%d case.confirm entries, want 1", n)
+	}
+}
