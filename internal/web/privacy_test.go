@@ -170,3 +170,13 @@ func TestQueueSearchByPseudonym(t *testing.T) {
 		t.Errorf("a search by an id: %d, want the queue again", p.status)
 	}
 }
+
+func TestUnknownUnmaskRequestIsNotFound(t *testing.T) {
+	e, _ := privacyEnv(t)
+	b := e.browser(t)
+	b.signIn("E4", auth.RolePrivacyOfficer)
+	tok := csrfPattern.FindStringSubmatch(b.get("/privacy/unmask-requests").body)[1]
+	if p := b.post("/privacy/unmask-requests/unm-nope/decide", url.Values{"csrf": {tok}, "decision": {"approve"}, "version": {"1"}}); p.status != http.StatusNotFound {
+		t.Errorf("deciding an unknown request: %d, want 404", p.status)
+	}
+}

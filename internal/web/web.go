@@ -472,7 +472,7 @@ func (u *UI) fail(c *gin.Context, err error) {
 // failErr maps the services' sentinels to pages, and anything else to 500.
 func (u *UI) failErr(c *gin.Context, err error) {
 	switch {
-	case errors.Is(err, disclosure.ErrNotFound), errors.Is(err, review.ErrNotFound):
+	case errors.Is(err, disclosure.ErrNotFound), errors.Is(err, review.ErrNotFound), errors.Is(err, review.ErrUnmaskNotFound):
 		u.errorPage(c, http.StatusNotFound, "error.notfound")
 	case errors.Is(err, disclosure.ErrForbidden), errors.Is(err, review.ErrForbidden), errors.Is(err, auth.ErrForbidden):
 		u.errorPage(c, http.StatusForbidden, "error.forbidden")
