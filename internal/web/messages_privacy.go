@@ -3,6 +3,7 @@ package web
 // Messages of issue 15 (pseudonymised review, unmasking, four eyes).
 var messagesPrivacyEN, messagesPrivacyZH = map[string]string{
 	"nav.unmask":                     "Unmask requests",
+	"role.privacy_officer":           "privacy officer",
 	"persona.compliance2":            "A second reviewer (four eyes on confirmations)",
 	"persona.privacy":                "Privacy officer: approves unmasking",
 	"case.family":                    "Job family",
@@ -56,6 +57,7 @@ var messagesPrivacyEN, messagesPrivacyZH = map[string]string{
 	"caction.confirmation_dropped":   "Confirmation dropped",
 }, map[string]string{
 	"nav.unmask":                     "去匿名申请",
+	"role.privacy_officer":           "隐私官",
 	"persona.compliance2":            "第二审查人（确认需双人复核）",
 	"persona.privacy":                "隐私官：审批去匿名",
 	"case.family":                    "岗位类别",
