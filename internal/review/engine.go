@@ -15,6 +15,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/detect"
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/notify"
 	"github.com/moonlight-oss/moonlight/internal/watchlist"
 )
 
@@ -79,6 +80,8 @@ type Engine struct {
 	// Presence indexes payments, leave days and speaker seminars by key for
 	// seminar-speaker-match (presence.go); required.
 	Presence PresenceStore
+	// Notices receives the notices of case changes (notices.go); nil: none.
+	Notices notify.Outbox
 }
 
 // Process implements ingest.Stage.
@@ -278,6 +281,9 @@ func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) error {
 	// a crash between the two writes repeats it harmlessly. An update's
 	// entry goes with the update: the store appends it only if this change
 	// wins its version (a reviewer deciding meanwhile wins instead).
+	if err := enqueue(ctx, e.Notices, syncNotices(res, in.open, now)); err != nil {
+		return err
+	}
 	if res.Created {
 		if err := e.Audit.Append(ctx, systemEntry(res.Case, ActionAuditCaseOpen, res.Case.History[0].Reason, now)); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
+	"github.com/moonlight-oss/moonlight/internal/notify"
 )
 
 // Sentinels of the reviewers' service.
@@ -80,6 +81,8 @@ type Service struct {
 	// assigned only to a compliance reviewer. Nil: cases can only be taken
 	// by the reviewer themselves.
 	Reviewers Reviewers
+	// Notices receives the notice to an assignee (notices.go); nil: none.
+	Notices notify.Outbox
 
 	seenMu sync.Mutex
 	seen   map[string]time.Time // recorded recently by this process
@@ -259,6 +262,9 @@ func (s *Service) Assign(ctx context.Context, actor Actor, id, assignee string) 
 		}
 		from := c.Status
 		if err := c.Assign(actor.ID, assignee, now); err != nil {
+			return "", nil, err
+		}
+		if err := enqueue(ctx, s.Notices, assignNotice(*c, actor.ID, now)); err != nil {
 			return "", nil, err
 		}
 		return "", map[string]string{"from": from, "to": c.Status, "assignee": c.Assignee}, nil
