@@ -21,6 +21,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
 	"github.com/moonlight-oss/moonlight/internal/grant"
+	"github.com/moonlight-oss/moonlight/internal/notify"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
 )
 
@@ -43,6 +44,7 @@ type Config struct {
 	Tracing    Tracing        `koanf:"tracing"`
 	Business   Business       `koanf:"business"`
 	Privacy    privacy.Config `koanf:"privacy"`
+	Notify     notify.Config  `koanf:"notify"`
 }
 
 // Events configures POST /api/v1/events.
@@ -116,6 +118,8 @@ type Detect struct {
 type Disclosure struct {
 	Policy disclosure.Policy `koanf:"policy"`
 	Limits disclosure.Limits `koanf:"limits"`
+	// Validity: how long approvals of recurring engagements hold.
+	Validity disclosure.Validity `koanf:"validity"`
 }
 
 // DemoSigningKey signs development tokens in `moonlight demo` and when no key
@@ -202,11 +206,12 @@ func Default() Config {
 		Auth:  demoAuth(),
 		Detect: Detect{SweepInterval: time.Hour, RulesPollInterval: 2 * time.Second, RescanPollInterval: 2 * time.Second,
 			RescanLeaseTTL: 30 * time.Second, RescanPageSize: 200, DrainInterval: 30 * time.Second},
-		Disclosure: Disclosure{Policy: disclosure.DefaultPolicy(), Limits: disclosure.DefaultLimits()},
+		Disclosure: Disclosure{Policy: disclosure.DefaultPolicy(), Limits: disclosure.DefaultLimits(), Validity: disclosure.DefaultValidity()},
 		Web:        Web{SecureCookies: "auto", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute},
 		Tracing:    Tracing{SampleRatio: 1, ServiceName: "moonlight"},
 		Business:   Business{TimeZone: "Asia/Shanghai"},
 		Privacy:    privacy.DefaultConfig(),
+		Notify:     notify.DefaultConfig(),
 	}
 }
 
@@ -363,6 +368,12 @@ func (c Config) Validate() error {
 		check(c.Web.SessionSecret != "", "web.session_secret must be set in oidc mode (not derived from the client secret)")
 		check(c.Auth.OIDC.RedirectURL != "", "auth.oidc.redirect_url must be set in oidc mode")
 	}
+	if err := c.Notify.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Disclosure.Validity.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.Privacy.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -442,5 +453,6 @@ func secretOption(k string) bool {
 func (c Config) Masked() Config {
 	m := c
 	m.Mongo.URI = MaskURI(c.Mongo.URI)
+	m.Notify = c.Notify.Masked()
 	return m
 }

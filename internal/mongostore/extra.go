@@ -11,5 +11,6 @@ func extraIndexes() []index {
 	all = append(all, rulesIndexes()...)
 	all = append(all, sessionIndexes()...)
 	all = append(all, commentIndexes()...)
+	all = append(all, outboxIndexes()...)
 	return all
 }

@@ -149,3 +149,18 @@ func (c Config) Validate() error {
 func ListName(recipient string) (string, bool) {
 	return strings.CutPrefix(recipient, "list:")
 }
+
+// Masked is c with the webhooks' URLs cut to scheme and host: WeCom,
+// DingTalk, Feishu and Slack put the credential in the URL.
+func (c Config) Masked() Config {
+	m := c
+	m.Webhooks = slices.Clone(c.Webhooks)
+	for i, w := range m.Webhooks {
+		if u, err := url.Parse(w.URL); err == nil && u.Host != "" {
+			m.Webhooks[i].URL = u.Scheme + "://" + u.Host + "/[redacted]"
+		} else {
+			m.Webhooks[i].URL = "[redacted]"
+		}
+	}
+	return m
+}

@@ -35,6 +35,7 @@ var catalogueParts = []struct{ en, zh map[string]string }{
 	{messagesEN, messagesZH},
 	{messagesRulesEN, messagesRulesZH},
 	{messagesDLQEN, messagesDLQZH},
+	{messagesNotifyEN, messagesNotifyZH},
 }
 
 // catalogues merges the parts into one catalogue per language.

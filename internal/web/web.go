@@ -128,6 +128,8 @@ type Deps struct {
 	Rescans RescanAdmin
 	// DeadLetters counts the dead letters by reason for admins; nil hides the page.
 	DeadLetters DeadLetters
+	// Mail is what the demo's SMTP sink received; nil hides /admin/mail.
+	Mail MailBox
 }
 
 // UI is the web interface.
@@ -225,6 +227,9 @@ func (u *UI) Register(r *gin.Engine) {
 	u.registerAdmin(g)
 	if u.d.DeadLetters != nil {
 		g.GET("/admin/dead-letters", u.need(auth.RoleAdmin), u.deadLetters)
+	}
+	if u.d.Mail != nil {
+		g.GET("/admin/mail", u.need(auth.RoleAdmin), u.mailPage)
 	}
 }
 
