@@ -46,7 +46,7 @@ func (s *Service) notices(ctx context.Context, d Disclosure, version int64, now 
 	case (d.Status == StatusApproved || d.Status == StatusRejected) && d.Decision != nil && d.Decision.By != PolicyActor:
 		params["outcome"] = string(d.Decision.Outcome)
 		params["valid_until"] = string(d.ValidUntil)
-		return []notify.Notice{{ID: notify.KindDeclarationDecided + ":" + d.ID + ":v" + v,
+		return []notify.Notice{{ID: notify.KindDeclarationDecided + ":" + d.ID + ":v" + v + ":" + string(d.Status),
 			Kind: notify.KindDeclarationDecided, Recipient: d.EmployeeID, Params: params, CreatedAt: now, Cause: cause(d.Status)}}, nil
 	}
 	return nil, nil

@@ -10,8 +10,9 @@ import (
 
 // Validity says how long an approval of a recurring engagement holds.
 type Validity struct {
-	// Months after the approval takes effect (the later of the decision
-	// day and the start date) it lapses; 0: approvals never lapse.
+	// Months after the decision day the approval lapses (0: never). From
+	// the decision, not the start: an approval is a judgement made on what
+	// was known that day, and it is that judgement that goes stale.
 	Months int `koanf:"months" yaml:"months"`
 	// RecurringAfterDays: an engagement whose end is more than this many
 	// days after its start is recurring (as are advisory boards and
@@ -49,11 +50,7 @@ func (v Validity) Until(d Disclosure) civil.Date {
 	if v.Months <= 0 || d.Status != StatusApproved || d.Decision == nil || !v.Recurring(d.Input) {
 		return ""
 	}
-	from := civil.Of(d.Decision.At)
-	if from.Before(d.StartDate) {
-		from = d.StartDate
-	}
-	return civil.Of(from.Time().AddDate(0, v.Months, 0))
+	return civil.Of(civil.Of(d.Decision.At).Time().AddDate(0, v.Months, 0))
 }
 
 // Lapsed reports whether d's approval has lapsed by day.
