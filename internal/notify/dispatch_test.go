@@ -48,8 +48,10 @@ func (c *clock) Add(d time.Duration) {
 // projection's walk is tested in package disclosure).
 type managers map[string]string
 
-func (m managers) ManagerOf(_ context.Context, id string, _ civil.Date) (string, error) { return m[id], nil }
-func (m managers) Reports(context.Context, string, civil.Date) ([]string, error)     { return nil, nil }
+func (m managers) ManagerOf(_ context.Context, id string, _ civil.Date) (string, error) {
+	return m[id], nil
+}
+func (m managers) Reports(context.Context, string, civil.Date) ([]string, error) { return nil, nil }
 
 type env struct {
 	db       *mongostore.DB
