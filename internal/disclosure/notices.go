@@ -45,7 +45,9 @@ func (s *Service) notices(ctx context.Context, d Disclosure, version int64, now 
 			Kind: notify.KindDeclarationSubmitted, Recipient: to, Params: params, CreatedAt: now, Cause: cause(StatusPending)}}, nil
 	case (d.Status == StatusApproved || d.Status == StatusRejected) && d.Decision != nil && d.Decision.By != PolicyActor:
 		params["outcome"] = string(d.Decision.Outcome)
-		params["valid_until"] = string(d.ValidUntil)
+		if d.ValidUntil != "" {
+			params["valid_until"] = string(d.ValidUntil)
+		}
 		return []notify.Notice{{ID: notify.KindDeclarationDecided + ":" + d.ID + ":v" + v + ":" + string(d.Status),
 			Kind: notify.KindDeclarationDecided, Recipient: d.EmployeeID, Params: params, CreatedAt: now, Cause: cause(d.Status)}}, nil
 	}

@@ -248,16 +248,21 @@ func (d *Dispatcher) expand(ctx context.Context, n Stored, now time.Time, st *St
 			return d.Store.Postpone(ctx, n.ID, now.Add(min(d.Config.PollInterval, time.Second)))
 		}
 	}
-	ds, note, err := d.targets(ctx, n.Notice)
+	ds, note, unknown, err := d.targets(ctx, n.Notice)
 	if err != nil {
 		return err
+	}
+	if len(ds) == 0 && unknown && now.Sub(n.CreatedAt) < d.Config.CauseGrace {
+		// The recipient may not be known yet (HR events still arriving,
+		// as when the demo starts): try again for a while.
+		return d.Store.Postpone(ctx, n.ID, now.Add(5*d.Config.PollInterval))
 	}
 	st.Expanded++
 	return d.Store.Expand(ctx, n.ID, ds, note)
 }
 
 // targets resolves a notice's recipient into deliveries.
-func (d *Dispatcher) targets(ctx context.Context, n Notice) ([]Delivery, string, error) {
+func (d *Dispatcher) targets(ctx context.Context, n Notice) (_ []Delivery, note string, unknown bool, _ error) {
 	var out []Delivery
 	var notes []string
 	add := func(channel, target, lang string) {
@@ -293,6 +298,7 @@ func (d *Dispatcher) targets(ctx context.Context, n Notice) ([]Delivery, string,
 		}
 		if !ok {
 			notes = append(notes, "unknown recipient "+id)
+			unknown = true
 			return nil
 		}
 		mailTo(p)
@@ -302,7 +308,7 @@ func (d *Dispatcher) targets(ctx context.Context, n Notice) ([]Delivery, string,
 		if n.Recipient == ListComplianceOnDuty {
 			for _, id := range d.Config.OnDuty {
 				if err := person(strings.TrimSpace(id)); err != nil {
-					return nil, "", err
+					return nil, "", false, err
 				}
 			}
 			if len(d.Config.OnDuty) == 0 {
@@ -319,11 +325,11 @@ func (d *Dispatcher) targets(ctx context.Context, n Notice) ([]Delivery, string,
 			}
 		}
 	} else if err := person(n.Recipient); err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	slices.SortFunc(out, func(a, b Delivery) int { return strings.Compare(a.ID, b.ID) })
 	slices.Sort(notes)
-	return out, strings.Join(slices.Compact(notes), "; "), nil
+	return out, strings.Join(slices.Compact(notes), "; "), unknown, nil
 }
 
 // deliver attempts one delivery if this dispatcher wins its claim.
