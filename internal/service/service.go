@@ -163,7 +163,7 @@ func (s *Service) init(ctx context.Context) error {
 		Audit: s.Audit, Events: s.Events, Signals: s.Signals, Gatherer: s.reg, Activity: s.Events,
 		Rules: s.RuleService, Rescans: s.Rescans,
 		DeadLetters: ingest.NewDLQ(cfg.Kafka.Brokers, cfg.Kafka.Topics.All(), cfg.Kafka.DLQSuffix),
-		Mail:        s.MailSink,
+		Mail:        s.MailSink, Profiles: s.People,
 	})
 	if err != nil {
 		return err

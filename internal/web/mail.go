@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -28,4 +29,26 @@ func (u *UI) mailPage(c *gin.Context) {
 		return
 	}
 	u.render(c, http.StatusOK, "mail", "mail.title", mailData{Mails: ms})
+}
+
+// Profiles keeps people's preferred language for notifications.
+type Profiles interface {
+	SetLanguage(ctx context.Context, id, lang string) error
+}
+
+// rememberLanguage records the language a signed-in person switched to as
+// the language of their notifications. A failure only costs the mails
+// their old language, so it is logged, not shown.
+func (u *UI) rememberLanguage(c *gin.Context, code string) {
+	id := sessionOf(c).Subject
+	if u.d.Profiles == nil || id == "" {
+		return
+	}
+	lang := "en"
+	if strings.HasPrefix(code, "zh") {
+		lang = "zh"
+	}
+	if err := u.d.Profiles.SetLanguage(c.Request.Context(), id, lang); err != nil {
+		u.log.Warn("web: language not kept for notifications", "employee_id", id, "err", err)
+	}
 }

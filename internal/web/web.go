@@ -130,6 +130,9 @@ type Deps struct {
 	DeadLetters DeadLetters
 	// Mail is what the demo's SMTP sink received; nil hides /admin/mail.
 	Mail MailBox
+	// Profiles keeps the language a signed-in person chose, which their
+	// notifications use; nil: not kept.
+	Profiles Profiles
 }
 
 // UI is the web interface.
@@ -437,6 +440,7 @@ func (u *UI) switchLang(c *gin.Context) {
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: langCookie, Value: l.Code, Path: "/", MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, Secure: u.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	u.rememberLanguage(c, l.Code)
 	c.Redirect(http.StatusSeeOther, localPath(c.Query("next"), "/"))
 }
 
