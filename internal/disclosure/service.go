@@ -275,6 +275,7 @@ func (s *Service) Withdraw(ctx context.Context, a Actor, id, comment string) (Di
 	if err := d.Withdraw(a.ID, comment, now); err != nil {
 		return Disclosure{}, fmt.Errorf("withdraw disclosure %s: %w", id, err)
 	}
+	d.ValidUntil = s.Validity.Until(d) // a withdrawn approval no longer lapses
 	details := map[string]string{"from": string(from), "status": string(d.Status), "version": strconv.FormatInt(d.Version+1, 10)}
 	if d, err = s.update(ctx, d, s.entry(a, audit.ActionDisclosureWithdraw, d, comment, details, now)); err != nil {
 		return Disclosure{}, err
