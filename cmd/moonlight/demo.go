@@ -23,6 +23,7 @@ import (
 func demoCommand(load func() (config.Config, error), stdout, stderr io.Writer) *cobra.Command {
 	var (
 		dataDir, httpAddr, kafkaAddr, mongoAddr string
+		smtpAddr                                string
 		empty                                   bool
 	)
 	cmd := &cobra.Command{
@@ -59,9 +60,15 @@ func demoCommand(load func() (config.Config, error), stdout, stderr io.Writer) *
 			}()
 			cfg.Kafka.Brokers = broker.Addrs()
 			cfg.Mongo.URI = db.URI()
+			stopSink, err := startMailSink(ctx, &cfg, smtpAddr, log)
+			if err != nil {
+				return err
+			}
+			defer stopSink()
 			log.Info("starting moonlight demo", "config", fmt.Sprintf("%+v", cfg.Masked()))
 			return runService(ctx, cfg, log, func(svc *service.Service, addr string) error {
 				printDemoBanner(stdout, addr, cfg)
+				fmt.Fprint(stdout, sinkBanner(cfg))
 				if !empty {
 					// In the background: the consumers it waits for start after this returns.
 					go func() {
@@ -79,6 +86,7 @@ func demoCommand(load func() (config.Config, error), stdout, stderr io.Writer) *
 	cmd.Flags().StringVar(&kafkaAddr, "kafka-addr", "127.0.0.1:9092", "embedded Kafka-protocol broker address")
 	cmd.Flags().StringVar(&mongoAddr, "mongo-addr", "127.0.0.1:27017", "embedded MongoDB-wire database address")
 	cmd.Flags().BoolVar(&empty, "empty", false, "do not load the sample data set")
+	cmd.Flags().StringVar(&smtpAddr, "smtp-addr", "127.0.0.1:0", "the demo's SMTP sink address (default: any free port)")
 	return cmd
 }
 

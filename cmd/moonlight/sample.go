@@ -28,6 +28,9 @@ func loadSample(ctx context.Context, svc *service.Service, out io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if err := sampleLanguages(ctx, svc); err != nil {
+		return err
+	}
 	if n == 0 {
 		msgs := sample.Generate(sampleSeed, now)
 		w := produce.NewWriter(svc.Brokers())

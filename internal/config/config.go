@@ -21,6 +21,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
 	"github.com/moonlight-oss/moonlight/internal/grant"
+	"github.com/moonlight-oss/moonlight/internal/notify"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
 )
 
@@ -44,6 +45,7 @@ type Config struct {
 	Business   Business       `koanf:"business"`
 	Privacy    privacy.Config `koanf:"privacy"`
 	Review     Review         `koanf:"review"`
+	Notify     notify.Config  `koanf:"notify"`
 }
 
 // Review configures the reviewers' workflow.
@@ -124,6 +126,8 @@ type Detect struct {
 type Disclosure struct {
 	Policy disclosure.Policy `koanf:"policy"`
 	Limits disclosure.Limits `koanf:"limits"`
+	// Validity: how long approvals of recurring engagements hold.
+	Validity disclosure.Validity `koanf:"validity"`
 }
 
 // DemoSigningKey signs development tokens in `moonlight demo` and when no key
@@ -210,12 +214,13 @@ func Default() Config {
 		Auth:  demoAuth(),
 		Detect: Detect{SweepInterval: time.Hour, RulesPollInterval: 2 * time.Second, RescanPollInterval: 2 * time.Second,
 			RescanLeaseTTL: 30 * time.Second, RescanPageSize: 200, DrainInterval: 30 * time.Second},
-		Disclosure: Disclosure{Policy: disclosure.DefaultPolicy(), Limits: disclosure.DefaultLimits()},
+		Disclosure: Disclosure{Policy: disclosure.DefaultPolicy(), Limits: disclosure.DefaultLimits(), Validity: disclosure.DefaultValidity()},
 		Web:        Web{SecureCookies: "auto", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute},
 		Tracing:    Tracing{SampleRatio: 1, ServiceName: "moonlight"},
 		Business:   Business{TimeZone: "Asia/Shanghai"},
 		Privacy:    privacy.DefaultConfig(),
 		Review:     Review{ConfirmRequiresSecondReviewer: true},
+		Notify:     notify.DefaultConfig(),
 	}
 }
 
@@ -372,6 +377,12 @@ func (c Config) Validate() error {
 		check(c.Web.SessionSecret != "", "web.session_secret must be set in oidc mode (not derived from the client secret)")
 		check(c.Auth.OIDC.RedirectURL != "", "auth.oidc.redirect_url must be set in oidc mode")
 	}
+	if err := c.Notify.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Disclosure.Validity.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.Privacy.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -451,5 +462,6 @@ func secretOption(k string) bool {
 func (c Config) Masked() Config {
 	m := c
 	m.Mongo.URI = MaskURI(c.Mongo.URI)
+	m.Notify = c.Notify.Masked()
 	return m
 }

@@ -158,6 +158,9 @@ type Input struct {
 	// Compensation is required when Paid, and must be nil or zero otherwise.
 	Compensation *Compensation
 	Notes        string
+	// Renews is the id of the actor's approved declaration this one renews
+	// ("" for a new engagement); see RenewalInput.
+	Renews string
 }
 
 // Decision is an approval or rejection.
@@ -193,6 +196,9 @@ type Disclosure struct {
 	Approver Approver
 	Decision *Decision // the current decision; nil while pending or withdrawn before any
 	History  []HistoryEntry
+	// ValidUntil is the day the approval lapses ("" when it does not; see
+	// Validity.Until). The service sets it with every change.
+	ValidUntil civil.Date
 	// Version is the stored version read (optimistic concurrency); New sets 1.
 	Version   int64
 	CreatedAt time.Time

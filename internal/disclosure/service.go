@@ -12,6 +12,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/employee"
+	"github.com/moonlight-oss/moonlight/internal/notify"
 )
 
 // Actor is who calls the Service: the authenticated employee (or service
@@ -151,6 +152,11 @@ type Service struct {
 	OnChange func(ctx context.Context, employeeID string) error
 	// Log receives OnChange failures; nil discards them.
 	Log *slog.Logger
+	// Validity sets each change's ValidUntil (zero: approvals never lapse).
+	Validity Validity
+	// Notices receives the notices a change causes, written just before
+	// the change with it as their cause (see notices.go); nil: none.
+	Notices notify.Outbox
 }
 
 // ListFilter narrows List. Zero fields do not filter.
@@ -171,7 +177,14 @@ func (s *Service) Create(ctx context.Context, a Actor, in Input) (Disclosure, er
 		return Disclosure{}, err
 	}
 	now := stamp(clock)
+	if err := s.checkRenews(ctx, a, in); err != nil {
+		return Disclosure{}, err
+	}
 	d := New(NewID(), a.ID, in, s.Policy, now)
+	d.ValidUntil = s.Validity.Until(d)
+	if err := s.notify(ctx, d, 1, now); err != nil {
+		return Disclosure{}, err
+	}
 	if err := s.Store.Create(ctx, d); err != nil {
 		return Disclosure{}, fmt.Errorf("create disclosure: %w", err)
 	}
@@ -230,8 +243,17 @@ func (s *Service) Edit(ctx context.Context, a Actor, id string, in Input) (Discl
 		return Disclosure{}, err
 	}
 	from := d.Status
+	if in.Renews == "" {
+		in.Renews = d.Renews // an edit keeps the link to what it renews
+	} else if err := s.checkRenews(ctx, a, in); err != nil {
+		return Disclosure{}, err
+	}
 	if err := d.Edit(a.ID, in, s.Policy, now); err != nil {
 		return Disclosure{}, fmt.Errorf("edit disclosure %s: %w", id, err)
+	}
+	d.ValidUntil = s.Validity.Until(d)
+	if err := s.notify(ctx, d, d.Version+1, now); err != nil {
+		return Disclosure{}, err
 	}
 	details := map[string]string{"from": string(from), "status": string(d.Status), "approver": string(d.Approver),
 		"version": strconv.FormatInt(d.Version+1, 10)}
@@ -253,6 +275,7 @@ func (s *Service) Withdraw(ctx context.Context, a Actor, id, comment string) (Di
 	if err := d.Withdraw(a.ID, comment, now); err != nil {
 		return Disclosure{}, fmt.Errorf("withdraw disclosure %s: %w", id, err)
 	}
+	d.ValidUntil = s.Validity.Until(d) // a withdrawn approval no longer lapses
 	details := map[string]string{"from": string(from), "status": string(d.Status), "version": strconv.FormatInt(d.Version+1, 10)}
 	if d, err = s.update(ctx, d, s.entry(a, audit.ActionDisclosureWithdraw, d, comment, details, now)); err != nil {
 		return Disclosure{}, err
@@ -309,6 +332,10 @@ func (s *Service) Decide(ctx context.Context, a Actor, id string, in DecisionInp
 	from := d.Status
 	if err := d.Decide(a.ID, role, in.Outcome, in.Comment, in.Conditions, now); err != nil {
 		return Disclosure{}, fmt.Errorf("decide disclosure %s: %w", id, err)
+	}
+	d.ValidUntil = s.Validity.Until(d)
+	if err := s.notify(ctx, d, d.Version+1, now); err != nil {
+		return Disclosure{}, err
 	}
 	details := map[string]string{"from": string(from), "status": string(d.Status), "decision": string(in.Outcome),
 		"as": string(role), "conditions": strconv.Itoa(len(in.Conditions)), "version": strconv.FormatInt(d.Version+1, 10),

@@ -85,6 +85,8 @@ type disclosureRequest struct {
 	Paid             bool              `json:"paid"`
 	Compensation     *compensationJSON `json:"compensation"`
 	Notes            string            `json:"notes"`
+	// Renews names the caller's approved declaration this one renews.
+	Renews string `json:"renews,omitempty"`
 }
 
 func (r disclosureRequest) input() disclosure.Input {
@@ -92,6 +94,7 @@ func (r disclosureRequest) input() disclosure.Input {
 		Kind: disclosure.Kind(r.Kind), Counterparty: r.Counterparty,
 		CounterpartyType: disclosure.CounterpartyType(r.CounterpartyType), Topic: r.Topic,
 		StartDate: civil.Date(r.StartDate), EndDate: civil.Date(r.EndDate), Paid: r.Paid, Notes: r.Notes,
+		Renews: r.Renews,
 	}
 	if r.Compensation != nil {
 		in.Compensation = &disclosure.Compensation{Amount: r.Compensation.Amount, Currency: r.Compensation.Currency}
@@ -148,6 +151,9 @@ type disclosureJSON struct {
 	Version          int64             `json:"version"`
 	CreatedAt        time.Time         `json:"created_at"`
 	UpdatedAt        time.Time         `json:"updated_at"`
+	// ValidUntil is the day the approval lapses; Renews what this renews.
+	ValidUntil string `json:"valid_until,omitempty"`
+	Renews     string `json:"renews,omitempty"`
 }
 
 type disclosurePage struct {
@@ -173,7 +179,7 @@ func toDisclosureJSON(d disclosure.Disclosure) disclosureJSON {
 		CounterpartyType: string(d.CounterpartyType), Topic: d.Topic, StartDate: string(d.StartDate),
 		EndDate: string(d.EndDate), Paid: d.Paid, Notes: d.Notes, Status: string(d.Status),
 		Approver: string(d.Approver), Decision: toDecisionJSON(d.Decision), History: make([]historyJSON, len(d.History)),
-		Version: d.Version, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		Version: d.Version, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, ValidUntil: string(d.ValidUntil), Renews: d.Renews,
 	}
 	if c := d.Compensation; c != nil {
 		out.Compensation = &compensationJSON{Amount: c.Amount, Currency: c.Currency}

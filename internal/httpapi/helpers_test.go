@@ -22,6 +22,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/httpapi"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
+	"github.com/moonlight-oss/moonlight/internal/notify"
 	"github.com/moonlight-oss/moonlight/internal/session"
 	"github.com/moonlight-oss/moonlight/internal/testenv"
 )
@@ -80,6 +81,7 @@ func newTestServer(t *testing.T) *testServer {
 	ts.svc = &disclosure.Service{
 		Store: ts.disclosures, Directory: disclosure.EmployeeDirectory{Employees: emps}, Audit: ts.audit,
 		Policy: disclosure.DefaultPolicy(), Limits: disclosure.DefaultLimits(), Now: time.Now,
+		Notices: mongostore.NewOutboxStore(db), Validity: disclosure.DefaultValidity(),
 		OnChange: func(_ context.Context, employeeID string) error {
 			ts.mu.Lock()
 			defer ts.mu.Unlock()
@@ -97,9 +99,11 @@ func newTestServer(t *testing.T) *testServer {
 		Verifier:     v,
 		Gatherer:     prometheus.NewRegistry(),
 		Routes: []httpapi.Routes{httpapi.DisclosureRoutes{Service: ts.svc}, httpapi.AuditRoutes{Store: ts.audit},
-			httpapi.SessionRoutes{Revoker: &session.Revoker{Store: ts.sessions, Audit: ts.audit, Now: time.Now}}},
-		Mappers: []httpapi.Mapper{httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapSessionErrors},
-		Audit:   ts.audit,
+			httpapi.SessionRoutes{Revoker: &session.Revoker{Store: ts.sessions, Audit: ts.audit, Now: time.Now}},
+			httpapi.NotificationRoutes{Service: &notify.Service{Store: mongostore.NewOutboxStore(db)}}},
+		Mappers: []httpapi.Mapper{httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapSessionErrors,
+			httpapi.MapNotifyErrors},
+		Audit: ts.audit,
 	})
 	return ts
 }

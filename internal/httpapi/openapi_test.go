@@ -31,6 +31,7 @@ func allRoutes() []httpapi.Routes {
 		httpapi.CaseRoutes{},
 		&httpapi.AdminRoutes{},
 		httpapi.SessionRoutes{},
+		httpapi.NotificationRoutes{},
 	}
 }
 

@@ -35,9 +35,12 @@ type disclosureDoc struct {
 	Approver         string           `bson:"approver"`
 	Decision         *decisionDoc     `bson:"decision,omitempty"`
 	History          []historyDoc     `bson:"history"`
-	Version          int64            `bson:"version"`
-	CreatedAt        time.Time        `bson:"created_at"`
-	UpdatedAt        time.Time        `bson:"updated_at"`
+	// ValidUntil is the day the approval lapses; Renews the declaration this one renews.
+	ValidUntil string    `bson:"valid_until,omitempty"`
+	Renews     string    `bson:"renews,omitempty"`
+	Version    int64     `bson:"version"`
+	CreatedAt  time.Time `bson:"created_at"`
+	UpdatedAt  time.Time `bson:"updated_at"`
 }
 
 // compensationDoc keeps the amount as the decimal string it was declared as
@@ -259,7 +262,7 @@ func toDisclosureDoc(d disclosure.Disclosure) disclosureDoc {
 		Kind: string(d.Kind), Counterparty: d.Counterparty, CounterpartyType: string(d.CounterpartyType),
 		Topic: d.Topic, StartDate: string(d.StartDate), EndDate: string(d.EndDate), Paid: d.Paid, Notes: d.Notes,
 		Status: string(d.Status), Approver: string(d.Approver), Decision: toDecisionDoc(d.Decision),
-		History: make([]historyDoc, len(d.History)), Version: d.Version,
+		History: make([]historyDoc, len(d.History)), Version: d.Version, ValidUntil: string(d.ValidUntil), Renews: d.Renews,
 		CreatedAt: storedTime(d.CreatedAt), UpdatedAt: storedTime(d.UpdatedAt),
 	}
 	if c := d.Compensation; c != nil {
@@ -291,8 +294,10 @@ func fromDisclosureDoc(doc disclosureDoc) disclosure.Disclosure {
 			Kind: disclosure.Kind(doc.Kind), Counterparty: doc.Counterparty,
 			CounterpartyType: disclosure.CounterpartyType(doc.CounterpartyType), Topic: doc.Topic,
 			StartDate: civil.Date(doc.StartDate), EndDate: civil.Date(doc.EndDate), Paid: doc.Paid, Notes: doc.Notes,
+			Renews: doc.Renews,
 		},
-		Status: disclosure.Status(doc.Status), Approver: disclosure.Approver(doc.Approver),
+		ValidUntil: civil.Date(doc.ValidUntil),
+		Status:     disclosure.Status(doc.Status), Approver: disclosure.Approver(doc.Approver),
 		Decision: fromDecisionDoc(doc.Decision), Version: doc.Version,
 		CreatedAt: doc.CreatedAt.UTC(), UpdatedAt: doc.UpdatedAt.UTC(),
 	}

@@ -12,5 +12,6 @@ func extraIndexes() []index {
 	all = append(all, sessionIndexes()...)
 	all = append(all, commentIndexes()...)
 	all = append(all, unmaskIndexes()...)
+	all = append(all, outboxIndexes()...)
 	return all
 }

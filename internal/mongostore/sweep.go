@@ -109,6 +109,19 @@ func (s *DisclosureStore) EmployeesDue(ctx context.Context, from, today civil.Da
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("disclosures due: %w", err)
 	}
+	// Approvals that lapsed in the window: coverage ends with them.
+	lapsed, err := findAll[struct {
+		EmployeeID string `bson:"employee_id"`
+	}](ctx, s.coll, bson.D{{Key: "status", Value: string(disclosure.StatusApproved)}, {Key: "valid_until", Value: dates}},
+		options.Find().SetProjection(bson.D{{Key: "employee_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("approvals lapsed: %w", err)
+	}
+	for _, l := range lapsed {
+		docs = append(docs, struct {
+			EmployeeID string `bson:"employee_id"`
+		}{l.EmployeeID})
+	}
 	seen := map[string]bool{}
 	var out []string
 	for _, d := range docs {

@@ -43,6 +43,31 @@ type Notice struct {
 	// sign-in and audit).
 	Params    map[string]string
 	CreatedAt time.Time
+	// Cause, when set, is the stored change the notice announces. A notice
+	// is written just before its change; the dispatcher sends it only once
+	// the change is stored as Cause describes, and cancels it when that
+	// never happens (the change failed, or another change of the same
+	// version won). Nil: the caller wrote it after its change (or it needs
+	// none, a digest), and it is sent as it is.
+	Cause *Cause
+}
+
+// Resources a Cause names.
+const (
+	ResourceDisclosure = "disclosure"
+	ResourceCase       = "case"
+)
+
+// Cause is the change of a versioned resource a notice announces.
+type Cause struct {
+	Resource string // ResourceDisclosure or ResourceCase
+	ID       string
+	// Version is the version the change creates (1: the resource's creation).
+	Version int64
+	// Fields are top-level fields the resource has at Version ("status":
+	// "pending"), so a different change that won the same version does not
+	// confirm this notice.
+	Fields map[string]string
 }
 
 // Outbox keeps notices until they are delivered. Enqueue is idempotent by

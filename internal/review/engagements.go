@@ -34,6 +34,15 @@ func EngagementOf(x disclosure.Disclosure) detect.Engagement {
 	if x.Compensation != nil {
 		e.Compensation = event.Money{Amount: x.Compensation.Amount, Currency: x.Compensation.Currency}
 	}
+	end := e.End
+	if end.IsZero() || end.Before(e.Start) {
+		end = e.Start
+	}
+	if x.Status == disclosure.StatusApproved && !x.ValidUntil.IsZero() && !end.Before(x.ValidUntil) {
+		// A lapsed approval covers only the days before it lapsed (the
+		// sweep re-evaluates the employee on that day).
+		e.End = x.ValidUntil.AddDays(-1)
+	}
 	if x.Status != disclosure.StatusPending {
 		e.DecidedAt = x.UpdatedAt
 		if x.Decision != nil {

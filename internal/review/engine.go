@@ -15,6 +15,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/detect"
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/notify"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
 	"github.com/moonlight-oss/moonlight/internal/watchlist"
 )
@@ -83,6 +84,8 @@ type Engine struct {
 	// Privacy gives cases their stored pseudonym (a search by it is a key
 	// match); nil stores none.
 	Privacy *privacy.Policy
+	// Notices receives the notices of case changes (notices.go); nil: none.
+	Notices notify.Outbox
 }
 
 // Process implements ingest.Stage.
@@ -288,6 +291,9 @@ func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) error {
 	// a crash between the two writes repeats it harmlessly. An update's
 	// entry goes with the update: the store appends it only if this change
 	// wins its version (a reviewer deciding meanwhile wins instead).
+	if err := enqueue(ctx, e.Notices, syncNotices(res, in.open, now)); err != nil {
+		return err
+	}
 	if res.Created {
 		if err := e.Audit.Append(ctx, systemEntry(res.Case, ActionAuditCaseOpen, res.Case.History[0].Reason, now)); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
+	"github.com/moonlight-oss/moonlight/internal/notify"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
 )
 
@@ -95,6 +96,8 @@ type Service struct {
 	// ConfirmRequiresSecondReviewer: a confirmed outcome waits for a
 	// second, different compliance reviewer (review.confirm_requires_second_reviewer).
 	ConfirmRequiresSecondReviewer bool
+	// Notices receives the notice to an assignee (notices.go); nil: none.
+	Notices notify.Outbox
 
 	seenMu sync.Mutex
 	seen   map[string]time.Time // recorded recently by this process
@@ -338,6 +341,9 @@ func (s *Service) Assign(ctx context.Context, actor Actor, id, assignee string) 
 		}
 		from := c.Status
 		if err := c.Assign(actor.ID, assignee, now); err != nil {
+			return "", nil, err
+		}
+		if err := enqueue(ctx, s.Notices, assignNotice(*c, actor.ID, now)); err != nil {
 			return "", nil, err
 		}
 		return "", map[string]string{"from": from, "to": c.Status, "assignee": c.Assignee}, nil

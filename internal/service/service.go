@@ -24,6 +24,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/httpapi"
 	"github.com/moonlight-oss/moonlight/internal/ingest"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
+	"github.com/moonlight-oss/moonlight/internal/notify"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
 	"github.com/moonlight-oss/moonlight/internal/rescan"
 	"github.com/moonlight-oss/moonlight/internal/review"
@@ -65,6 +66,14 @@ type Service struct {
 	// Pseudonyms turns employee ids into the pseudonyms reviewers see; the
 	// same on every replica (keyed by privacy.pseudonym_key).
 	Pseudonyms *privacy.Pseudonymizer
+	// Outbox keeps notices until delivered (notify.go); People and MailSink
+	// are the recipients' profiles and the demo's received mail.
+	Outbox        *mongostore.OutboxStore
+	People        *mongostore.NotifyPeople
+	MailSink      *mongostore.MailSink
+	Notifications *notify.Service
+	dispatcher    *notify.Dispatcher
+	scheduler     *notify.Scheduler
 }
 
 // New connects to MongoDB and Kafka, creates indexes and topics, and builds
@@ -142,15 +151,19 @@ func (s *Service) init(ctx context.Context) error {
 	s.publisher = ingest.NewPublisher(cfg.Kafka.Brokers, s.Topics())
 
 	s.wireRules()
+	if err := s.wireNotify(); err != nil {
+		return err
+	}
+	s.Engine.Notices = s.Outbox
 
 	s.DisclosureService = &disclosure.Service{
 		Store: s.Disclosures, Directory: disclosure.EmployeeDirectory{Employees: s.Employees}, Audit: s.Audit,
 		Policy: cfg.Disclosure.Policy, Limits: cfg.Disclosure.Limits, Now: time.Now,
-		OnChange: s.Engine.Reevaluate, Log: s.log,
+		OnChange: s.Engine.Reevaluate, Log: s.log, Validity: cfg.Disclosure.Validity, Notices: s.Outbox,
 	}
 
 	cases := &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now, Reviewers: mongostore.NewReviewerStore(s.db),
-		Comments: mongostore.NewCommentStore(s.db),
+		Comments: mongostore.NewCommentStore(s.db), Notices: s.Outbox,
 		// Issue 15: pseudonymised views, unmasking, four eyes on confirmations.
 		Privacy: policy, Directory: s.Employees, Names: s.Employees, Unmasks: mongostore.NewUnmaskStore(s.db),
 		ConfirmRequiresSecondReviewer: cfg.Review.ConfirmRequiresSecondReviewer}
@@ -163,6 +176,7 @@ func (s *Service) init(ctx context.Context) error {
 		Audit: s.Audit, Events: s.Events, Signals: s.Signals, Gatherer: s.reg, Activity: s.Events,
 		Rules: s.RuleService, Rescans: s.Rescans, Privacy: policy,
 		DeadLetters: ingest.NewDLQ(cfg.Kafka.Brokers, cfg.Kafka.Topics.All(), cfg.Kafka.DLQSuffix),
+		Mail:        s.MailSink, Profiles: s.People,
 	})
 	if err != nil {
 		return err
@@ -191,9 +205,10 @@ func (s *Service) init(ctx context.Context) error {
 			httpapi.DisclosureRoutes{Service: s.DisclosureService},
 			httpapi.AuditRoutes{Store: s.Audit, Privacy: policy},
 			httpapi.SessionRoutes{Revoker: &session.Revoker{Store: s.Sessions, Audit: s.Audit, Now: time.Now}},
+			httpapi.NotificationRoutes{Service: s.Notifications},
 		},
 		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapRulesErrors,
-			httpapi.MapSessionErrors},
+			httpapi.MapSessionErrors, httpapi.MapNotifyErrors},
 		Extra: ui.Register,
 		Audit: s.Audit,
 	})
@@ -301,6 +316,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 		}
 	}()
 	s.runBackground(ctx, &wg)
+	s.runNotify(ctx, &wg)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

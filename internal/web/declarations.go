@@ -18,6 +18,7 @@ type declForm struct {
 	StartDate, EndDate                          string
 	Paid                                        bool
 	Amount, Currency, Notes                     string
+	Renews                                      string // the declaration this one renews (renew.go)
 }
 
 func formOf(c *gin.Context) declForm {
@@ -26,6 +27,7 @@ func formOf(c *gin.Context) declForm {
 		Topic: c.PostForm("topic"), StartDate: c.PostForm("start_date"), EndDate: c.PostForm("end_date"),
 		Paid: c.PostForm("paid") != "", Amount: strings.TrimSpace(c.PostForm("amount")),
 		Currency: strings.ToUpper(strings.TrimSpace(c.PostForm("currency"))), Notes: c.PostForm("notes"),
+		Renews: strings.TrimSpace(c.PostForm("renews")),
 	}
 }
 
@@ -34,6 +36,7 @@ func (f declForm) input() disclosure.Input {
 	in := disclosure.Input{
 		Kind: disclosure.Kind(f.Kind), Counterparty: f.Counterparty, CounterpartyType: disclosure.CounterpartyType(f.CounterpartyType),
 		Topic: f.Topic, StartDate: civil.Date(f.StartDate), EndDate: civil.Date(f.EndDate), Paid: f.Paid, Notes: f.Notes,
+		Renews: f.Renews,
 	}
 	if in.EndDate == "" {
 		in.EndDate = in.StartDate // a one-day engagement
@@ -96,8 +99,11 @@ func (u *UI) formPage(c *gin.Context, status int, title string, d declFormData) 
 }
 
 func (u *UI) newDeclaration(c *gin.Context) {
-	u.formPage(c, http.StatusOK, "decl.new.title", declFormData{Action: "/declarations",
-		Form: declForm{Kind: string(disclosure.KindPaidSeminar), Currency: "CNY", Paid: true}})
+	form := declForm{Kind: string(disclosure.KindPaidSeminar), Currency: "CNY", Paid: true}
+	if f, ok := u.renewalForm(c); ok {
+		form = f
+	}
+	u.formPage(c, http.StatusOK, "decl.new.title", declFormData{Action: "/declarations", Form: form})
 }
 
 func (u *UI) createDeclaration(c *gin.Context) {

@@ -36,6 +36,7 @@ var catalogueParts = []struct{ en, zh map[string]string }{
 	{messagesRulesEN, messagesRulesZH},
 	{messagesDLQEN, messagesDLQZH},
 	{messagesPrivacyEN, messagesPrivacyZH},
+	{messagesNotifyEN, messagesNotifyZH},
 }
 
 // catalogues merges the parts into one catalogue per language.

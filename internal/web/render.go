@@ -158,6 +158,12 @@ func (u *UI) nav(c *gin.Context, l *lang, s session) []navItem {
 			roles     []string
 		}{"/admin/dead-letters", "nav.deadletters", []string{auth.RoleAdmin}})
 	}
+	if u.d.Mail != nil {
+		items = append(items, struct {
+			href, key string
+			roles     []string
+		}{"/admin/mail", "nav.mail", []string{auth.RoleAdmin}})
+	}
 	var out []navItem
 	for _, it := range items {
 		if s.has(it.roles...) {

@@ -140,6 +140,11 @@ type Deps struct {
 	// Privacy shows the audit log's owners as pseudonyms (nil: as ids);
 	// cases are masked by review.Service itself.
 	Privacy *privacy.Policy
+	// Mail is what the demo's SMTP sink received; nil hides /admin/mail.
+	Mail MailBox
+	// Profiles keeps the language a signed-in person chose, which their
+	// notifications use; nil: not kept.
+	Profiles Profiles
 }
 
 // UI is the web interface.
@@ -238,6 +243,9 @@ func (u *UI) Register(r *gin.Engine) {
 	u.registerAdmin(g)
 	if u.d.DeadLetters != nil {
 		g.GET("/admin/dead-letters", u.need(auth.RoleAdmin), u.deadLetters)
+	}
+	if u.d.Mail != nil {
+		g.GET("/admin/mail", u.need(auth.RoleAdmin), u.mailPage)
 	}
 }
 
@@ -447,6 +455,7 @@ func (u *UI) switchLang(c *gin.Context) {
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: langCookie, Value: l.Code, Path: "/", MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, Secure: u.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	u.rememberLanguage(c, l.Code)
 	c.Redirect(http.StatusSeeOther, localPath(c.Query("next"), "/"))
 }
 

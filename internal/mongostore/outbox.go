@@ -1,0 +1,407 @@
+package mongostore
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/moonlight-oss/moonlight/internal/notify"
+)
+
+// The outbox: notices (one document each, _id the notice's idempotency
+// key), their deliveries (one per channel and address, _id derived from the
+// notice's) and the claims of delivery attempts (insert-only, _id
+// "<delivery>#<attempt>": the unique _id index decides which replica makes
+// an attempt, on FerretDB as on MongoDB). Every update is by _id.
+const (
+	outboxCollection     = "outbox"
+	deliveriesCollection = "outbox_deliveries"
+	claimsCollection     = "outbox_claims"
+)
+
+type noticeDoc struct {
+	ID        string            `bson:"_id"`
+	Kind      string            `bson:"kind"`
+	Recipient string            `bson:"recipient"`
+	Params    map[string]string `bson:"params"`
+	CreatedAt time.Time         `bson:"created_at"`
+	Cause     *causeDoc         `bson:"cause,omitempty"`
+	State     string            `bson:"state"`
+	Note      string            `bson:"note,omitempty"`
+	NextAt    time.Time         `bson:"next_at"`
+}
+
+type causeDoc struct {
+	Resource string            `bson:"resource"`
+	ID       string            `bson:"id"`
+	Version  int64             `bson:"version"`
+	Fields   map[string]string `bson:"fields,omitempty"`
+}
+
+type deliveryDoc struct {
+	ID        string    `bson:"_id"`
+	NoticeID  string    `bson:"notice_id"`
+	Channel   string    `bson:"channel"`
+	Target    string    `bson:"target"`
+	Language  string    `bson:"language"`
+	State     string    `bson:"state"`
+	Attempts  int       `bson:"attempts"`
+	NextAt    time.Time `bson:"next_at"`
+	LastError string    `bson:"last_error,omitempty"`
+	SentAt    time.Time `bson:"sent_at,omitempty"`
+}
+
+type claimDoc struct {
+	ID     string    `bson:"_id"`
+	Holder string    `bson:"holder"`
+	At     time.Time `bson:"at"`
+	Until  time.Time `bson:"until"`
+}
+
+func outboxIndexes() []index {
+	return []index{
+		{outboxCollection, mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "next_at", Value: 1}},
+			Options: options.Index().SetName("state_next")}},
+		{outboxCollection, mongo.IndexModel{Keys: bson.D{{Key: "recipient", Value: 1}, {Key: "created_at", Value: -1}},
+			Options: options.Index().SetName("recipient_created")}},
+		{outboxCollection, mongo.IndexModel{Keys: bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}},
+			Options: options.Index().SetName("created")}},
+		{deliveriesCollection, mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "next_at", Value: 1}},
+			Options: options.Index().SetName("state_next")}},
+		{deliveriesCollection, mongo.IndexModel{Keys: bson.D{{Key: "notice_id", Value: 1}},
+			Options: options.Index().SetName("notice")}},
+		{mailSinkCollection, mongo.IndexModel{Keys: bson.D{{Key: "received_at", Value: -1}},
+			Options: options.Index().SetName("received")}},
+	}
+}
+
+// OutboxStore implements notify.Store and notify.Lister.
+type OutboxStore struct {
+	db          *DB
+	notices     *mongo.Collection
+	deliveries  *mongo.Collection
+	claims      *mongo.Collection
+	transitions *mongo.Collection
+}
+
+var (
+	_ notify.Store  = (*OutboxStore)(nil)
+	_ notify.Lister = (*OutboxStore)(nil)
+)
+
+// NewOutboxStore returns the outbox on db.
+func NewOutboxStore(db *DB) *OutboxStore {
+	return &OutboxStore{db: db, notices: db.DB.Collection(outboxCollection), deliveries: db.DB.Collection(deliveriesCollection),
+		claims: db.DB.Collection(claimsCollection), transitions: db.DB.Collection(transitionsCollection)}
+}
+
+// Enqueue implements notify.Outbox: a notice whose id is stored already is
+// left as it is.
+func (s *OutboxStore) Enqueue(ctx context.Context, ns ...notify.Notice) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	docs := make([]any, 0, len(ns))
+	for _, n := range ns {
+		if n.ID == "" || n.Kind == "" || n.Recipient == "" {
+			return fmt.Errorf("enqueue notice %q: id, kind and recipient are required", n.ID)
+		}
+		d := noticeDoc{ID: n.ID, Kind: n.Kind, Recipient: n.Recipient, Params: n.Params, CreatedAt: storedTime(n.CreatedAt),
+			State: notify.StatePending, NextAt: storedTime(n.CreatedAt)}
+		if d.Params == nil {
+			d.Params = map[string]string{}
+		}
+		if c := n.Cause; c != nil {
+			d.Cause = &causeDoc{Resource: c.Resource, ID: c.ID, Version: c.Version, Fields: c.Fields}
+		}
+		docs = append(docs, d)
+	}
+	if _, err := s.notices.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil && !onlyDuplicates(err) {
+		return fmt.Errorf("enqueue %d notice(s): %w", len(ns), err)
+	}
+	return nil
+}
+
+// DueNotices implements notify.Store.
+func (s *OutboxStore) DueNotices(ctx context.Context, now time.Time, limit int) ([]notify.Stored, error) {
+	docs, err := findAll[noticeDoc](ctx, s.notices,
+		bson.D{{Key: "state", Value: notify.StatePending}, {Key: "next_at", Value: bson.D{{Key: "$lte", Value: storedTime(now)}}}},
+		options.Find().SetSort(bson.D{{Key: "next_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("due notices: %w", err)
+	}
+	out := make([]notify.Stored, len(docs))
+	for i, d := range docs {
+		out[i] = fromNoticeDoc(d)
+	}
+	return out, nil
+}
+
+// causeTargets maps a cause's resource to its collection and the prefix
+// its transitions are recorded under (transitions.go).
+var causeTargets = map[string]struct{ collection, transition string }{
+	notify.ResourceDisclosure: {disclosuresCollection, "disclosure/"},
+	notify.ResourceCase:       {casesCollection, "case/"},
+}
+
+// CauseState implements notify.Store. A version-1 cause is the resource's
+// creation: stored when the document exists. A later version was made by
+// the transition "<resource>/<id>:<version-1>" (the arbiter lets exactly
+// one change claim it): absent until that transition is claimed and the
+// document has reached the version, lost when the claimed change does not
+// have the cause's fields.
+func (s *OutboxStore) CauseState(ctx context.Context, c notify.Cause) (notify.CauseState, error) {
+	t, ok := causeTargets[c.Resource]
+	if !ok {
+		return notify.CauseLost, fmt.Errorf("cause of unknown resource %q", c.Resource)
+	}
+	var cur bson.Raw
+	err := s.db.DB.Collection(t.collection).FindOne(ctx, bson.D{{Key: "_id", Value: c.ID}},
+		options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}})).Decode(&cur)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return notify.CauseAbsent, nil
+	}
+	if err != nil {
+		return notify.CauseAbsent, fmt.Errorf("cause %s %s: %w", c.Resource, c.ID, err)
+	}
+	version := rawInt(cur.Lookup("version"))
+	if c.Version <= 1 {
+		return notify.CauseStored, nil
+	}
+	var td struct {
+		Doc bson.Raw `bson:"doc"`
+	}
+	err = s.transitions.FindOne(ctx, bson.D{{Key: "_id", Value: transitionID(t.transition+c.ID, c.Version-1)}}).Decode(&td)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return notify.CauseAbsent, nil
+	}
+	if err != nil {
+		return notify.CauseAbsent, fmt.Errorf("cause %s %s: %w", c.Resource, c.ID, err)
+	}
+	for k, want := range c.Fields {
+		v, ok := td.Doc.Lookup(k).StringValueOK()
+		if !ok || v != want {
+			return notify.CauseLost, nil
+		}
+	}
+	if version < c.Version {
+		return notify.CauseAbsent, nil // claimed, not yet written (or its writer stopped: recovered later)
+	}
+	return notify.CauseStored, nil
+}
+
+func rawInt(v bson.RawValue) int64 {
+	if i, ok := v.Int64OK(); ok {
+		return i
+	}
+	if i, ok := v.Int32OK(); ok {
+		return int64(i)
+	}
+	if f, ok := v.DoubleOK(); ok {
+		return int64(f)
+	}
+	return 0
+}
+
+// Expand implements notify.Store.
+func (s *OutboxStore) Expand(ctx context.Context, noticeID string, ds []notify.Delivery, note string) error {
+	if len(ds) > 0 {
+		docs := make([]any, len(ds))
+		for i, d := range ds {
+			docs[i] = toDeliveryDoc(d)
+		}
+		if _, err := s.deliveries.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil && !onlyDuplicates(err) {
+			return fmt.Errorf("deliveries of %s: %w", noticeID, err)
+		}
+	}
+	return s.setNotice(ctx, noticeID, bson.D{{Key: "state", Value: notify.StateDispatched}, {Key: "note", Value: note}})
+}
+
+// Cancel implements notify.Store.
+func (s *OutboxStore) Cancel(ctx context.Context, noticeID, note string) error {
+	return s.setNotice(ctx, noticeID, bson.D{{Key: "state", Value: notify.StateCancelled}, {Key: "note", Value: note}})
+}
+
+// Postpone implements notify.Store.
+func (s *OutboxStore) Postpone(ctx context.Context, noticeID string, until time.Time) error {
+	return s.setNotice(ctx, noticeID, bson.D{{Key: "next_at", Value: storedTime(until)}})
+}
+
+func (s *OutboxStore) setNotice(ctx context.Context, id string, set bson.D) error {
+	if _, err := s.notices.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}}); err != nil {
+		return fmt.Errorf("update notice %s: %w", id, err)
+	}
+	return nil
+}
+
+// DueDeliveries implements notify.Store.
+func (s *OutboxStore) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]notify.Delivery, error) {
+	docs, err := findAll[deliveryDoc](ctx, s.deliveries,
+		bson.D{{Key: "state", Value: notify.DeliveryPending}, {Key: "next_at", Value: bson.D{{Key: "$lte", Value: storedTime(now)}}}},
+		options.Find().SetSort(bson.D{{Key: "next_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("due deliveries: %w", err)
+	}
+	out := make([]notify.Delivery, len(docs))
+	for i, d := range docs {
+		out[i] = fromDeliveryDoc(d)
+	}
+	return out, nil
+}
+
+// Delivery implements notify.Store.
+func (s *OutboxStore) Delivery(ctx context.Context, id string) (notify.Delivery, error) {
+	var d deliveryDoc
+	err := s.deliveries.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return notify.Delivery{}, fmt.Errorf("delivery %s: %w", id, notify.ErrNotFound)
+	}
+	if err != nil {
+		return notify.Delivery{}, fmt.Errorf("delivery %s: %w", id, err)
+	}
+	return fromDeliveryDoc(d), nil
+}
+
+// Notice implements notify.Store.
+func (s *OutboxStore) Notice(ctx context.Context, id string) (notify.Stored, error) {
+	var d noticeDoc
+	err := s.notices.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return notify.Stored{}, fmt.Errorf("notice %s: %w", id, notify.ErrNotFound)
+	}
+	if err != nil {
+		return notify.Stored{}, fmt.Errorf("notice %s: %w", id, err)
+	}
+	return fromNoticeDoc(d), nil
+}
+
+// Claim implements notify.Store.
+func (s *OutboxStore) Claim(ctx context.Context, id string, attempt int, holder string, now, until time.Time) (bool, bool, error) {
+	cid := id + "#" + strconv.Itoa(attempt)
+	_, err := s.claims.InsertOne(ctx, claimDoc{ID: cid, Holder: holder, At: storedTime(now), Until: storedTime(until)})
+	if err == nil {
+		return true, false, nil
+	}
+	if !mongo.IsDuplicateKeyError(err) {
+		return false, false, fmt.Errorf("claim %s: %w", cid, err)
+	}
+	var c claimDoc
+	if err := s.claims.FindOne(ctx, bson.D{{Key: "_id", Value: cid}}).Decode(&c); err != nil {
+		return false, false, fmt.Errorf("read claim %s: %w", cid, err)
+	}
+	return false, c.Holder != holder && c.Until.Before(now), nil
+}
+
+// Record implements notify.Store.
+func (s *OutboxStore) Record(ctx context.Context, d notify.Delivery) error {
+	set := bson.D{{Key: "state", Value: d.State}, {Key: "attempts", Value: d.Attempts}, {Key: "next_at", Value: storedTime(d.NextAt)},
+		{Key: "last_error", Value: d.LastError}}
+	if !d.SentAt.IsZero() {
+		set = append(set, bson.E{Key: "sent_at", Value: storedTime(d.SentAt)})
+	}
+	if _, err := s.deliveries.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, bson.D{{Key: "$set", Value: set}}); err != nil {
+		return fmt.Errorf("record delivery %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+// List implements notify.Lister: newest first by (created_at, _id).
+func (s *OutboxStore) List(ctx context.Context, f notify.Filter, limit int, cursor string) ([]notify.Listed, string, error) {
+	filter := bson.D{}
+	if f.Recipient != "" {
+		filter = append(filter, bson.E{Key: "recipient", Value: f.Recipient})
+	}
+	if f.Kind != "" {
+		filter = append(filter, bson.E{Key: "kind", Value: f.Kind})
+	}
+	if f.State != "" {
+		filter = append(filter, bson.E{Key: "state", Value: f.State})
+	}
+	if cursor != "" {
+		at, id, err := decodeNoticeCursor(cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		filter = append(filter, afterCursor("created_at", at, id))
+	}
+	docs, err := findAll[noticeDoc](ctx, s.notices, filter,
+		options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit+1)))
+	if err != nil {
+		return nil, "", fmt.Errorf("list notices: %w", err)
+	}
+	next := ""
+	if len(docs) > limit {
+		docs = docs[:limit]
+		last := docs[limit-1]
+		next = encodeNoticeCursor(last.CreatedAt, last.ID)
+	}
+	out := make([]notify.Listed, len(docs))
+	ids := make([]string, len(docs))
+	pos := map[string]int{}
+	for i, d := range docs {
+		out[i] = notify.Listed{Stored: fromNoticeDoc(d), Deliveries: []notify.Delivery{}}
+		ids[i] = d.ID
+		pos[d.ID] = i
+	}
+	if len(ids) > 0 {
+		ds, err := findAll[deliveryDoc](ctx, s.deliveries, bson.D{{Key: "notice_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+			options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+		if err != nil {
+			return nil, "", fmt.Errorf("list deliveries: %w", err)
+		}
+		for _, d := range ds {
+			if i, ok := pos[d.NoticeID]; ok {
+				out[i].Deliveries = append(out[i].Deliveries, fromDeliveryDoc(d))
+			}
+		}
+	}
+	return out, next, nil
+}
+
+func encodeNoticeCursor(at time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at.UnixMilli(), 10) + "|" + id))
+}
+
+func decodeNoticeCursor(c string) (time.Time, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return time.Time{}, "", notify.ErrBadCursor
+	}
+	ms, id, ok := strings.Cut(string(b), "|")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if !ok || err != nil || id == "" {
+		return time.Time{}, "", notify.ErrBadCursor
+	}
+	return time.UnixMilli(n).UTC(), id, nil
+}
+
+func fromNoticeDoc(d noticeDoc) notify.Stored {
+	n := notify.Stored{Notice: notify.Notice{ID: d.ID, Kind: d.Kind, Recipient: d.Recipient, Params: d.Params,
+		CreatedAt: d.CreatedAt.UTC()}, State: d.State, Note: d.Note, NextAt: d.NextAt.UTC()}
+	if c := d.Cause; c != nil {
+		n.Cause = &notify.Cause{Resource: c.Resource, ID: c.ID, Version: c.Version, Fields: c.Fields}
+	}
+	return n
+}
+
+func toDeliveryDoc(d notify.Delivery) deliveryDoc {
+	return deliveryDoc{ID: d.ID, NoticeID: d.NoticeID, Channel: d.Channel, Target: d.Target, Language: d.Language,
+		State: d.State, Attempts: d.Attempts, NextAt: storedTime(d.NextAt), LastError: d.LastError}
+}
+
+func fromDeliveryDoc(d deliveryDoc) notify.Delivery {
+	out := notify.Delivery{ID: d.ID, NoticeID: d.NoticeID, Channel: d.Channel, Target: d.Target, Language: d.Language,
+		State: d.State, Attempts: d.Attempts, NextAt: d.NextAt.UTC(), LastError: d.LastError}
+	if !d.SentAt.IsZero() {
+		out.SentAt = d.SentAt.UTC()
+	}
+	return out
+}
