@@ -79,7 +79,14 @@ type Engine struct {
 	// Presence indexes payments, leave days and speaker seminars by key for
 	// seminar-speaker-match (presence.go); required.
 	Presence PresenceStore
+	// Zone is the business time zone (business.time_zone): detection's
+	// "today" and the calendar day of a decision are counted in it, while
+	// instants stay stamped in UTC. Nil is UTC.
+	Zone *time.Location
 }
+
+// Today is the current calendar day in the business time zone.
+func (e *Engine) Today() civil.Date { return civil.In(e.Now(), e.Zone) }
 
 // Process implements ingest.Stage.
 func (e *Engine) Process(ctx context.Context, batch []event.Received, changed []string) error {
@@ -260,7 +267,7 @@ func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) error {
 	now := e.Now()
 	findings := detect.Evaluate(cfg, wl, detect.Input{
 		EmployeeID: employeeID, Employee: in.emp, Signals: in.sigs, Seminars: in.seminars, Engagements: in.engagements,
-		Presence: presence(in.sigs, in.presence), Now: civil.Of(now),
+		Presence: presence(in.sigs, in.presence), Now: civil.In(now, e.Zone), Zone: e.Zone,
 	})
 	StampRulesVersion(findings, in.open, version)
 	res := Sync(cfg, in.open, HandledBy(in.closed), findings, Subject{EmployeeID: employeeID, Name: in.emp.Name, Department: in.emp.Department}, now)

@@ -65,6 +65,9 @@ type Service struct {
 	// Pseudonyms turns employee ids into the pseudonyms reviewers see; the
 	// same on every replica (keyed by privacy.pseudonym_key).
 	Pseudonyms *privacy.Pseudonymizer
+	// Zone is the business time zone (business.time_zone): detection's
+	// calendar days; instants stay in UTC.
+	Zone *time.Location
 }
 
 // New connects to MongoDB and Kafka, creates indexes and topics, and builds
@@ -118,9 +121,13 @@ func (s *Service) init(ctx context.Context) error {
 	if s.Rules, err = LoadRules(ctx, s.db, cfg, s.log); err != nil {
 		return err
 	}
+	if s.Zone, err = cfg.Business.Location(); err != nil {
+		return err
+	}
 	s.Engine = &review.Engine{
 		Rules: s.Rules, Employees: s.Employees, Signals: s.Signals, Seminars: s.Signals, Presence: s.Signals,
 		Engagements: review.DisclosureEngagements{Store: s.Disclosures}, Cases: s.Cases, Audit: s.Audit, Now: time.Now,
+		Zone: s.Zone,
 	}
 	pipeline := &ingest.Pipeline{Events: s.Events, Employees: s.Employees, Stages: []ingest.Stage{s.Engine}}
 	s.consumer = ingest.NewConsumer(ingest.Config{
@@ -138,6 +145,7 @@ func (s *Service) init(ctx context.Context) error {
 		Store: s.Disclosures, Directory: disclosure.EmployeeDirectory{Employees: s.Employees}, Audit: s.Audit,
 		Policy: cfg.Disclosure.Policy, Limits: cfg.Disclosure.Limits, Now: time.Now,
 		OnChange: s.Engine.Reevaluate, Log: s.log,
+		Zone: s.Zone,
 	}
 
 	cases := &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now, Reviewers: mongostore.NewReviewerStore(s.db),
@@ -150,6 +158,7 @@ func (s *Service) init(ctx context.Context) error {
 		Audit: s.Audit, Events: s.Events, Signals: s.Signals, Gatherer: s.reg, Activity: s.Events,
 		Rules: s.RuleService, Rescans: s.Rescans,
 		DeadLetters: ingest.NewDLQ(cfg.Kafka.Brokers, cfg.Kafka.Topics.All(), cfg.Kafka.DLQSuffix),
+		Zone:        s.Zone,
 	})
 	if err != nil {
 		return err

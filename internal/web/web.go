@@ -128,6 +128,9 @@ type Deps struct {
 	Rescans RescanAdmin
 	// DeadLetters counts the dead letters by reason for admins; nil hides the page.
 	DeadLetters DeadLetters
+	// Zone is the business time zone (business.time_zone), the calendar
+	// detection counts days in; nil is UTC.
+	Zone *time.Location
 }
 
 // UI is the web interface.
