@@ -10,11 +10,15 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/tracing"
 	"github.com/moonlight-oss/moonlight/internal/watchlist"
 )
 
@@ -132,7 +136,7 @@ func (e *Engine) Process(ctx context.Context, batch []event.Received, changed []
 	if err := e.Corroborate(ctx, batch, affected); err != nil {
 		return err
 	}
-	return e.ReevaluateMany(ctx, sortedKeys(affected))
+	return e.ReevaluateMany(withEventTraces(ctx, batch), sortedKeys(affected))
 }
 
 // Reevaluate recomputes one employee's findings and syncs their case.
@@ -261,14 +265,19 @@ func signalSpan(sigs []detect.Signal, windowDays int) (from, to civil.Date, ok b
 }
 
 // sync evaluates one employee's inputs and writes the case change, if any.
-func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) error {
+func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) (err error) {
+	ctx, span := startSync(ctx, employeeID)
+	defer func() { tracing.End(span, err) }()
 	version := e.Rules.Version()
 	cfg, wl := e.Rules.Current()
 	now := e.Now()
+	_, evalSpan := tracing.Start(ctx, "detect evaluate")
 	findings := detect.Evaluate(cfg, wl, detect.Input{
 		EmployeeID: employeeID, Employee: in.emp, Signals: in.sigs, Seminars: in.seminars, Engagements: in.engagements,
 		Presence: presence(in.sigs, in.presence), Now: civil.In(now, e.Zone), Zone: e.Zone,
 	})
+	evalSpan.SetAttributes(attribute.Int("moonlight.findings", len(findings)))
+	evalSpan.End()
 	StampRulesVersion(findings, in.open, version)
 	res := Sync(cfg, in.open, HandledBy(in.closed), findings, Subject{EmployeeID: employeeID, Name: in.emp.Name, Department: in.emp.Department}, now)
 	if !res.Changed {
@@ -285,6 +294,9 @@ func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) error {
 	// a crash between the two writes repeats it harmlessly. An update's
 	// entry goes with the update: the store appends it only if this change
 	// wins its version (a reviewer deciding meanwhile wins instead).
+	ctx, write := tracing.Start(ctx, "case write", trace.WithAttributes(attribute.String("moonlight.case_id", res.Case.ID),
+		attribute.Bool("moonlight.case_created", res.Created)))
+	defer func() { tracing.End(write, err) }()
 	if res.Created {
 		if err := e.Audit.Append(ctx, systemEntry(res.Case, ActionAuditCaseOpen, res.Case.History[0].Reason, now)); err != nil {
 			return err

@@ -29,6 +29,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/review"
 	"github.com/moonlight-oss/moonlight/internal/ruleset"
 	"github.com/moonlight-oss/moonlight/internal/session"
+	"github.com/moonlight-oss/moonlight/internal/tracing"
 	"github.com/moonlight-oss/moonlight/internal/web"
 )
 
@@ -68,6 +69,8 @@ type Service struct {
 	// Zone is the business time zone (business.time_zone): detection's
 	// calendar days; instants stay in UTC.
 	Zone *time.Location
+	// tracing exports spans when tracing.endpoint is set.
+	tracing *tracing.Tracing
 }
 
 // New connects to MongoDB and Kafka, creates indexes and topics, and builds
@@ -106,6 +109,12 @@ func (s *Service) init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if s.tracing, err = tracing.New(ctx, cfg.Tracing); err != nil {
+		return err
+	}
+	if s.tracing.Enabled() {
+		s.log.Info("tracing on", "endpoint", cfg.Tracing.Endpoint, "sample_ratio", cfg.Tracing.SampleRatio)
+	}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := ingest.NewMetrics(s.reg)
 
@@ -136,6 +145,7 @@ func (s *Service) init(ctx context.Context) error {
 		MaxEventBytes: cfg.Kafka.MaxEventBytes, RetryMinWait: cfg.Kafka.RetryMinWait, RetryMaxWait: cfg.Kafka.RetryMaxWait,
 		SessionTimeout: cfg.Kafka.SessionTimeout, ShutdownGrace: cfg.HTTP.ShutdownTimeout,
 		Bindings: ingest.TopicBindings(s.Topics(), ingest.Sources{HR: cfg.Kafka.Sources.HR, Expense: cfg.Kafka.Sources.Expense, Intel: cfg.Kafka.Sources.Intel}),
+		Tracer:   s.tracing.TracerProvider(),
 	}, pipeline, metrics, s.log, mongostore.Transient)
 	s.publisher = ingest.NewPublisher(cfg.Kafka.Brokers, s.Topics())
 
@@ -190,8 +200,9 @@ func (s *Service) init(ctx context.Context) error {
 		},
 		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapRulesErrors,
 			httpapi.MapSessionErrors},
-		Extra: ui.Register,
-		Audit: s.Audit,
+		Extra:  ui.Register,
+		Audit:  s.Audit,
+		Tracer: s.tracing.TracerProvider(),
 	})
 	return nil
 }
@@ -340,6 +351,7 @@ func (s *Service) sessionSweepEvery(ctx context.Context, interval time.Duration)
 // Close releases the connections.
 func (s *Service) Close(ctx context.Context) error {
 	var errs []error
+	errs = append(errs, s.tracing.Shutdown(ctx)) // the spans still buffered
 	if s.publisher != nil {
 		errs = append(errs, s.publisher.Close())
 	}
