@@ -146,4 +146,3 @@ func TestOneTraceFromTheEventToItsCase(t *testing.T) {
 		t.Errorf("case write names case %q, want %q", got, c.ID)
 	}
 }
-
