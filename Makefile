@@ -6,7 +6,7 @@ PKGS := ./...
 KAFKA_BROKERS ?= 127.0.0.1:19092
 MONGO_JAVA_URI ?= mongodb://127.0.0.1:27018
 
-.PHONY: run build build-prod test test-unit test-fuzz test-real test-reliability test-e2e bench vet fmt services-up services-down clean
+.PHONY: run build build-prod test test-unit test-race test-fuzz test-deploy test-real test-reliability test-e2e bench vet fmt lint vuln services-up services-down clean
 
 run: ## start `moonlight demo` on http://127.0.0.1:8080 with sample data
 	$(GO) run ./cmd/moonlight demo
@@ -29,10 +29,46 @@ vet:
 # broker and database, a short fuzz run, the integration suites again against
 # real Apache Kafka and mongo-java-server, and the browser tests; build-prod
 # checks that the production build (no embedded servers) still compiles.
-test: fmt vet build-prod test-unit test-fuzz test-real test-reliability test-e2e
+test: fmt vet lint vuln build-prod test-unit test-race test-fuzz test-deploy test-real test-reliability test-e2e
 
 test-unit:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+# The race detector on the packages whose tests need no servers (the embedded
+# FerretDB and kfake run inside the test binary, and under -race they are
+# several times slower: see deployments/README.md for the measurements).
+RACE_PKGS ?= ./internal/audit/ ./internal/auth/ ./internal/civil/ ./internal/config/ ./internal/detect/ \
+	./internal/employee/ ./internal/event/ ./internal/grant/ ./internal/privacy/ ./internal/sample/ \
+	./internal/tracing/ ./internal/watchlist/
+test-race:
+	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
+
+# The Helm chart and the compose file, offline (deployments/check, a module
+# of its own so Helm and the Kubernetes types stay out of go.mod).
+test-deploy:
+	cd deployments/check && $(GO) vet ./... && $(GO) test -count=1 -timeout 20m ./...
+
+# Pinned tools, installed from the Go module proxy into GOBIN when missing.
+GOLANGCI_LINT_VERSION ?= v2.15.0
+GOVULNCHECK_VERSION ?= v1.9.0
+GOBIN ?= $(shell $(GO) env GOPATH)/bin
+
+lint:
+	@if [ "$$($(GOBIN)/golangci-lint version --short 2>/dev/null)" != "$(GOLANGCI_LINT_VERSION:v%=%)" ]; then \
+		echo "installing golangci-lint $(GOLANGCI_LINT_VERSION)"; \
+		GOBIN=$(GOBIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION); fi
+	$(GOBIN)/golangci-lint run ./...
+
+# govulncheck needs its database at vuln.go.dev. Where that host cannot be
+# reached (as on machines that reach only package registries) the check is
+# skipped with a message; any other failure fails.
+vuln:
+	@if ! timeout 10 bash -c 'exec 3<>/dev/tcp/vuln.go.dev/443' 2>/dev/null; then \
+		echo "vuln: SKIPPED: vuln.go.dev (the Go vulnerability database) is unreachable from this machine"; exit 0; fi; \
+	if [ ! -x $(GOBIN)/govulncheck ] || ! $(GOBIN)/govulncheck -version 2>/dev/null | grep -q 'govulncheck@$(GOVULNCHECK_VERSION)'; then \
+		echo "installing govulncheck $(GOVULNCHECK_VERSION)"; \
+		GOBIN=$(GOBIN) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION); fi; \
+	$(GOBIN)/govulncheck ./... && (cd deployments/check && $(GOBIN)/govulncheck ./...)
 
 test-fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20s ./internal/event/

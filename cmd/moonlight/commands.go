@@ -35,6 +35,7 @@ func rootCommand(environ []string, stdout, stderr io.Writer) *cobra.Command {
 		produceCommand(load, stdout),
 		rescanCommand(load, stdout),
 		dlqCommand(load, stdout),
+		healthcheckCommand(stdout),
 		embeddedMongoCommand(stdout, stderr), embeddedKafkaCommand(stdout),
 	)
 	return root

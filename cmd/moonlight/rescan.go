@@ -66,11 +66,15 @@ func runRescan(ctx context.Context, cfg config.Config, stdout, progress io.Write
 	if err != nil {
 		return err
 	}
+	zone, err := cfg.Business.Location()
+	if err != nil {
+		return err
+	}
 	signals, disclosures := mongostore.NewSignalStore(db), mongostore.NewDisclosureStore(db)
 	engine := &review.Engine{
 		Rules: rules, Employees: mongostore.NewEmployeeStore(db), Signals: signals, Seminars: signals, Presence: signals,
 		Engagements: review.DisclosureEngagements{Store: disclosures}, Cases: mongostore.NewCaseStore(db),
-		Audit: mongostore.NewAuditStore(db), Now: time.Now,
+		Audit: mongostore.NewAuditStore(db), Now: time.Now, Zone: zone,
 	}
 	runner := service.NewRescanRunner(db, engine, "cli-"+service.ReplicaID(), cfg.Detect, log)
 	job, err := runner.Start(ctx, audit.SystemActor, nil, "")

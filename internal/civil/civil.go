@@ -33,6 +33,16 @@ func MustParse(s string) Date {
 // Of returns the calendar date of t in t's location.
 func Of(t time.Time) Date { return Date(t.Format(layout)) }
 
+// In returns the calendar date of t in loc, the business time zone: an
+// instant stamped in UTC at 20:31 is already the next day in Asia/Shanghai.
+// A nil loc is UTC.
+func In(t time.Time, loc *time.Location) Date {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return Of(t.In(loc))
+}
+
 // IsZero reports whether d is unset.
 func (d Date) IsZero() bool { return d == "" }
 

@@ -188,7 +188,12 @@ type Input struct {
 	// Presence: days the employee paid for something in a city, which
 	// corroborate a seminar-speaker-match.
 	Presence []Presence
-	Now      civil.Date
+	// Now is today in the business time zone (civil.In(now, Zone)).
+	Now civil.Date
+	// Zone is the business time zone, whose calendar days instants (a
+	// disclosure's decision time) fall on; nil keeps each instant's own
+	// offset.
+	Zone *time.Location
 }
 
 // Finding is one explained reason to review an employee.
@@ -309,6 +314,7 @@ type evaluation struct {
 	emp         employee.Employee
 	id          string
 	now         civil.Date
+	zone        *time.Location
 	signals     []Signal
 	seminars    []Seminar
 	engagements []Engagement
@@ -342,7 +348,7 @@ func uniqueByRef[T any](xs []T, key func(T) (event.Ref, civil.Date)) []T {
 }
 
 func newEvaluation(cfg Config, wl *watchlist.Watchlist, in Input) *evaluation {
-	ev := &evaluation{cfg: cfg, wl: wl, emp: in.Employee, id: in.EmployeeID, now: in.Now, presence: in.Presence}
+	ev := &evaluation{cfg: cfg, wl: wl, emp: in.Employee, id: in.EmployeeID, now: in.Now, zone: in.Zone, presence: in.Presence}
 	if ev.id == "" {
 		ev.id = in.Employee.ID
 	}
@@ -461,7 +467,15 @@ func (ev *evaluation) tookPlace(e Engagement) bool {
 	if e.Status != StatusWithdrawn {
 		return true
 	}
-	return !e.DecidedAt.IsZero() && !civil.Of(e.DecidedAt).Before(e.Start)
+	return !e.DecidedAt.IsZero() && !ev.day(e.DecidedAt).Before(e.Start)
+}
+
+// day is the business calendar day of an instant.
+func (ev *evaluation) day(t time.Time) civil.Date {
+	if ev.zone == nil {
+		return civil.Of(t)
+	}
+	return civil.In(t, ev.zone)
 }
 
 func (ev *evaluation) corroboration(s Signal) (Seminar, bool) {
@@ -600,7 +614,7 @@ func (ev *evaluation) unapproved(i int) (Finding, bool) {
 	case StatusRejected:
 		sev, why = SeverityHigh, "its disclosure was rejected"
 	case StatusWithdrawn:
-		why = fmt.Sprintf("its disclosure was withdrawn only on %s", civil.Of(e.DecidedAt))
+		why = fmt.Sprintf("its disclosure was withdrawn only on %s", ev.day(e.DecidedAt))
 	case StatusPending:
 	default:
 		why = fmt.Sprintf("its disclosure is %s, not approved", e.Status)

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/event"
@@ -598,5 +599,39 @@ func BenchmarkSignalOf(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		SignalOf(cfg, wl, ev)
+	}
+}
+
+// TestDecisionDayIsTheBusinessDay: a withdrawal decided at 20:31 UTC on 30
+// June is 04:31 on 1 July in Asia/Shanghai, the engagement's own date, so the
+// engagement took place and still needs approval there; in UTC it was
+// withdrawn the day before and nothing is owed.
+func TestDecisionDayIsTheBusinessDay(t *testing.T) {
+	wl := testWatchlist(t)
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	give := decided(engagement("D1", StatusWithdrawn, "GLG", "2024-07-01"), "2024-06-30T20:31:00Z")
+	tests := []struct {
+		name    string
+		zone    *time.Location
+		want    []got
+		summary string
+	}{
+		{name: "Asia/Shanghai", zone: shanghai, want: []got{{RuleUnapproved, "medium", 30, "employed", "", ""}}, summary: "withdrawn only on 2024-07-01"},
+		{name: "UTC", zone: time.UTC},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := Evaluate(DefaultConfig(), wl, Input{EmployeeID: "E1", Employee: emp(hire("2020-01-01")), Engagements: []Engagement{give},
+				Now: d("2024-07-10"), Zone: tt.zone})
+			if g := reduce(fs); !reflect.DeepEqual(g, append([]got{}, tt.want...)) {
+				t.Fatalf("findings = %+v, want %+v", g, tt.want)
+			}
+			if tt.summary != "" && !strings.Contains(fs[0].Summary, tt.summary) {
+				t.Errorf("summary %q does not contain %q", fs[0].Summary, tt.summary)
+			}
+		})
 	}
 }

@@ -157,6 +157,18 @@ type Service struct {
 	// Notices receives the notices a change causes, written just before
 	// the change with it as their cause (see notices.go); nil: none.
 	Notices notify.Outbox
+	// Zone is the business time zone: "today" for the date limits and for
+	// who manages whom is its calendar day. Nil is UTC. Instants are still
+	// stamped in UTC.
+	Zone *time.Location
+}
+
+// local is t in the business time zone, for calendar-day checks only.
+func (s *Service) local(t time.Time) time.Time {
+	if s.Zone == nil {
+		return t.UTC()
+	}
+	return t.In(s.Zone)
 }
 
 // ListFilter narrows List. Zero fields do not filter.
@@ -173,7 +185,7 @@ func (s *Service) Create(ctx context.Context, a Actor, in Input) (Disclosure, er
 		return Disclosure{}, ErrForbidden
 	}
 	clock := s.Now()
-	if err := in.Validate(clock, s.Limits); err != nil {
+	if err := in.Validate(s.local(clock), s.Limits); err != nil {
 		return Disclosure{}, err
 	}
 	now := stamp(clock)
@@ -234,7 +246,7 @@ func (s *Service) Get(ctx context.Context, a Actor, id string) (Disclosure, erro
 // else's id is ErrNotFound.
 func (s *Service) Edit(ctx context.Context, a Actor, id string, in Input) (Disclosure, error) {
 	clock := s.Now()
-	if err := in.Validate(clock, s.Limits); err != nil {
+	if err := in.Validate(s.local(clock), s.Limits); err != nil {
 		return Disclosure{}, err
 	}
 	now := stamp(clock)
@@ -404,7 +416,7 @@ func (s *Service) list(ctx context.Context, a Actor, f ListFilter, page Page, re
 		sf.EmployeeIDs = []string{f.EmployeeID}
 	}
 	if reportsOnly {
-		reports, err := s.Directory.Reports(ctx, a.ID, civil.Of(s.Now()))
+		reports, err := s.Directory.Reports(ctx, a.ID, civil.Of(s.local(s.Now())))
 		if err != nil {
 			return nil, "", fmt.Errorf("list disclosures: reports of %s: %w", a.ID, err)
 		}
@@ -458,7 +470,7 @@ func (s *Service) isManagerOf(ctx context.Context, a Actor, employeeID string) (
 	if a.ID == "" || !a.has(roleManager) || a.ID == employeeID {
 		return false, nil
 	}
-	m, err := s.Directory.ManagerOf(ctx, employeeID, civil.Of(s.Now()))
+	m, err := s.Directory.ManagerOf(ctx, employeeID, civil.Of(s.local(s.Now())))
 	if err != nil {
 		return false, fmt.Errorf("manager of %s: %w", employeeID, err)
 	}

@@ -9,4 +9,7 @@ type Received struct {
 	Partition  int
 	Offset     int64
 	ReceivedAt time.Time
+	// TraceParent is the W3C traceparent of the span that consumed the
+	// event, "" when tracing is off: later steps continue its trace.
+	TraceParent string
 }

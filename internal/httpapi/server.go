@@ -16,9 +16,12 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/auth"
+	"github.com/moonlight-oss/moonlight/internal/tracing"
 )
 
 // Check reports whether one dependency is reachable.
@@ -50,6 +53,9 @@ type Config struct {
 	// Audit, when set, records every request refused by a role guard
 	// (auth.Require) as access.denied; the services record their own.
 	Audit audit.Store
+	// Tracer, when set, traces each request (otelgin, W3C trace context
+	// from the caller); nil traces nothing.
+	Tracer trace.TracerProvider
 }
 
 // New builds the handler.
@@ -67,6 +73,9 @@ func New(cfg Config) *gin.Engine {
 			"method", c.Request.Method, "route", c.FullPath(), "status", status, "err", err)
 	}
 	// The error middleware comes before anything that may record an error.
+	if cfg.Tracer != nil {
+		r.Use(otelgin.Middleware("moonlight", otelgin.WithTracerProvider(cfg.Tracer), otelgin.WithPropagators(tracing.Propagator)))
+	}
 	if cfg.Registerer != nil {
 		r.Use(requestMetrics(cfg.Registerer))
 	}

@@ -16,8 +16,10 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/tracing"
 )
 
 // Processor stores a batch of valid events idempotently and returns how many
@@ -48,6 +50,9 @@ type Config struct {
 	// Bindings says what each topic accepts (by topic name); a topic without
 	// a binding accepts any type and source.
 	Bindings map[string]Binding
+	// Tracer, when set, traces each message from the context it carries to
+	// its stored effects (trace.go); nil traces nothing.
+	Tracer trace.TracerProvider
 }
 
 // Binding is what one topic accepts: types with its prefix only ("hr." on
@@ -84,6 +89,8 @@ type Consumer struct {
 	// ahead holds the batch fetched and decoded while the one before it is
 	// stored (made by Run).
 	ahead chan []fetched
+	// tracer is nil when tracing is off.
+	tracer trace.Tracer
 }
 
 // NewConsumer builds the reader and dead-letter writer. transient tells
@@ -124,7 +131,11 @@ func NewConsumer(cfg Config, proc Processor, m *Metrics, log *slog.Logger, trans
 		Balancer:               &kafka.Hash{},
 		MaxAttempts:            3,
 	}
-	return &Consumer{cfg: cfg, reader: r, dlq: w, decoder: event.NewDecoder(cfg.MaxEventBytes), proc: proc, m: m, log: log, transient: transient}
+	c := &Consumer{cfg: cfg, reader: r, dlq: w, decoder: event.NewDecoder(cfg.MaxEventBytes), proc: proc, m: m, log: log, transient: transient}
+	if cfg.Tracer != nil {
+		c.tracer = cfg.Tracer.Tracer(tracing.Name)
+	}
+	return c
 }
 
 // newBackOff is the retry policy of every step: exponential from
@@ -233,6 +244,10 @@ type fetched struct {
 	ev         event.Event
 	err        error
 	receivedAt time.Time
+	// span is the message's consumer span and traceParent its W3C form
+	// (tracing only).
+	span        trace.Span
+	traceParent string
 }
 
 func (c *Consumer) decode(m kafka.Message) fetched {
@@ -245,7 +260,11 @@ func (c *Consumer) decode(m kafka.Message) fetched {
 	if err == nil {
 		err = c.cfg.Bindings[m.Topic].check(e)
 	}
-	return fetched{msg: m, ev: e, err: err, receivedAt: now}
+	f := fetched{msg: m, ev: e, err: err, receivedAt: now}
+	if c.tracer != nil {
+		c.startMessage(m, &f)
+	}
+	return f
 }
 
 // fetchBatch blocks for the first message, then takes more until BatchSize
@@ -291,11 +310,19 @@ type rejected struct {
 
 // handle processes, dead-letters and commits one decoded batch. It returns an
 // error only when work was abandoned at shutdown (nothing committed).
-func (c *Consumer) handle(ctx context.Context, batch []fetched) error {
+func (c *Consumer) handle(ctx context.Context, batch []fetched) (err error) {
 	start := time.Now()
+	var bad []rejected
+	if c.tracer != nil {
+		var span trace.Span
+		ctx, span = c.startBatch(ctx, batch)
+		defer func() {
+			endMessages(batch, bad, err)
+			tracing.End(span, err)
+		}()
+	}
 	good := make([]fetched, 0, len(batch))
 	msgs := make([]kafka.Message, len(batch))
-	var bad []rejected
 	for i, f := range batch {
 		msgs[i] = f.msg
 		if f.err != nil {
@@ -333,7 +360,8 @@ func (c *Consumer) handle(ctx context.Context, batch []fetched) error {
 func received(fs []fetched) []event.Received {
 	out := make([]event.Received, len(fs))
 	for i, f := range fs {
-		out[i] = event.Received{Event: f.ev, Topic: f.msg.Topic, Partition: f.msg.Partition, Offset: f.msg.Offset, ReceivedAt: f.receivedAt}
+		out[i] = event.Received{Event: f.ev, Topic: f.msg.Topic, Partition: f.msg.Partition, Offset: f.msg.Offset, ReceivedAt: f.receivedAt,
+			TraceParent: f.traceParent}
 	}
 	return out
 }

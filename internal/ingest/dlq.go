@@ -207,7 +207,7 @@ func (d *DLQ) fetch(ctx context.Context, topic string, partition int, offset int
 			case HeaderSourceOffset:
 				l.SourceOffset, _ = strconv.ParseInt(string(h.Value), 10, 64)
 			default:
-				l.Headers = append(l.Headers, kafka.Header{Key: h.Key, Value: h.Value})
+				l.Headers = append(l.Headers, kafka.Header(h))
 			}
 		}
 		out = append(out, l)

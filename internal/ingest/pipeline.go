@@ -8,6 +8,7 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/tracing"
 )
 
 // EventStore keeps raw events; InsertMany skips those already stored and
@@ -34,11 +35,15 @@ type Pipeline struct {
 
 // Process implements Processor; it returns how many events were new.
 func (p *Pipeline) Process(ctx context.Context, batch []event.Received) (int, error) {
-	n, err := p.Events.InsertMany(ctx, batch)
+	sctx, span := tracing.Start(ctx, "events insert")
+	n, err := p.Events.InsertMany(sctx, batch)
+	tracing.End(span, err)
 	if err != nil {
 		return 0, err
 	}
-	changed, err := p.applyHR(ctx, batch)
+	sctx, span = tracing.Start(ctx, "employees project")
+	changed, err := p.applyHR(sctx, batch)
+	tracing.End(span, err)
 	if err != nil {
 		return n, err
 	}

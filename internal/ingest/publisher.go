@@ -9,6 +9,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/tracing"
 )
 
 // Topics names the input topic of each event family.
@@ -83,6 +84,8 @@ func (p *Publisher) Publish(ctx context.Context, evs []event.Event) error {
 		if err != nil {
 			return err
 		}
+		// The caller's trace (an API request's) continues in the consumer.
+		tracing.Inject(ctx, &m.Headers)
 		msgs = append(msgs, m)
 	}
 	if err := p.w.WriteMessages(ctx, msgs...); err != nil {

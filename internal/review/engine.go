@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
@@ -17,6 +20,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/notify"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
+	"github.com/moonlight-oss/moonlight/internal/tracing"
 	"github.com/moonlight-oss/moonlight/internal/watchlist"
 )
 
@@ -86,7 +90,14 @@ type Engine struct {
 	Privacy *privacy.Policy
 	// Notices receives the notices of case changes (notices.go); nil: none.
 	Notices notify.Outbox
+	// Zone is the business time zone (business.time_zone): detection's
+	// "today" and the calendar day of a decision are counted in it, while
+	// instants stay stamped in UTC. Nil is UTC.
+	Zone *time.Location
 }
+
+// Today is the current calendar day in the business time zone.
+func (e *Engine) Today() civil.Date { return civil.In(e.Now(), e.Zone) }
 
 // Process implements ingest.Stage.
 func (e *Engine) Process(ctx context.Context, batch []event.Received, changed []string) error {
@@ -132,7 +143,7 @@ func (e *Engine) Process(ctx context.Context, batch []event.Received, changed []
 	if err := e.Corroborate(ctx, batch, affected); err != nil {
 		return err
 	}
-	return e.ReevaluateMany(ctx, sortedKeys(affected))
+	return e.ReevaluateMany(withEventTraces(ctx, batch), sortedKeys(affected))
 }
 
 // Reevaluate recomputes one employee's findings and syncs their case.
@@ -261,14 +272,19 @@ func signalSpan(sigs []detect.Signal, windowDays int) (from, to civil.Date, ok b
 }
 
 // sync evaluates one employee's inputs and writes the case change, if any.
-func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) error {
+func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) (err error) {
+	ctx, span := startSync(ctx, employeeID)
+	defer func() { tracing.End(span, err) }()
 	version := e.Rules.Version()
 	cfg, wl := e.Rules.Current()
 	now := e.Now()
+	_, evalSpan := tracing.Start(ctx, "detect evaluate")
 	findings := detect.Evaluate(cfg, wl, detect.Input{
 		EmployeeID: employeeID, Employee: in.emp, Signals: in.sigs, Seminars: in.seminars, Engagements: in.engagements,
-		Presence: presence(in.sigs, in.presence), Now: civil.Of(now),
+		Presence: presence(in.sigs, in.presence), Now: civil.In(now, e.Zone), Zone: e.Zone,
 	})
+	evalSpan.SetAttributes(attribute.Int("moonlight.findings", len(findings)))
+	evalSpan.End()
 	StampRulesVersion(findings, in.open, version)
 	res := Sync(cfg, in.open, HandledBy(in.closed), findings, Subject{EmployeeID: employeeID, Name: in.emp.Name, Department: in.emp.Department}, now)
 	if !res.Changed {
@@ -294,6 +310,9 @@ func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) error {
 	if err := enqueue(ctx, e.Notices, syncNotices(res, in.open, now)); err != nil {
 		return err
 	}
+	ctx, write := tracing.Start(ctx, "case write", trace.WithAttributes(attribute.String("moonlight.case_id", res.Case.ID),
+		attribute.Bool("moonlight.case_created", res.Created)))
+	defer func() { tracing.End(write, err) }()
 	if res.Created {
 		if err := e.Audit.Append(ctx, systemEntry(res.Case, ActionAuditCaseOpen, res.Case.History[0].Reason, now)); err != nil {
 			return err

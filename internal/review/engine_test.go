@@ -395,3 +395,49 @@ func TestDrainerRetriesFailedReevaluations(t *testing.T) {
 		t.Errorf("markers after an update = %+v, want D-40:2", ms)
 	}
 }
+
+// TestEngineTodayIsTheBusinessDay: at 20:31 UTC on 30 June it is already 1
+// July in Asia/Shanghai, so a pending engagement dated 30 June has taken
+// place there and needs approval, while in UTC it is still today. The case
+// is stamped with the UTC instant either way.
+func TestEngineTodayIsTheBusinessDay(t *testing.T) {
+	w := newWorld(t)
+	w.now = time.Date(2024, 6, 30, 20, 31, 0, 0, time.UTC)
+	w.feed(hired(t, "E8", "2020-01-01"))
+	x := disclosure.New("D-80", "E8", disclosure.Input{
+		Kind: disclosure.KindExpertCall, Counterparty: "AlphaSights", CounterpartyType: disclosure.CounterpartyExpertNetwork,
+		Topic: "battery costs", StartDate: d("2024-06-30"), EndDate: d("2024-06-30"), Paid: true,
+		Compensation: &disclosure.Compensation{Amount: "2000.00", Currency: "CNY"},
+	}, disclosure.DefaultPolicy(), w.now.Add(-48*time.Hour))
+	if err := w.discl.Create(t.Context(), x); err != nil {
+		t.Fatal(err)
+	}
+	w.engine.Zone = time.UTC
+	if got := w.engine.Today(); got != "2024-06-30" {
+		t.Fatalf("today in UTC = %s", got)
+	}
+	if err := w.engine.Reevaluate(t.Context(), "E8"); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := w.open("E8"); ok {
+		t.Fatalf("UTC: a case on the engagement's own day: %+v", c.Findings)
+	}
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.engine.Zone = shanghai
+	if got := w.engine.Today(); got != "2024-07-01" {
+		t.Fatalf("today in Asia/Shanghai = %s", got)
+	}
+	if err := w.engine.Reevaluate(t.Context(), "E8"); err != nil {
+		t.Fatal(err)
+	}
+	c, ok := w.open("E8")
+	if !ok || len(c.Findings) != 1 || c.Findings[0].Rule != detect.RuleUnapproved {
+		t.Fatalf("Asia/Shanghai: %v %+v, want one unapproved-engagement finding", ok, c.Findings)
+	}
+	if !c.OpenedAt.Equal(w.now) || c.OpenedAt.Location() != time.UTC {
+		t.Errorf("opened at %v, want the UTC instant %v", c.OpenedAt, w.now)
+	}
+}

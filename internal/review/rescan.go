@@ -85,7 +85,7 @@ type Sweeper struct {
 // midnight is covered; it stays open while any employee fails.
 func (s *Sweeper) Round(ctx context.Context) (SweepResult, error) {
 	var res SweepResult
-	today := civil.Of(s.Engine.Now())
+	today := s.Engine.Today()
 	through, err := s.State.SweptThrough(ctx)
 	if err != nil {
 		return res, fmt.Errorf("sweep: %w", err)

@@ -30,6 +30,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/review"
 	"github.com/moonlight-oss/moonlight/internal/ruleset"
 	"github.com/moonlight-oss/moonlight/internal/session"
+	"github.com/moonlight-oss/moonlight/internal/tracing"
 	"github.com/moonlight-oss/moonlight/internal/web"
 )
 
@@ -74,6 +75,11 @@ type Service struct {
 	Notifications *notify.Service
 	dispatcher    *notify.Dispatcher
 	scheduler     *notify.Scheduler
+	// Zone is the business time zone (business.time_zone): detection's
+	// calendar days; instants stay in UTC.
+	Zone *time.Location
+	// tracing exports spans when tracing.endpoint is set.
+	tracing *tracing.Tracing
 }
 
 // New connects to MongoDB and Kafka, creates indexes and topics, and builds
@@ -112,6 +118,12 @@ func (s *Service) init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if s.tracing, err = tracing.New(ctx, cfg.Tracing); err != nil {
+		return err
+	}
+	if s.tracing.Enabled() {
+		s.log.Info("tracing on", "endpoint", cfg.Tracing.Endpoint, "sample_ratio", cfg.Tracing.SampleRatio)
+	}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := ingest.NewMetrics(s.reg)
 
@@ -134,11 +146,14 @@ func (s *Service) init(ctx context.Context) error {
 	if s.Rules, err = LoadRules(ctx, s.db, cfg, s.log); err != nil {
 		return err
 	}
+	if s.Zone, err = cfg.Business.Location(); err != nil {
+		return err
+	}
 	policy := privacy.NewPolicy(cfg.Privacy, s.Pseudonyms)
 	s.Engine = &review.Engine{
 		Rules: s.Rules, Employees: s.Employees, Signals: s.Signals, Seminars: s.Signals, Presence: s.Signals,
 		Engagements: review.DisclosureEngagements{Store: s.Disclosures}, Cases: s.Cases, Audit: s.Audit, Now: time.Now,
-		Privacy: policy,
+		Privacy: policy, Zone: s.Zone,
 	}
 	pipeline := &ingest.Pipeline{Events: s.Events, Employees: s.Employees, Stages: []ingest.Stage{s.Engine}}
 	s.consumer = ingest.NewConsumer(ingest.Config{
@@ -147,6 +162,7 @@ func (s *Service) init(ctx context.Context) error {
 		MaxEventBytes: cfg.Kafka.MaxEventBytes, RetryMinWait: cfg.Kafka.RetryMinWait, RetryMaxWait: cfg.Kafka.RetryMaxWait,
 		SessionTimeout: cfg.Kafka.SessionTimeout, ShutdownGrace: cfg.HTTP.ShutdownTimeout,
 		Bindings: ingest.TopicBindings(s.Topics(), ingest.Sources{HR: cfg.Kafka.Sources.HR, Expense: cfg.Kafka.Sources.Expense, Intel: cfg.Kafka.Sources.Intel}),
+		Tracer:   s.tracing.TracerProvider(),
 	}, pipeline, metrics, s.log, mongostore.Transient)
 	s.publisher = ingest.NewPublisher(cfg.Kafka.Brokers, s.Topics())
 
@@ -160,6 +176,7 @@ func (s *Service) init(ctx context.Context) error {
 		Store: s.Disclosures, Directory: disclosure.EmployeeDirectory{Employees: s.Employees}, Audit: s.Audit,
 		Policy: cfg.Disclosure.Policy, Limits: cfg.Disclosure.Limits, Now: time.Now,
 		OnChange: s.Engine.Reevaluate, Log: s.log, Validity: cfg.Disclosure.Validity, Notices: s.Outbox,
+		Zone: s.Zone,
 	}
 
 	cases := &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now, Reviewers: mongostore.NewReviewerStore(s.db),
@@ -177,6 +194,7 @@ func (s *Service) init(ctx context.Context) error {
 		Rules: s.RuleService, Rescans: s.Rescans, Privacy: policy,
 		DeadLetters: ingest.NewDLQ(cfg.Kafka.Brokers, cfg.Kafka.Topics.All(), cfg.Kafka.DLQSuffix),
 		Mail:        s.MailSink, Profiles: s.People,
+		Zone: s.Zone,
 	})
 	if err != nil {
 		return err
@@ -209,8 +227,9 @@ func (s *Service) init(ctx context.Context) error {
 		},
 		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapRulesErrors,
 			httpapi.MapSessionErrors, httpapi.MapNotifyErrors},
-		Extra: ui.Register,
-		Audit: s.Audit,
+		Extra:  ui.Register,
+		Audit:  s.Audit,
+		Tracer: s.tracing.TracerProvider(),
 	})
 	return nil
 }
@@ -360,6 +379,7 @@ func (s *Service) sessionSweepEvery(ctx context.Context, interval time.Duration)
 // Close releases the connections.
 func (s *Service) Close(ctx context.Context) error {
 	var errs []error
+	errs = append(errs, s.tracing.Shutdown(ctx)) // the spans still buffered
 	if s.publisher != nil {
 		errs = append(errs, s.publisher.Close())
 	}

@@ -145,6 +145,9 @@ type Deps struct {
 	// Profiles keeps the language a signed-in person chose, which their
 	// notifications use; nil: not kept.
 	Profiles Profiles
+	// Zone is the business time zone (business.time_zone), the calendar
+	// detection counts days in; nil is UTC.
+	Zone *time.Location
 }
 
 // UI is the web interface.
