@@ -37,9 +37,6 @@ var monitored = []struct{ id, name, email, manager string }{
 	{"E7009", "马超", "ma.chao@example.com", ""},
 }
 
-// staff act: two reviewers, a privacy officer, an auditor.
-var staff = []string{"C7001", "C7002", "P7001", "A7001"}
-
 type privacyServer struct {
 	t      *testing.T
 	h      http.Handler
