@@ -323,7 +323,7 @@ func (u *UI) evidenceOf(ctx context.Context, l *lang, refs []event.Ref) []eviden
 func describeEvent(l *lang, e event.Event) evidence {
 	ev := evidence{Ref: e.Ref, Type: e.Type}
 	if !e.Time.IsZero() {
-		ev.Date = e.Time.In(displayZone).Format("2006-01-02")
+		ev.Date = e.Time.In(l.Zone).Format("2006-01-02")
 	}
 	parts := []string{}
 	add := func(label, v string) {
@@ -341,7 +341,7 @@ func describeEvent(l *lang, e event.Event) evidence {
 		add("ev.city", d.City)
 		add("ev.attendees", strings.Join(d.Attendees, ", "))
 	case *event.CardTransaction:
-		ev.Date = d.OccurredAt.In(displayZone).Format("2006-01-02")
+		ev.Date = d.OccurredAt.In(l.Zone).Format("2006-01-02")
 		add("ev.merchant", d.Merchant)
 		add("ev.amount", d.Amount.Amount+" "+d.Amount.Currency)
 		add("ev.mcc", d.MCC)

@@ -56,7 +56,7 @@ type timeline struct {
 // buildTimeline puts the employee's employment, projects and launch dates,
 // leave, expenses, declarations and findings on one date axis.
 func buildTimeline(l *lang, e employee.Employee, sigs []detect.Signal, decls []disclosure.Disclosure, fs []detect.Finding, now time.Time) timeline {
-	today := civil.Of(now.In(displayZone))
+	today := civil.Of(now.In(l.Zone))
 	t := timeline{Today: today, l: l}
 	lane := func(key string) *timelineLane {
 		t.Lanes = append(t.Lanes, timelineLane{Name: l.T(key)})
@@ -107,7 +107,7 @@ func buildTimeline(l *lang, e employee.Employee, sigs []detect.Signal, decls []d
 		if f.Covered() {
 			c = "tl-finding tl-covered"
 		}
-		fl.Items = append(fl.Items, timelineItem{Start: f.OccurredOn, Title: l.Label("rule", f.Rule) + " · " + f.Summary, Class: c, Point: true})
+		fl.Items = append(fl.Items, timelineItem{Start: f.OccurredOn, Title: l.Label("rule", f.Rule) + " · " + l.FindingText(f), Class: c, Point: true})
 	}
 	t.window()
 	for _, ln := range t.Lanes {

@@ -83,7 +83,7 @@ func (u *UI) dashboard(c *gin.Context) {
 		d.HasActivity = true
 		ch := barChart{Title: l.T("dash.perhour"), Series: []series{{Name: l.T("dash.events"), Class: "bar-events"}}}
 		for h := from; !h.After(now); h = h.Add(time.Hour) {
-			ch.Labels = append(ch.Labels, h.In(displayZone).Format("15:00"))
+			ch.Labels = append(ch.Labels, h.In(l.Zone).Format("15:00"))
 			ch.Series[0].Values = append(ch.Series[0].Values, counts[h])
 		}
 		d.PerHourData = ch
@@ -147,7 +147,7 @@ func casesOverTime(l *lang, cs []review.Case, now time.Time) barChart {
 			}
 		}
 		if len(earliest) < 7 {
-			earliest = c.OpenedAt.In(displayZone).Format("2006-01")
+			earliest = c.OpenedAt.In(l.Zone).Format("2006-01")
 		}
 		i, ok := idx[earliest[:7]]
 		if !ok {
