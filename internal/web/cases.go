@@ -183,8 +183,13 @@ type evidence struct {
 	Type    string
 	Date    string
 	Summary string
+	// Parts are Summary's labelled values; the values are the event's
+	// data, shown as given (translate="no").
+	Parts   []evidencePart
 	Missing bool
 }
+
+type evidencePart struct{ Label, Value string }
 
 type findingView struct {
 	F        detect.Finding
@@ -329,6 +334,7 @@ func describeEvent(l *lang, e event.Event) evidence {
 	add := func(label, v string) {
 		if v != "" {
 			parts = append(parts, l.T(label)+": "+v)
+			ev.Parts = append(ev.Parts, evidencePart{Label: l.T(label), Value: v})
 		}
 	}
 	switch d := e.Data.(type) {

@@ -28,6 +28,7 @@ var messagesI18nEN, messagesI18nZH = map[string]string{
 	"audit.action.case.auto_clear": "Cleared a case automatically", "audit.action.watchlist.reload": "Changed the rule set",
 	"audit.action.rescan": "Started a rescan", "audit.action.access.denied": "Refused", "audit.action.session.revoke": "Revoked sessions",
 	"audit.action.event.publish": "Published events",
+	"rule.seminar-speaker-match": "Seminar speaker fits the employee",
 }, map[string]string{
 	"nav.profile": "个人设置", "profile.title": "语言和时区",
 	"profile.lead": "Moonlight 如何向您显示页面和时间。设置随账号保存，您在任何浏览器登录都会使用。",
@@ -49,6 +50,7 @@ var messagesI18nEN, messagesI18nZH = map[string]string{
 	"audit.action.case.auto_clear": "自动排除案件", "audit.action.watchlist.reload": "修改规则集",
 	"audit.action.rescan": "启动重新扫描", "audit.action.access.denied": "拒绝访问", "audit.action.session.revoke": "撤销会话",
 	"audit.action.event.publish": "发布事件",
+	"rule.seminar-speaker-match": "研讨会嘉宾与员工相符",
 }
 
 // pluralMessages are counts whose English form follows the CLDR plural
