@@ -70,7 +70,13 @@ func (u *UI) dashboard(c *gin.Context) {
 	d.OverTime = d.OverTimeData.SVG(l.T("dash.nodata"))
 	d.DeptData = casesBy(cs, func(c review.Case) []string { return []string{orDash(c.Department)} }, "bar-dept")
 	d.ByDept = hbarSVG(l.T("dash.bydept"), l.T("dash.nodata"), d.DeptData)
-	d.CPData = casesBy(cs, review.Case.Counterparties, "bar-cp")
+	d.CPData = casesBy(cs, func(c review.Case) []string {
+		cps := c.Counterparties()
+		for i, p := range cps {
+			cps[i] = l.CP(p) // by its name in the viewer's language
+		}
+		return cps
+	}, "bar-cp")
 	d.ByCP = hbarSVG(l.T("dash.bycp"), l.T("dash.nodata"), d.CPData)
 
 	if u.d.Activity != nil {
