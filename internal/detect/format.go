@@ -1,13 +1,11 @@
 package detect
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/employee"
-	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/explain"
 )
 
@@ -39,31 +37,6 @@ func excerpt(s string, n int) string {
 	}
 	r := []rune(s)
 	return strings.TrimSpace(string(r[:n-1])) + "…"
-}
-
-// formatMoney writes "CNY 3,000.00" from a decimal string; an amount it
-// cannot read is shown as given.
-func formatMoney(m event.Money) string {
-	a := strings.TrimSpace(m.Amount)
-	sign := ""
-	if strings.HasPrefix(a, "-") {
-		sign, a = "-", a[1:]
-	}
-	whole, frac, _ := strings.Cut(a, ".")
-	if whole == "" || strings.Trim(whole, "0123456789") != "" || strings.Trim(frac, "0123456789") != "" {
-		return strings.TrimSpace(m.Currency + " " + m.Amount)
-	}
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return strings.TrimSpace(fmt.Sprintf("%s %s%s.%s", m.Currency, sign, b.String(), frac))
 }
 
 // engagementClause is a clause about a declared engagement: its kind,

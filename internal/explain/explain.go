@@ -157,3 +157,42 @@ func (e Explanation) Codes() []string {
 	}
 	return out
 }
+
+// MapText returns e with f applied to every piece of text shown as given:
+// quoted event text, names, the name a counterparty was written as, list
+// words and the name of an unlisted firm. Masking (privacy) goes through
+// here, on the data, before rendering; codes, dates, amounts and ids are
+// left alone.
+func (e Explanation) MapText(f func(string) string) Explanation {
+	out := make(Explanation, len(e))
+	for i, c := range e {
+		nc := Clause{Code: c.Code}
+		if len(c.Params) > 0 {
+			nc.Params = make(map[string]Param, len(c.Params))
+			for k, p := range c.Params {
+				switch p.Type {
+				case TypeText, TypeName, TypeCity:
+					p.Value = f(p.Value)
+				case TypeCounterparty:
+					if p.ID == "" {
+						p.Value = f(p.Value)
+					}
+					if p.Alias != "" {
+						p.Alias = f(p.Alias)
+					}
+				case TypeList:
+					vs := make([]string, len(p.Values))
+					for j, v := range p.Values {
+						vs[j] = f(v)
+					}
+					p.Values = vs
+				case TypeProject:
+					p.Value = f(p.Value)
+				}
+				nc.Params[k] = p
+			}
+		}
+		out[i] = nc
+	}
+	return out
+}

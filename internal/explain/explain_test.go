@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/moonlight-oss/moonlight/internal/event"
@@ -90,3 +91,17 @@ func TestRenderMarksData(t *testing.T) {
 }
 
 func moneyOf(a, c string) event.Money { return event.Money{Amount: a, Currency: c} }
+
+func TestMapTextMasksDataOnly(t *testing.T) {
+	x := Explanation{C(CodeExpenseAttendee).With("merchant", Text("张伟的餐厅")).With("date", Date("2024-01-02")).
+		With("amount", Money(moneyOf("10", "CNY"))).With("counterparty", Counterparty("citic-securities", "CITIC Securities", "brokerage", "张伟 中信证券"))}
+	masked := x.MapText(func(s string) string { return strings.ReplaceAll(s, "张伟", "P-7K3Q") })
+	got := Plain(EN, masked, nil)
+	want := `Expense claim at "P-7K3Q的餐厅" on 2024-01-02 for CNY 10.00 with attendee P-7K3Q 中信证券 (CITIC Securities, brokerage)`
+	if got != want {
+		t.Errorf("masked\n got %s\nwant %s", got, want)
+	}
+	if x[0].Params["merchant"].Value != "张伟的餐厅" {
+		t.Error("MapText changed its input")
+	}
+}
