@@ -54,8 +54,8 @@ func TestReason(t *testing.T) {
 		{"4 finding(s), 2 without an approved disclosure", "4 findings, 2 without an approved disclosure", "共 4 项发现，其中 2 项没有获批的申报"},
 		{"every finding is covered by an approved disclosure", "every finding is covered by an approved disclosure", "所有发现均已由获批的申报覆盖"},
 		{"case review", "case review", "审查案件"},
-		{"needs compliance or auditor", "needs the role compliance or auditor", "需要合规或审计角色"},
-		{"needs compliance, auditor or manager", "needs the role compliance, auditor or manager", "需要合规、审计或经理角色"},
+		{"needs compliance or auditor", "needs the compliance or auditor role", "需要合规或审计角色"},
+		{"needs compliance, auditor or manager", "needs the compliance, auditor or manager role", "需要合规、审计或经理角色"},
 		{"rule set version 7", "rule set version 7", "规则集第 7 版"},
 		{"nobody acts on a case about themselves", "nobody acts on a case about themselves", "任何人都不得处理与自己有关的案件"},
 	}

@@ -88,7 +88,7 @@ var Messages = map[string]Message{
 	CodeExpenseNaming:      {EN: "Expense claim at {merchant} on {date} for {amount} naming {counterparty}", ZH: "{date} 在{merchant}报销 {amount}，其中提到{counterparty}"},
 	CodeExpenseDescription: {EN: "described as {text}", ZH: "事由为{text}"},
 	CodeExpenseVocabulary:  {EN: "it mentions {words}", ZH: "其中出现{words}"},
-	CodeExpenseConfirms:    {EN: "an expense on {date} for {amount} confirms it", ZH: "{date} 的一笔 {amount} 报销可以佐证"},
+	CodeExpenseConfirms:    {EN: "an expense on {date} for {amount} confirms it", ZH: "{date} 的一笔报销（{amount}）可以佐证"},
 
 	CodeSeminar:     {EN: "matches the seminar {title} reported by {organizer} on {date}{city}", ZH: "与已报告的研讨会{title}相符（{organizer}，{date}{city}）"},
 	CodeSeminarPaid: {EN: "matches the paid seminar {title} reported by {organizer} on {date}{city}", ZH: "与已报告的付费研讨会{title}相符（{organizer}，{date}{city}）"},
@@ -144,7 +144,7 @@ var Messages = map[string]Message{
 	CodeHistoryAssigned:    {EN: "assigned to {assignee}", ZH: "分配给 {assignee}"},
 
 	CodeReasonRuleSetVersion: {EN: "rule set version {version}", ZH: "规则集第 {version} 版"},
-	CodeReasonNeeds:          {EN: "needs the role {roles}", ZH: "需要{roles}角色"},
+	CodeReasonNeeds:          {EN: "needs the {roles} role", ZH: "需要{roles}角色"},
 	CodeReasonNeedsAdmin:     {EN: "refused: {what} needs the admin role", ZH: "已拒绝：{what}需要管理员角色"},
 	CodeReasonCaseQueue:      {EN: "case queue", ZH: "浏览案件队列"},
 	CodeReasonCaseReview:     {EN: "case review", ZH: "审查案件"},
