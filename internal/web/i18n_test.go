@@ -154,7 +154,35 @@ func TestSampleInTheReadersLanguage(t *testing.T) {
 	e, ids := sampleEnv(t)
 	t.Run("zh case pages have no English sentence", func(t *testing.T) { testChineseCasePageHasNoEnglishSentence(t, e, ids) })
 	t.Run("the API answers in Accept-Language", func(t *testing.T) { testCaseAPIAnswersInTheCallersLanguage(t, e, ids) })
+	t.Run("the audit log reads in Chinese", func(t *testing.T) { testAuditLogInChinese(t, e, ids) })
 	t.Run("times in the viewer's zone, named", func(t *testing.T) { testTimesShowTheViewersZone(t, e, ids) })
+}
+
+// testAuditLogInChinese: the audit log's actions, roles, the system actor
+// and the reasons the service wrote read in Chinese; the entries keep their
+// codes.
+func testAuditLogInChinese(t *testing.T, e *env, ids []string) {
+	b := e.browser(t)
+	b.lang = "zh-CN"
+	b.signIn("E1045", "employee", "compliance")
+	b.get("/cases/" + ids[0]) // a read, audited with the purpose "case review"
+	a := e.browser(t)
+	a.lang = "zh-CN"
+	a.signIn("E1005", "employee", "auditor")
+	p := a.get("/audit")
+	if p.status != http.StatusOK {
+		t.Fatalf("audit log: %d", p.status)
+	}
+	for _, want := range []string{"立案", "查看案件", "Moonlight（自动）", "项发现没有获批的申报", "审查案件", "合规", "<code class=\"muted\">case.read</code>"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the Chinese audit log lacks %q", want)
+		}
+	}
+	for _, unwanted := range []string{"finding(s)", "case review", ">system<"} {
+		if strings.Contains(p.body, unwanted) {
+			t.Errorf("the Chinese audit log shows %q", unwanted)
+		}
+	}
 }
 
 var (
