@@ -18,6 +18,7 @@ import (
 
 	"github.com/moonlight-oss/moonlight/configs"
 	"github.com/moonlight-oss/moonlight/internal/auth"
+	"github.com/moonlight-oss/moonlight/internal/detect"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/explain"
@@ -296,6 +297,29 @@ func testCaseAPIAnswersInTheCallersLanguage(t *testing.T, e *env, ids []string) 
 	}
 	if !strings.Contains(zh, `"lang":"zh-Hans"`) {
 		t.Errorf("explanation.lang is not zh-Hans")
+	}
+
+	// A finding stored before explanations were data answers with its
+	// English text in any language, and a null explanation.
+	old := review.Case{ID: "case-legacy-1", EmployeeID: "E1046", Status: review.StatusOpen, Severity: "medium", Score: 30,
+		OpenedAt: e.clock.Now(), UpdatedAt: e.clock.Now(),
+		Findings: []detect.Finding{{ID: "legacy", EmployeeID: "E1046", Rule: detect.RuleExpense, Severity: "medium", Score: 30,
+			Summary: "Card payment to GLG (expert network) on 2024-01-10; no approved disclosure covers it", OccurredOn: "2024-01-10",
+			Employment: detect.EmploymentEmployed}}}
+	if err := e.cases.Create(context.Background(), old); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/api/v1/cases/case-legacy-1", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept-Language", "zh")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readAll(t, res)
+	res.Body.Close()
+	if !strings.Contains(body, `"summary":"Card payment to GLG (expert network) on 2024-01-10; no approved disclosure covers it","explanation":null`) {
+		t.Errorf("legacy finding: %s", body)
 	}
 }
 
