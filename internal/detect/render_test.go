@@ -69,8 +69,8 @@ func TestExplanationsRenderPerRule(t *testing.T) {
 		{name: "seminar speaker", rule: RuleSpeaker,
 			give: Input{Employee: emp(hireAs("2020-01-01", "EV Powertrain R&D", "Director of Motor Control", "Shanghai"), leave("L1", "2025-11-14", "2025-11-14")),
 				Now: d("2025-12-01"), Seminars: []Seminar{speakerSeminar(t, "2025-11-14", "Shanghai", "某新能源车企研发总监")}},
-			wantEN: `Seminar "EV industry research seminar" by 中信证券 (CITIC Securities, brokerage) on 2025-11-14 in Shanghai describes a speaker as "某新能源车企研发总监", which fits the employee: company "新能源车企"; function R&D (EV Powertrain R&D, Director of Motor Control); seniority director; corroborated by leave recorded on 2025-11-14`,
-			wantZH: `中信证券（券商）于 2025-11-14在Shanghai举办的研讨会“EV industry research seminar”将一位嘉宾描述为“某新能源车企研发总监”，与该员工相符：公司“新能源车企”；职能研发（EV Powertrain R&D，Director of Motor Control）；职级总监；休假记录（2025-11-14）可以佐证。`},
+			wantEN: `Seminar "EV industry research seminar" by 中信证券 (CITIC Securities, brokerage) on 2025-11-14 in Shanghai describes a speaker as "某新能源车企研发总监", which fits the employee: company "新能源车企"; function R&D (EV Powertrain R&D, Director of Motor Control); seniority director; corroborated by leave L1 recorded on 2025-11-14`,
+			wantZH: `中信证券（券商）于 2025-11-14在Shanghai举办的研讨会“EV industry research seminar”将一位嘉宾描述为“某新能源车企研发总监”，与该员工相符：公司“新能源车企”；职能研发（EV Powertrain R&D，Director of Motor Control）；职级总监；休假记录 L1（2025-11-14）可以佐证。`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -165,7 +165,7 @@ func cityZH(c string) string {
 func (ev *evaluation) corroborationOf(sem Seminar) (explain.Clause, []event.Ref, bool) {
 	for _, l := range ev.emp.Leaves {
 		if !sem.Date.Before(l.Start) && !sem.Date.After(l.End) {
-			return explain.C(explain.CodeSpeakerByLeave).With("period", explain.Period(l.Start, l.End)), nil, true
+			return explain.C(explain.CodeSpeakerByLeave).With("leave", explain.Name(l.ID)).With("period", explain.Period(l.Start, l.End)), nil, true
 		}
 	}
 	if sem.City == "" {

@@ -131,7 +131,7 @@ var Messages = map[string]Message{
 	CodeSpeakerProject:   {EN: "project {project}", ZH: "项目 {project}"},
 	CodeSpeakerSeniority: {EN: "seniority {level}", ZH: "职级{level}"},
 	CodeSpeakerCity:      {EN: "city {city}", ZH: "城市{city}"},
-	CodeSpeakerByLeave:   {EN: "corroborated by leave recorded {period}", ZH: "休假记录（{period}）可以佐证"},
+	CodeSpeakerByLeave:   {EN: "corroborated by leave {leave} recorded {period}", ZH: "休假记录 {leave}（{period}）可以佐证"},
 	CodeSpeakerByPayment: {EN: "corroborated by a payment in {city} on {date}", ZH: "{date} 在{city}的一笔付款可以佐证"},
 	CodeSpeakerFits:      {EN: "a seminar report of {date} describes a speaker who fits: {descriptor}", ZH: "{date} 的研讨会报告中描述的嘉宾与该员工相符：{descriptor}"},
 
