@@ -60,7 +60,7 @@ func sampleEnv(t *testing.T) (*env, []string) {
 	_, wl := rules.Current()
 	emps, events, signals := mongostore.NewEmployeeStore(db), mongostore.NewEventStore(db), mongostore.NewSignalStore(db)
 	cases, decls, auditStore := mongostore.NewCaseStore(db), mongostore.NewDisclosureStore(db), mongostore.NewAuditStore(db)
-	engine := &review.Engine{Rules: rules, Employees: emps, Signals: signals, Seminars: signals,
+	engine := &review.Engine{Rules: rules, Employees: emps, Signals: signals, Seminars: signals, Presence: signals,
 		Engagements: review.DisclosureEngagements{Store: decls}, Cases: cases, Audit: auditStore, Now: clk.Now}
 	pipe := &ingest.Pipeline{Events: events, Employees: emps, Stages: []ingest.Stage{engine}}
 
