@@ -67,6 +67,7 @@ const (
 	CodeReasonNotReader      = "reason.not_reader"
 	CodeReasonMayNotRead     = "reason.may_not_read"
 	CodeReasonOwnerOnly      = "reason.owner_only"
+	CodeReasonConfirmDropped = "reason.confirm_dropped"
 )
 
 // Message is one code's text. Placeholders name parameters: {date}. When
@@ -159,6 +160,7 @@ var Messages = map[string]Message{
 	CodeReasonNotReader:      {EN: "not the owner, their manager, compliance or an auditor", ZH: "既不是申报人本人、其经理，也不是合规或审计人员"},
 	CodeReasonMayNotRead:     {EN: "may not read this disclosure", ZH: "无权查看此申报"},
 	CodeReasonOwnerOnly:      {EN: "only the owner edits or withdraws a disclosure", ZH: "只有申报人本人可以修改或撤回申报"},
+	CodeReasonConfirmDropped: {EN: "the findings changed after the confirmation was requested", ZH: "请求确认后发现有变化"},
 }
 
 // enumLabels translate the closed vocabularies parameters use.

@@ -264,6 +264,9 @@ func (u *UI) renderCase(c *gin.Context, status int, outcome, reason, errKey stri
 		ev := u.evidenceOf(ctx, langOf(c), cs.EvidenceRefs(i))
 		for i := range ev {
 			ev[i].Summary = cs.MaskText(ev[i].Summary) // attendee lists naming the subject
+			for j := range ev[i].Parts {
+				ev[i].Parts[j].Value = cs.MaskText(ev[i].Parts[j].Value)
+			}
 			ev[i].Ref.ID = cs.MaskText(ev[i].Ref.ID)
 		}
 		views = append(views, findingView{F: f, Evidence: ev})
@@ -301,7 +304,9 @@ func maskTimeline(t *timeline, cs review.Case) {
 		}
 	}
 	for i := range t.Rows {
-		t.Rows[i].Text = cs.MaskText(t.Rows[i].Text)
+		// The marked-up text quotes event data as given: masked pages show
+		// the masked plain text instead.
+		t.Rows[i].Text, t.Rows[i].HTML = cs.MaskText(t.Rows[i].Text), ""
 	}
 }
 
