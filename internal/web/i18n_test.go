@@ -113,7 +113,7 @@ func sampleEnv(t *testing.T) (*env, []string) {
 			SessionTTL: time.Hour},
 		Log: log, Now: clk.Now, Employees: emps, Sessions: mongostore.NewSessionStore(db), Audit: auditStore, Events: events, Signals: signals,
 		Disclosures: declSvc, Cases: &review.Service{Cases: cases, Audit: auditStore, Now: clk.Now}, CaseStore: cases,
-		Names: watchlistNames{wl}, Profiles: mongostore.NewProfileStore(db),
+		Names: watchlistNames{wl}, Preferences: mongostore.NewProfileStore(db),
 	})
 	if err != nil {
 		t.Fatal(err)
