@@ -228,7 +228,7 @@ func TestEVUnitResearchSeminars(t *testing.T) {
 	}
 	wants := map[string]want{
 		"E1001": {"high", 70, "CITIC Securities", "employed", "MS11", []string{
-			fmt.Sprintf("Expense claim at 中信证券 (CITIC Securities, brokerage) on %s for CNY 3,000.00 'EV行业研讨会 咨询费'", st.citic),
+			fmt.Sprintf("Expense claim at 中信证券 (CITIC Securities, brokerage) on %s for CNY 3,000.00; described as \"EV行业研讨会 咨询费\"", st.citic),
 			"it mentions 研讨会, 咨询费",
 			fmt.Sprintf("matches the paid seminar \"EV产业链研讨会：新车型与供应链\" reported by 中信证券研究部 on %s in 上海", st.citic),
 			fmt.Sprintf("while assigned to confidential project MS11 (EV sedan), 78 days before its launch on %s", st.launch),
@@ -237,7 +237,7 @@ func TestEVUnitResearchSeminars(t *testing.T) {
 			fmt.Sprintf("Card payment to 华泰证券 (Huatai Securities, brokerage) on %s for CNY 2,000.00", st.huatai),
 			fmt.Sprintf("70 days before its launch on %s", st.launch), "no approved disclosure covers it"}, []string{"TXN-2"}},
 		"E1005": {"low", 5, "GLG", "cooling_off", "", []string{
-			fmt.Sprintf("naming GLG (expert network) 'GLG expert call taxi'; it mentions expert call; 46 days after employment ended on %s (within the 180-day cooling-off period)", st.leaverLeft),
+			fmt.Sprintf("naming GLG (expert network); described as \"GLG expert call taxi\"; it mentions expert call; 46 days after employment ended on %s (within the 180-day cooling-off period)", st.leaverLeft),
 			"no approved disclosure covers it"}, []string{"EXP-51"}},
 		"E1006": {"high", 40, "Guotai Junan Securities", "employed", "", []string{
 			"(Guotai Junan Securities, brokerage) on " + string(st.gtja) + " for CNY 4,000.00",
@@ -312,7 +312,7 @@ func TestEVUnitResearchSeminars(t *testing.T) {
 		return cleared.Status == "cleared", "status " + cleared.Status
 	})
 	if f := cleared.Findings[0]; cleared.Decision == nil || cleared.Decision.By != "system" || f.CoveredBy == nil || *f.CoveredBy != d6.ID ||
-		!strings.Contains(f.Summary, "covered by approved disclosure "+d6.ID) {
+		!strings.Contains(f.Summary, "covered by the approved declaration (paid seminar, "+string(st.gtja)+")") {
 		t.Errorf("E1006's cleared case: decision %+v, finding covered by %v, summary %q", cleared.Decision, f.CoveredBy, f.Summary)
 	}
 	var autoClears page[auditView]

@@ -47,7 +47,6 @@ package detect
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,6 +55,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/explain"
 	"github.com/moonlight-oss/moonlight/internal/watchlist"
 )
 
@@ -205,11 +205,19 @@ type Finding struct {
 	Rule       string
 	Severity   string
 	// Score is the points the finding adds to a case when not covered.
-	Score      int
+	Score int
+	// Explanation is why, as data (message codes and typed parameters),
+	// rendered in each reader's language at display time (internal/explain).
+	Explanation explain.Explanation
+	// Summary is Explanation rendered in English with the watchlist of the
+	// evaluation, for logs and tests; findings stored before explanations
+	// existed have only this.
 	Summary    string
 	OccurredOn civil.Date
 	// Counterparty is the watchlist's canonical name when listed.
-	Counterparty     string
+	Counterparty string
+	// CounterpartyID is the watchlist id when listed.
+	CounterpartyID   string
 	CounterpartyType string
 	EventRefs        []event.Ref
 	DisclosureIDs    []string
@@ -284,7 +292,8 @@ func Evaluate(cfg Config, wl *watchlist.Watchlist, in Input) []Finding {
 			if e, ok := ev.declared(s.CounterpartyID, s.Counterparty, s.Date); ok {
 				if j, ok := unapproved[e.ID]; ok {
 					fs[j].EventRefs = append(fs[j].EventRefs, s.Ref)
-					fs[j].Summary += fmt.Sprintf("; an expense on %s for %s confirms it", s.Date, formatMoney(s.Amount))
+					fs[j].Explanation = append(fs[j].Explanation, explain.C(explain.CodeExpenseConfirms).
+						With("date", explain.Date(s.Date)).With("amount", explain.Money(s.Amount)))
 					continue
 				}
 			}
@@ -295,6 +304,9 @@ func Evaluate(cfg Config, wl *watchlist.Watchlist, in Input) []Finding {
 	}
 	fs = append(fs, ev.speaker(fs)...)
 	fs = append(fs, ev.frequency(fs)...)
+	for i := range fs {
+		fs[i].Summary = explain.Plain(explain.EN, fs[i].Explanation, wl.Get)
+	}
 	sort.Slice(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
 		if a.OccurredOn != b.OccurredOn {
@@ -380,22 +392,23 @@ func newEvaluation(cfg Config, wl *watchlist.Watchlist, in Input) *evaluation {
 }
 
 // employment judges date d against the employment intervals: the state, a
-// phrase for the summary, and false when activity on d is not the
-// company's concern (before hire, or after the cooling-off period).
-func (ev *evaluation) employment(d civil.Date) (state, note string, ok bool) {
+// clause for the explanation (no Code when there is nothing to say), and
+// false when activity on d is not the company's concern (before hire, or
+// after the cooling-off period).
+func (ev *evaluation) employment(d civil.Date) (state string, note explain.Clause, ok bool) {
 	if len(ev.emp.Employments) == 0 {
-		return EmploymentUnknown, "no HR record of the employee's employment has arrived yet", true
+		return EmploymentUnknown, explain.C(explain.CodeEmploymentUnknown), true
 	}
 	if _, ok := ev.emp.EmploymentOn(d); ok {
-		return EmploymentEmployed, "", true
+		return EmploymentEmployed, explain.Clause{}, true
 	}
 	if iv, ok := ev.emp.LastEndedBefore(d); ok {
 		if days := iv.End.DaysUntil(d); days <= ev.cfg.CoolingOffDays {
-			return EmploymentCoolingOff, fmt.Sprintf("%d days after employment ended on %s (within the %d-day cooling-off period)",
-				days, iv.End, ev.cfg.CoolingOffDays), true
+			return EmploymentCoolingOff, explain.C(explain.CodeCoolingOff).With("days", explain.Int(days)).
+				With("ended", explain.Date(iv.End)).With("period", explain.Int(ev.cfg.CoolingOffDays)), true
 		}
 	}
-	return "", "", false
+	return "", explain.Clause{}, false
 }
 
 // blackout returns the confidential project in whose pre-launch window d falls.
@@ -507,12 +520,12 @@ func (ev *evaluation) expense(s Signal) (Finding, bool) {
 	}
 	f := Finding{
 		EmployeeID: ev.id, Rule: RuleExpense, OccurredOn: s.Date,
-		Counterparty: s.Counterparty, CounterpartyType: s.CounterpartyType,
+		Counterparty: s.Counterparty, CounterpartyID: s.CounterpartyID, CounterpartyType: s.CounterpartyType,
 		EventRefs: []event.Ref{s.Ref}, Employment: state,
 	}
 	sev, points := SeverityMedium, ev.cfg.Weights[RuleExpense]
 	f.Points = []Point{{PartWeight, points}}
-	var notes []string
+	var notes []explain.Clause
 	if len(s.Vocabulary) > 0 {
 		sev, points = SeverityHigh, points+ev.cfg.Bonus.Vocabulary
 		f.Points = append(f.Points, Point{PartVocabulary, ev.cfg.Bonus.Vocabulary})
@@ -526,25 +539,28 @@ func (ev *evaluation) expense(s Signal) (Finding, bool) {
 	sev, points, notes = ev.adjust(&f, sev, points, notes, empNote)
 	f.Severity, f.Score = sev, points
 
-	label := ev.label(s.CounterpartyID, s.Counterparty, s.CounterpartyType, s.AsMatched)
-	var b strings.Builder
+	code := explain.CodeExpenseNaming
 	switch {
 	case s.Kind == KindCardTransaction:
-		fmt.Fprintf(&b, "Card payment to %s on %s for %s", label, s.Date, formatMoney(s.Amount))
+		code = explain.CodeExpenseCard
 	case s.Field == "merchant":
-		fmt.Fprintf(&b, "Expense claim at %s on %s for %s", label, s.Date, formatMoney(s.Amount))
+		code = explain.CodeExpenseMerchant
 	case s.Field == "attendees":
-		fmt.Fprintf(&b, "Expense claim at %q on %s for %s with attendee %s", excerpt(s.Merchant, maxQuotedName), s.Date, formatMoney(s.Amount), label)
-	default:
-		fmt.Fprintf(&b, "Expense claim at %q on %s for %s naming %s", excerpt(s.Merchant, maxQuotedName), s.Date, formatMoney(s.Amount), label)
+		code = explain.CodeExpenseAttendee
 	}
+	main := explain.C(code).With("counterparty", ev.counterparty(s.CounterpartyID, s.Counterparty, s.CounterpartyType, s.AsMatched)).
+		With("date", explain.Date(s.Date)).With("amount", explain.Money(s.Amount))
+	if code == explain.CodeExpenseAttendee || code == explain.CodeExpenseNaming {
+		main = main.With("merchant", explain.Text(excerpt(s.Merchant, maxQuotedName)))
+	}
+	x := explain.Explanation{main}
 	if s.Description != "" {
-		fmt.Fprintf(&b, " '%s'", excerpt(s.Description, maxQuotedText))
+		x = append(x, explain.C(explain.CodeExpenseDescription).With("text", explain.Text(excerpt(s.Description, maxQuotedText))))
 	}
 	if len(s.Vocabulary) > 0 {
-		fmt.Fprintf(&b, "; it mentions %s", strings.Join(s.Vocabulary, ", "))
+		x = append(x, explain.C(explain.CodeExpenseVocabulary).With("words", explain.List(s.Vocabulary)))
 	}
-	ev.finish(&f, &b, notes, s.CounterpartyID, s.Counterparty, "")
+	ev.finish(&f, x, notes, s.CounterpartyID, s.Counterparty, "")
 	f.ID = findingID(f.Rule, ev.id, s.Ref.Key())
 	return f, true
 }
@@ -552,7 +568,7 @@ func (ev *evaluation) expense(s Signal) (Finding, bool) {
 // adjust applies blackout and employment to a violation's severity and
 // points, in that order: cooling-off and unknown employment have the last
 // word, as they say how much the company can hold the employee to.
-func (ev *evaluation) adjust(f *Finding, sev string, points int, notes []string, empNote string) (string, int, []string) {
+func (ev *evaluation) adjust(f *Finding, sev string, points int, notes []explain.Clause, empNote explain.Clause) (string, int, []explain.Clause) {
 	if f.Employment != EmploymentCoolingOff {
 		if p, ok := ev.blackout(f.OccurredOn); ok {
 			sev, points = SeverityHigh, points+ev.cfg.Bonus.Blackout
@@ -568,30 +584,28 @@ func (ev *evaluation) adjust(f *Finding, sev string, points int, notes []string,
 	case EmploymentUnknown:
 		sev = SeverityMedium
 	}
-	if empNote != "" {
+	if empNote.Code != "" {
 		notes = append(notes, empNote)
 	}
 	return sev, points, notes
 }
 
-// finish appends notes and the coverage verdict to the summary.
-func (ev *evaluation) finish(f *Finding, b *strings.Builder, notes []string, id, name, skip string) {
-	for _, n := range notes {
-		b.WriteString("; ")
-		b.WriteString(n)
-	}
+// finish appends notes and the coverage verdict to the explanation.
+func (ev *evaluation) finish(f *Finding, x explain.Explanation, notes []explain.Clause, id, name, skip string) {
+	x = append(x, notes...)
 	if e, ok := ev.coverage(id, name, f.OccurredOn, skip); ok {
 		f.CoveredBy = e.ID
 		f.DisclosureIDs = appendUnique(f.DisclosureIDs, e.ID)
-		fmt.Fprintf(b, "; covered by approved disclosure %s", e.ID)
+		x = append(x, explain.C(explain.CodeCovered).With("disclosure", disclosureParam(e)))
 	} else if f.Rule == RuleExpense {
-		b.WriteString("; no approved disclosure covers it")
+		x = append(x, explain.C(explain.CodeUncovered))
 		if e, ok := ev.declared(id, name, f.OccurredOn); ok {
-			fmt.Fprintf(b, " (disclosure %s is %s)", e.ID, e.Status)
+			x = append(x, explain.C(explain.CodeDeclared).With("disclosure", disclosureParam(e)).
+				With("status", explain.Enum("status", e.Status)))
 			f.DisclosureIDs = appendUnique(f.DisclosureIDs, e.ID)
 		}
 	}
-	f.Summary = b.String()
+	f.Explanation = x
 }
 
 func (ev *evaluation) unapproved(i int) (Finding, bool) {
@@ -606,27 +620,25 @@ func (ev *evaluation) unapproved(i int) (Finding, bool) {
 	id, name, typ := ev.engCounterparty(i)
 	f := Finding{
 		EmployeeID: ev.id, Rule: RuleUnapproved, OccurredOn: e.Start,
-		Counterparty: name, CounterpartyType: typ, DisclosureIDs: []string{e.ID}, Employment: state,
+		Counterparty: name, CounterpartyID: id, CounterpartyType: typ, DisclosureIDs: []string{e.ID}, Employment: state,
 	}
 	sev := SeverityMedium
-	why := "it is still pending approval"
+	main := engagementClause(explain.CodeUnapprovedPending, e, ev.counterparty(id, name, typ, e.Counterparty))
 	switch e.Status {
 	case StatusRejected:
-		sev, why = SeverityHigh, "its disclosure was rejected"
+		sev, main.Code = SeverityHigh, explain.CodeUnapprovedRejected
 	case StatusWithdrawn:
-		why = fmt.Sprintf("its disclosure was withdrawn only on %s", ev.day(e.DecidedAt))
+		main = main.With("withdrawn", explain.Date(ev.day(e.DecidedAt)))
+		main.Code = explain.CodeUnapprovedWithdrawn
 	case StatusPending:
 	default:
-		why = fmt.Sprintf("its disclosure is %s, not approved", e.Status)
+		main = main.With("status", explain.Enum("status", e.Status))
+		main.Code = explain.CodeUnapprovedStatus
 	}
 	f.Points = []Point{{PartWeight, ev.cfg.Weights[RuleUnapproved]}}
 	sev, points, notes := ev.adjust(&f, sev, ev.cfg.Weights[RuleUnapproved], nil, empNote)
 	f.Severity, f.Score = sev, points
-
-	var b strings.Builder
-	fmt.Fprintf(&b, "Declared %s with %s %s (disclosure %s%s) has taken place, but %s",
-		kindText(e.Kind), ev.label(id, name, typ, e.Counterparty), dates(e), e.ID, pay(e), why)
-	ev.finish(&f, &b, notes, id, name, e.ID)
+	ev.finish(&f, explain.Explanation{main}, notes, id, name, e.ID)
 	f.ID = findingID(f.Rule, ev.id, "disclosure:"+e.ID)
 	return f, true
 }
@@ -670,13 +682,12 @@ func (ev *evaluation) blackoutReview(i int) (Finding, bool) {
 	state, _, _ := ev.employment(bestDay)
 	f := Finding{
 		EmployeeID: ev.id, Rule: RuleBlackout, Severity: SeverityMedium, Score: ev.cfg.Weights[RuleBlackout],
-		OccurredOn: bestDay, Counterparty: name, CounterpartyType: typ, DisclosureIDs: []string{e.ID},
+		OccurredOn: bestDay, Counterparty: name, CounterpartyID: id, CounterpartyType: typ, DisclosureIDs: []string{e.ID},
 		Employment: state, Project: best.Code, Points: []Point{{PartWeight, ev.cfg.Weights[RuleBlackout]}},
 	}
-	f.Summary = fmt.Sprintf("Approved %s with %s %s (disclosure %s%s) falls in the %d-day pre-launch blackout of %s "+
-		"(launch %s); the approval should be reviewed again",
-		kindText(e.Kind), ev.label(id, name, typ, e.Counterparty), dates(e), e.ID, pay(e),
-		ev.cfg.BlackoutDays, projectText(best), best.LaunchDate)
+	f.Explanation = explain.Explanation{engagementClause(explain.CodeBlackoutReview, e, ev.counterparty(id, name, typ, e.Counterparty)).
+		With("days", explain.Int(ev.cfg.BlackoutDays)).With("project", projectParam(best)).
+		With("launch", explain.Date(best.LaunchDate))}
 	f.ID = findingID(f.Rule, ev.id, "disclosure:"+e.ID, best.Code)
 	return f, true
 }
@@ -762,14 +773,14 @@ func (ev *evaluation) frequency(fs []Finding) []Finding {
 			continue
 		}
 		sev := ""
-		var reasons []string
+		reasons := explain.Explanation{explain.C(explain.CodeFrequency)}
 		if t.count >= fq.Count {
 			sev = SeverityMedium
 			if t.count >= fq.HighCount {
 				sev = SeverityHigh
 			}
-			reasons = append(reasons, fmt.Sprintf("%d research engagements or expenses in %s (threshold %d, high at %d)",
-				t.count, q, fq.Count, fq.HighCount))
+			reasons = append(reasons, explain.C(explain.CodeFrequencyCount).With("count", explain.Int(t.count)).
+				With("quarter", explain.Quarter(q)).With("threshold", explain.Int(fq.Count)).With("high", explain.Int(fq.HighCount)))
 		}
 		curs := make([]string, 0, len(t.comp))
 		for c := range t.comp {
@@ -786,9 +797,10 @@ func (ev *evaluation) frequency(fs []Finding) []Finding {
 				s = SeverityHigh
 			}
 			sev = maxSeverity(sev, s)
-			reasons = append(reasons, fmt.Sprintf("declared compensation of %s in %s (threshold %s)",
-				formatMoney(event.Money{Amount: strconv.FormatFloat(t.comp[c], 'f', 2, 64), Currency: c}), q,
-				formatMoney(event.Money{Amount: strconv.FormatFloat(lim, 'f', 2, 64), Currency: c})))
+			reasons = append(reasons, explain.C(explain.CodeFrequencyCompensation).
+				With("amount", explain.Money(event.Money{Amount: strconv.FormatFloat(t.comp[c], 'f', 2, 64), Currency: c})).
+				With("quarter", explain.Quarter(q)).
+				With("threshold", explain.Money(event.Money{Amount: strconv.FormatFloat(lim, 'f', 2, 64), Currency: c})))
 		}
 		if sev == "" {
 			continue
@@ -798,8 +810,8 @@ func (ev *evaluation) frequency(fs []Finding) []Finding {
 		f := Finding{
 			EmployeeID: ev.id, Rule: RuleFrequency, Severity: sev, Score: ev.cfg.Weights[RuleFrequency],
 			OccurredOn: t.last, EventRefs: t.refs, DisclosureIDs: t.discl, Employment: EmploymentEmployed,
-			Points:  []Point{{PartWeight, ev.cfg.Weights[RuleFrequency]}},
-			Summary: "Frequent outside research work: " + strings.Join(reasons, "; "),
+			Points:      []Point{{PartWeight, ev.cfg.Weights[RuleFrequency]}},
+			Explanation: reasons,
 		}
 		if len(ev.emp.Employments) == 0 {
 			f.Employment = EmploymentUnknown

@@ -1,25 +1,22 @@
 package detect
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/employee"
-	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/explain"
 )
 
-// label names a counterparty for a summary: "凯盛融英 (Capvision, expert
-// network)", or "星河证券 (brokerage, not on the watchlist)".
-func (ev *evaluation) label(id, name, typ, asMatched string) string {
+// counterparty is the explanation's parameter for a firm: by watchlist id
+// when listed (readers see its name in their language), else the name as
+// found, cut to an excerpt, with the declared or guessed type.
+func (ev *evaluation) counterparty(id, name, typ, asMatched string) explain.Param {
 	if c, ok := ev.wl.Get(id); ok && id != "" {
-		return c.Label(asMatched)
+		return explain.Counterparty(c.ID, c.Name, c.Type, excerpt(asMatched, maxQuotedName))
 	}
-	if typ == "" {
-		return excerpt(name, maxQuotedName)
-	}
-	return fmt.Sprintf("%s (%s, not on the watchlist)", excerpt(name, maxQuotedName), strings.ReplaceAll(typ, "_", " "))
+	return explain.Counterparty("", excerpt(name, maxQuotedName), typ, "")
 }
 
 // A finding quotes event text only as a short excerpt: the summary explains
@@ -42,78 +39,35 @@ func excerpt(s string, n int) string {
 	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
 
-// formatMoney writes "CNY 3,000.00" from a decimal string; an amount it
-// cannot read is shown as given.
-func formatMoney(m event.Money) string {
-	a := strings.TrimSpace(m.Amount)
-	sign := ""
-	if strings.HasPrefix(a, "-") {
-		sign, a = "-", a[1:]
-	}
-	whole, frac, _ := strings.Cut(a, ".")
-	if whole == "" || strings.Trim(whole, "0123456789") != "" || strings.Trim(frac, "0123456789") != "" {
-		return strings.TrimSpace(m.Currency + " " + m.Amount)
-	}
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return strings.TrimSpace(fmt.Sprintf("%s %s%s.%s", m.Currency, sign, b.String(), frac))
+// engagementClause is a clause about a declared engagement: its kind,
+// counterparty, dates and pay.
+func engagementClause(code string, e Engagement, cp explain.Param) explain.Clause {
+	return explain.C(code).With("kind", explain.Enum("kind", e.Kind)).With("counterparty", cp).
+		With("period", explain.Period(e.Start, e.end())).With("pay", explain.Pay(e.Paid, e.Compensation))
 }
 
-func dates(e Engagement) string {
-	if e.end() == e.Start {
-		return "on " + e.Start.String()
-	}
-	return fmt.Sprintf("from %s to %s", e.Start, e.end())
+// disclosureParam names a declaration by kind and dates (never by id alone).
+func disclosureParam(e Engagement) explain.Param {
+	return explain.Disclosure(e.ID, e.Kind, e.Start, e.end(), e.Status)
 }
 
-func pay(e Engagement) string {
-	if !e.Paid {
-		return ", unpaid"
-	}
-	if e.Compensation.Amount == "" {
-		return ", paid"
-	}
-	return ", paid " + formatMoney(e.Compensation)
+func projectParam(p employee.Assignment) explain.Param {
+	return explain.Project(p.Code, excerpt(p.Name, maxQuotedName), p.Sensitivity)
 }
 
-func kindText(k string) string {
-	if k == "" {
-		return "engagement"
-	}
-	return strings.ReplaceAll(k, "_", " ")
+func blackoutNote(p employee.Assignment, d civil.Date) explain.Clause {
+	return explain.C(explain.CodeBlackout).With("project", projectParam(p)).
+		With("days", explain.Int(d.DaysUntil(p.LaunchDate))).With("launch", explain.Date(p.LaunchDate))
 }
 
-func projectText(p employee.Assignment) string {
-	s := fmt.Sprintf("%s project %s", p.Sensitivity, p.Code)
-	if p.Name != "" {
-		s += fmt.Sprintf(" (%s)", excerpt(p.Name, maxQuotedName))
-	}
-	return s
-}
-
-func blackoutNote(p employee.Assignment, d civil.Date) string {
-	return fmt.Sprintf("while assigned to %s, %d days before its launch on %s", projectText(p), d.DaysUntil(p.LaunchDate), p.LaunchDate)
-}
-
-func seminarNote(s Seminar) string {
-	where := ""
-	if s.City != "" {
-		where = " in " + s.City
-	}
-	paid := ""
+func seminarNote(s Seminar) explain.Clause {
+	code := explain.CodeSeminar
 	if s.Paid {
-		paid = "paid "
+		code = explain.CodeSeminarPaid
 	}
-	return fmt.Sprintf("matches the %sseminar %q reported by %s on %s%s", paid, excerpt(s.Title, maxQuotedName),
-		excerpt(s.Organizer, maxQuotedName), s.Date, where)
+	return explain.C(code).With("title", explain.Text(excerpt(s.Title, maxQuotedName))).
+		With("organizer", explain.Name(excerpt(s.Organizer, maxQuotedName))).
+		With("date", explain.Date(s.Date)).With("city", explain.City(s.City))
 }
 
 // Chinese and English names of cities, so "Shanghai" and "上海市" compare equal.

@@ -141,15 +141,15 @@ func TestScenarioEVUnitSeminars(t *testing.T) {
 	}
 
 	wantSummaries := map[string][]string{
-		"E1001": {"Expense claim at 中信证券 (CITIC Securities, brokerage) on 2024-01-10 for CNY 3,000.00 'EV行业研讨会 咨询费'; " +
+		"E1001": {"Expense claim at 中信证券 (CITIC Securities, brokerage) on 2024-01-10 for CNY 3,000.00; described as \"EV行业研讨会 咨询费\"; " +
 			"it mentions 研讨会, 咨询费; matches the paid seminar \"EV产业链研讨会：新车型与供应链\" reported by 中信证券研究部 on 2024-01-10 in 上海; " +
 			"while assigned to confidential project MS11 (EV sedan), 78 days before its launch on 2024-03-28; no approved disclosure covers it"},
 		"E1002": {"Card payment to 华泰证券 (Huatai Securities, brokerage) on 2024-01-18 for CNY 2,000.00; " +
 			"while assigned to confidential project MS11 (EV sedan), 70 days before its launch on 2024-03-28; no approved disclosure covers it"},
-		"E1003": {"Expense claim at 中国国际金融 (CICC, brokerage) on 2024-01-25 for CNY 5,000.00 " +
-			"'EV research seminar speaker fee'; it mentions research seminar, speaker fee; covered by approved disclosure D-31"},
+		"E1003": {"Expense claim at 中国国际金融 (CICC, brokerage) on 2024-01-25 for CNY 5,000.00" +
+			"; described as \"EV research seminar speaker fee\"; it mentions research seminar, speaker fee; covered by the approved declaration (speaking, 2024-01-25)"},
 		"E1004": nil,
-		"E1005": {"Expense claim at \"滴滴出行\" on 2023-11-15 for CNY 65.00 naming GLG (expert network) 'GLG expert call taxi'; " +
+		"E1005": {"Expense claim at \"滴滴出行\" on 2023-11-15 for CNY 65.00 naming GLG (expert network); described as \"GLG expert call taxi\"; " +
 			"it mentions expert call; 46 days after employment ended on 2023-09-30 (within the 180-day cooling-off period); no approved disclosure covers it"},
 	}
 	for id, want := range wantSummaries {

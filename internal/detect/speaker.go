@@ -1,12 +1,12 @@
 package detect
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/explain"
 )
 
 // RuleSpeaker: a reported seminar's speaker descriptor ("某新能源车企前研发总监",
@@ -96,17 +96,17 @@ func seniorityOf(s string) string {
 
 // descriptorFits reports whether descriptor fits the employee and lists the
 // elements that fit (company, function, seniority, project, city).
-func (ev *evaluation) descriptorFits(descriptor string, emp employee.Employee, on civil.Date) ([]string, bool) {
+func (ev *evaluation) descriptorFits(descriptor string, emp employee.Employee, on civil.Date) ([]explain.Clause, bool) {
 	sp := ev.cfg.Speaker
 	d := " " + foldText(descriptor) + " "
-	var els []string
+	var els []explain.Clause
 	company := false
 	for _, n := range append(append([]string(nil), sp.CompanyNames...), sp.CompanyDescriptions...) {
 		if foldText(n) == "" {
 			continue
 		}
 		if _, ok := containsAny(d, []string{n}); ok {
-			els = append(els, fmt.Sprintf("company %q", n))
+			els = append(els, explain.C(explain.CodeSpeakerCompany).With("name", explain.Text(n)))
 			company = true
 			break
 		}
@@ -121,7 +121,8 @@ func (ev *evaluation) descriptorFits(descriptor string, emp employee.Employee, o
 			continue
 		}
 		if _, ok := containsAny(role, fn.employee); ok {
-			els = append(els, fmt.Sprintf("function %s (%s, %s)", fn.label, emp.Department, emp.Title))
+			els = append(els, explain.C(explain.CodeSpeakerFunction).With("function", explain.Enum("function", fn.label)).
+				With("department", explain.Name(emp.Department)).With("title", explain.Name(emp.Title)))
 			function = true
 			break
 		}
@@ -132,7 +133,7 @@ func (ev *evaluation) descriptorFits(descriptor string, emp employee.Employee, o
 		for _, w := range []string{p.Code, p.Name} {
 			f := foldText(w)
 			if f != "" && (strings.Contains(d, " "+f+" ") || (isHanWord(f) && strings.Contains(d, f))) {
-				els = append(els, fmt.Sprintf("project %s", p.Code))
+				els = append(els, explain.C(explain.CodeSpeakerProject).With("project", explain.Name(p.Code)))
 				function = true
 			}
 		}
@@ -144,11 +145,11 @@ func (ev *evaluation) descriptorFits(descriptor string, emp employee.Employee, o
 		if got := seniorityOf(role); got != want {
 			return nil, false
 		}
-		els = append(els, "seniority "+want)
+		els = append(els, explain.C(explain.CodeSpeakerSeniority).With("level", explain.Enum("seniority", want)))
 	}
 	if loc := foldText(emp.Location); loc != "" {
 		if strings.Contains(d, loc) || strings.Contains(d, foldText(cityZH(emp.Location))) {
-			els = append(els, "city "+emp.Location)
+			els = append(els, explain.C(explain.CodeSpeakerCity).With("city", explain.Name(emp.Location)))
 		}
 	}
 	return els, true
@@ -161,14 +162,14 @@ func cityZH(c string) string {
 }
 
 // corroborationOf returns what on the seminar's day puts the employee there.
-func (ev *evaluation) corroborationOf(sem Seminar) (string, []event.Ref, bool) {
+func (ev *evaluation) corroborationOf(sem Seminar) (explain.Clause, []event.Ref, bool) {
 	for _, l := range ev.emp.Leaves {
 		if !sem.Date.Before(l.Start) && !sem.Date.After(l.End) {
-			return fmt.Sprintf("leave %s recorded %s to %s", l.ID, l.Start, l.End), nil, true
+			return explain.C(explain.CodeSpeakerByLeave).With("leave", explain.Name(l.ID)).With("period", explain.Period(l.Start, l.End)), nil, true
 		}
 	}
 	if sem.City == "" {
-		return "", nil, false
+		return explain.Clause{}, nil, false
 	}
 	// An ordinary payment (coffee, a taxi) in the city the employee is
 	// based in puts them nowhere they would not be anyway: only a payment
@@ -182,9 +183,9 @@ func (ev *evaluation) corroborationOf(sem Seminar) (string, []event.Ref, bool) {
 		if home != "" && cityKey(p.City) == home && !ev.isSignal(p.Ref) {
 			continue
 		}
-		return fmt.Sprintf("a payment in %s on %s", p.City, p.Date), []event.Ref{p.Ref}, true
+		return explain.C(explain.CodeSpeakerByPayment).With("city", explain.Name(p.City)).With("date", explain.Date(p.Date)), []event.Ref{p.Ref}, true
 	}
-	return "", nil, false
+	return explain.Clause{}, nil, false
 }
 
 func (ev *evaluation) isSignal(r event.Ref) bool {
@@ -208,7 +209,7 @@ func (ev *evaluation) speaker(fs []Finding) []Finding {
 		if !ok {
 			continue
 		}
-		var fit []string
+		var fit []explain.Clause
 		var matched string
 		for _, desc := range sem.Descriptors {
 			if els, ok := ev.descriptorFits(desc, ev.emp, sem.Date); ok {
@@ -227,8 +228,8 @@ func (ev *evaluation) speaker(fs []Finding) []Finding {
 					continue
 				}
 				f.EventRefs = append(f.EventRefs, sem.Ref)
-				f.Summary += fmt.Sprintf("; a seminar report of %s describes a speaker who fits (%q: %s)",
-					sem.Date, matched, strings.Join(fit, ", "))
+				f.Explanation = append(f.Explanation, explain.C(explain.CodeSpeakerFits).
+					With("date", explain.Date(sem.Date)).With("descriptor", explain.Text(excerpt(matched, maxQuotedName))))
 			}
 			continue
 		}
@@ -240,29 +241,24 @@ func (ev *evaluation) speaker(fs []Finding) []Finding {
 		if state == EmploymentCoolingOff {
 			f.Severity, f.Score, f.Points = SeverityLow, ev.cfg.CoolingOffPoints, []Point{{PartCoolingOff, ev.cfg.CoolingOffPoints}}
 		}
-		org := sem.Organizer
+		org := explain.Name(excerpt(sem.Organizer, maxQuotedName))
 		if c, ok := ev.wl.Get(sem.CounterpartyID); ok {
-			f.Counterparty, f.CounterpartyType = c.Name, c.Type
-			org = ev.label(c.ID, c.Name, c.Type, sem.Organizer)
+			f.Counterparty, f.CounterpartyID, f.CounterpartyType = c.Name, c.ID, c.Type
+			org = ev.counterparty(c.ID, c.Name, c.Type, sem.Organizer)
 		}
-		var b strings.Builder
-		fmt.Fprintf(&b, "Seminar %q by %s on %s%s describes a speaker as %q, which fits the employee: %s; corroborated by %s",
-			sem.Title, org, sem.Date, inCity(sem.City), matched, strings.Join(fit, ", "), how)
-		if empNote != "" {
-			b.WriteString("; " + empNote)
+		x := explain.Explanation{explain.C(explain.CodeSpeakerMatch).With("title", explain.Text(excerpt(sem.Title, maxQuotedName))).
+			With("organizer", org).With("date", explain.Date(sem.Date)).With("city", explain.City(sem.City)).
+			With("descriptor", explain.Text(excerpt(matched, maxQuotedName)))}
+		x = append(x, fit...)
+		x = append(x, how)
+		if empNote.Code != "" {
+			x = append(x, empNote)
 		}
-		ev.finish(&f, &b, nil, sem.CounterpartyID, sem.Organizer, "")
+		ev.finish(&f, x, nil, sem.CounterpartyID, sem.Organizer, "")
 		f.ID = findingID(f.Rule, ev.id, sem.Ref.Key())
 		out = append(out, f)
 	}
 	return out
-}
-
-func inCity(c string) string {
-	if c == "" {
-		return ""
-	}
-	return " in " + c
 }
 
 func containsRef(rs []event.Ref, r event.Ref) bool {

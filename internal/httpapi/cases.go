@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -8,9 +9,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/text/language"
 
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/detect"
+	"github.com/moonlight-oss/moonlight/internal/explain"
 	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
@@ -19,6 +22,15 @@ import (
 // the case's subject is audited by review.Service.
 type CaseRoutes struct {
 	Service *review.Service
+	// Names names counterparties in the caller's language as the rule-set
+	// version of each finding listed them (ruleset.Names); nil uses the
+	// names detection recorded.
+	Names CaseNames
+}
+
+// CaseNames looks counterparties up by rule-set version.
+type CaseNames interface {
+	For(ctx context.Context, version int64) explain.Names
 }
 
 // Register implements Routes. It reads no dependency, so a zero value can be
@@ -74,23 +86,54 @@ type eventRefJSON struct {
 }
 
 type findingJSON struct {
-	ID               string         `json:"id"`
-	Rule             string         `json:"rule"`
-	Severity         string         `json:"severity"`
-	Score            int            `json:"score"`
-	Summary          string         `json:"summary"`
-	OccurredOn       string         `json:"occurred_on"`
-	Counterparty     string         `json:"counterparty"`
-	CounterpartyType string         `json:"counterparty_type,omitempty"`
-	EventRefs        []eventRefJSON `json:"event_refs"`
-	DisclosureIDs    []string       `json:"disclosure_ids"`
-	CoveredBy        *string        `json:"covered_by"`
-	Employment       string         `json:"employment,omitempty"`
-	Project          string         `json:"project,omitempty"`
+	ID       string `json:"id"`
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	Score    int    `json:"score"`
+	// Summary is Explanation rendered in the caller's language
+	// (Accept-Language: zh or en), or for findings stored before
+	// explanations were data, the English text they have.
+	Summary string `json:"summary"`
+	// Explanation is why, as data: message codes with typed parameters;
+	// null for findings stored before it was recorded.
+	Explanation      *explanationJSON `json:"explanation"`
+	OccurredOn       string           `json:"occurred_on"`
+	Counterparty     string           `json:"counterparty"`
+	CounterpartyID   string           `json:"counterparty_id,omitempty"`
+	CounterpartyType string           `json:"counterparty_type,omitempty"`
+	EventRefs        []eventRefJSON   `json:"event_refs"`
+	DisclosureIDs    []string         `json:"disclosure_ids"`
+	CoveredBy        *string          `json:"covered_by"`
+	Employment       string           `json:"employment,omitempty"`
+	Project          string           `json:"project,omitempty"`
 	// RulesVersion is the rule-set version that produced the finding.
 	RulesVersion int64 `json:"rules_version,omitempty"`
 	// Points: how Score was made, part by part (see detect.Point).
 	Points []pointJSON `json:"points"`
+}
+
+type explanationJSON struct {
+	// Lang is the language Summary was rendered in.
+	Lang    string       `json:"lang"`
+	Clauses []clauseJSON `json:"clauses"`
+}
+
+type clauseJSON struct {
+	Code   string               `json:"code"`
+	Params map[string]paramJSON `json:"params,omitempty"`
+}
+
+type paramJSON struct {
+	Type     string   `json:"type"`
+	Value    string   `json:"value,omitempty"`
+	ID       string   `json:"id,omitempty"`
+	Kind     string   `json:"kind,omitempty"`
+	Domain   string   `json:"domain,omitempty"`
+	Currency string   `json:"currency,omitempty"`
+	Alias    string   `json:"alias,omitempty"`
+	To       string   `json:"to,omitempty"`
+	Status   string   `json:"status,omitempty"`
+	Values   []string `json:"values,omitempty"`
 }
 
 type pointJSON struct {
@@ -169,7 +212,80 @@ type casePage struct {
 	NextCursor string     `json:"next_cursor"`
 }
 
-func toCaseJSON(c review.Case) caseJSON {
+// reader renders explanations for one request: its language (from
+// Accept-Language) and counterparty names.
+type reader struct {
+	lang  explain.Lang
+	names func(version int64) explain.Names
+}
+
+var apiLangs = language.NewMatcher([]language.Tag{language.English, language.SimplifiedChinese})
+
+// readerOf reads the caller's language from Accept-Language (English when
+// absent or unmatched) and says so in Content-Language.
+func (h CaseRoutes) readerOf(c *gin.Context) reader {
+	tags, _, _ := language.ParseAcceptLanguage(c.GetHeader("Accept-Language"))
+	_, i, _ := apiLangs.Match(tags...)
+	r := reader{lang: explain.EN}
+	if i == 1 {
+		r.lang = explain.ZH
+	}
+	c.Header("Content-Language", langCode(r.lang))
+	c.Header("Vary", "Accept-Language")
+	ctx := c.Request.Context()
+	r.names = func(v int64) explain.Names {
+		if h.Names == nil {
+			return nil
+		}
+		return h.Names.For(ctx, v)
+	}
+	return r
+}
+
+func langCode(l explain.Lang) string {
+	if l == explain.ZH {
+		return "zh-Hans"
+	}
+	return "en"
+}
+
+func (r reader) finding(f detect.Finding) (string, *explanationJSON) {
+	if !explain.Known(f.Explanation) {
+		return f.Summary, nil
+	}
+	x := &explanationJSON{Lang: langCode(r.lang), Clauses: []clauseJSON{}}
+	for _, cl := range f.Explanation {
+		cj := clauseJSON{Code: cl.Code}
+		if len(cl.Params) > 0 {
+			cj.Params = make(map[string]paramJSON, len(cl.Params))
+			for k, p := range cl.Params {
+				cj.Params[k] = paramJSON(p)
+			}
+		}
+		x.Clauses = append(x.Clauses, cj)
+	}
+	var names explain.Names
+	if r.names != nil {
+		names = r.names(f.RulesVersion)
+	}
+	return explain.Plain(r.lang, f.Explanation, names), x
+}
+
+// reason is a system history line's or decision's reason in the caller's
+// language; a person's words are returned as written.
+func (r reader) reason(actor string, note explain.Clause, text string) string {
+	if note.Code != "" && explain.Known(explain.Explanation{note}) {
+		return explain.Phrase(r.lang, note, nil).String()
+	}
+	if actor == review.System {
+		if n, ok := explain.Reason(text); ok {
+			return explain.Phrase(r.lang, n, nil).String()
+		}
+	}
+	return text
+}
+
+func toCaseJSON(c review.Case, r reader) caseJSON {
 	out := caseJSON{
 		ID: c.ID, EmployeeID: c.EmployeeID, EmployeeName: c.EmployeeName, Department: c.Department,
 		Status: c.Status, Severity: c.Severity, Score: c.Score, Assignee: c.Assignee,
@@ -179,12 +295,13 @@ func toCaseJSON(c review.Case) caseJSON {
 	addPrivacyJSON(&out, c)
 	for _, f := range c.Findings {
 		fj := findingJSON{
-			ID: f.ID, Rule: f.Rule, Severity: f.Severity, Score: f.Score, Summary: f.Summary,
-			OccurredOn: string(f.OccurredOn), Counterparty: f.Counterparty, CounterpartyType: f.CounterpartyType,
+			ID: f.ID, Rule: f.Rule, Severity: f.Severity, Score: f.Score,
+			OccurredOn: string(f.OccurredOn), Counterparty: f.Counterparty, CounterpartyID: f.CounterpartyID, CounterpartyType: f.CounterpartyType,
 			EventRefs: []eventRefJSON{}, DisclosureIDs: []string{}, Employment: f.Employment, Project: f.Project,
 			RulesVersion: f.RulesVersion,
 			Points:       []pointJSON{},
 		}
+		fj.Summary, fj.Explanation = r.finding(f)
 		for _, p := range f.Points {
 			fj.Points = append(fj.Points, pointJSON{Part: p.Part, Points: p.Points})
 		}
@@ -203,14 +320,16 @@ func toCaseJSON(c review.Case) caseJSON {
 			MediumThreshold: sc.Medium, HighThreshold: sc.High, FindingsSeverity: sc.FindingsSeverity, Severity: sc.Severity}
 	}
 	if c.Decision != nil {
-		out.Decision = &caseDecisionJSON{Outcome: c.Decision.Outcome, By: c.Decision.By, Reason: c.Decision.Reason, At: c.Decision.At.UTC(),
+		out.Decision = &caseDecisionJSON{Outcome: c.Decision.Outcome, By: c.Decision.By,
+			Reason: r.reason(c.Decision.By, explain.Clause{}, c.Decision.Reason), At: c.Decision.At.UTC(),
 			SecondBy: c.Decision.SecondBy, SecondReason: c.Decision.SecondReason}
 	}
 	for _, cm := range c.Comments {
 		out.Comments = append(out.Comments, caseCommentJSON{At: cm.At.UTC(), By: cm.By, Text: cm.Text})
 	}
 	for _, h := range c.History {
-		out.History = append(out.History, caseChangeJSON{At: h.At.UTC(), Actor: h.Actor, Action: h.Action, From: h.From, To: h.To, Reason: h.Reason})
+		out.History = append(out.History, caseChangeJSON{At: h.At.UTC(), Actor: h.Actor, Action: h.Action, From: h.From, To: h.To,
+			Reason: r.reason(h.Actor, h.Note, h.Reason)})
 	}
 	return out
 }
@@ -307,8 +426,9 @@ func (h CaseRoutes) list(c *gin.Context) {
 		return
 	}
 	page := casePage{Items: make([]caseJSON, 0, len(cs)), NextCursor: next}
+	r := h.readerOf(c)
 	for _, x := range cs {
-		page.Items = append(page.Items, toCaseJSON(x))
+		page.Items = append(page.Items, toCaseJSON(x, r))
 	}
 	c.JSON(http.StatusOK, page)
 }
@@ -327,7 +447,7 @@ func (h CaseRoutes) get(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.JSON(http.StatusOK, toCaseJSON(x))
+	c.JSON(http.StatusOK, toCaseJSON(x, h.readerOf(c)))
 }
 
 func (h CaseRoutes) decide(c *gin.Context) {
@@ -364,10 +484,10 @@ func (h CaseRoutes) decide(c *gin.Context) {
 	}
 	if x.Confirmation != nil {
 		// Four eyes: accepted, not in effect until a second reviewer agrees.
-		c.JSON(http.StatusAccepted, toCaseJSON(x))
+		c.JSON(http.StatusAccepted, toCaseJSON(x, h.readerOf(c)))
 		return
 	}
-	c.JSON(http.StatusOK, toCaseJSON(x))
+	c.JSON(http.StatusOK, toCaseJSON(x, h.readerOf(c)))
 }
 
 func (h CaseRoutes) assign(c *gin.Context) {
@@ -390,7 +510,7 @@ func (h CaseRoutes) assign(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.JSON(http.StatusOK, toCaseJSON(x))
+	c.JSON(http.StatusOK, toCaseJSON(x, h.readerOf(c)))
 }
 
 func (h CaseRoutes) comment(c *gin.Context) {
@@ -413,5 +533,5 @@ func (h CaseRoutes) comment(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.JSON(http.StatusCreated, toCaseJSON(x))
+	c.JSON(http.StatusCreated, toCaseJSON(x, h.readerOf(c)))
 }

@@ -128,7 +128,7 @@ func (h CaseRoutes) unmask(c *gin.Context) {
 	if r.Status == review.UnmaskPending {
 		status = http.StatusAccepted
 	}
-	c.JSON(status, unmaskResponse{Request: toUnmaskJSON(r), Case: toCaseJSON(x)})
+	c.JSON(status, unmaskResponse{Request: toUnmaskJSON(r), Case: toCaseJSON(x, h.readerOf(c))})
 }
 
 type unmaskPage struct {
@@ -238,5 +238,5 @@ func (h CaseRoutes) confirm(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.JSON(http.StatusOK, toCaseJSON(x))
+	c.JSON(http.StatusOK, toCaseJSON(x, h.readerOf(c)))
 }

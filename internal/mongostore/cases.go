@@ -19,6 +19,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
 	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/explain"
 	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
@@ -62,21 +63,74 @@ type confirmationDoc struct {
 }
 
 type findingDoc struct {
-	ID               string     `bson:"id"`
-	Rule             string     `bson:"rule"`
-	Severity         string     `bson:"severity"`
-	Score            int        `bson:"score"`
-	Summary          string     `bson:"summary"`
-	OccurredOn       string     `bson:"occurred_on"`
-	Counterparty     string     `bson:"counterparty,omitempty"`
-	CounterpartyType string     `bson:"counterparty_type,omitempty"`
-	EventRefs        []refDoc   `bson:"event_refs"`
-	DisclosureIDs    []string   `bson:"disclosure_ids"`
-	CoveredBy        string     `bson:"covered_by,omitempty"`
-	Employment       string     `bson:"employment,omitempty"`
-	Project          string     `bson:"project,omitempty"`
-	Points           []pointDoc `bson:"points,omitempty"`
-	RulesVersion     int64      `bson:"rules_version,omitempty"`
+	ID       string `bson:"id"`
+	Rule     string `bson:"rule"`
+	Severity string `bson:"severity"`
+	Score    int    `bson:"score"`
+	// Summary is the English text of findings stored before explanations
+	// were data; a finding with Explanation stores no sentence.
+	Summary          string      `bson:"summary,omitempty"`
+	Explanation      []clauseDoc `bson:"explanation,omitempty"`
+	OccurredOn       string      `bson:"occurred_on"`
+	Counterparty     string      `bson:"counterparty,omitempty"`
+	CounterpartyID   string      `bson:"counterparty_id,omitempty"`
+	CounterpartyType string      `bson:"counterparty_type,omitempty"`
+	EventRefs        []refDoc    `bson:"event_refs"`
+	DisclosureIDs    []string    `bson:"disclosure_ids"`
+	CoveredBy        string      `bson:"covered_by,omitempty"`
+	Employment       string      `bson:"employment,omitempty"`
+	Project          string      `bson:"project,omitempty"`
+	Points           []pointDoc  `bson:"points,omitempty"`
+	RulesVersion     int64       `bson:"rules_version,omitempty"`
+}
+
+// clauseDoc is one explain.Clause: a message code and typed parameters.
+type clauseDoc struct {
+	Code   string              `bson:"code"`
+	Params map[string]paramDoc `bson:"params,omitempty"`
+}
+
+type paramDoc struct {
+	Type     string   `bson:"type"`
+	Value    string   `bson:"value,omitempty"`
+	ID       string   `bson:"id,omitempty"`
+	Kind     string   `bson:"kind,omitempty"`
+	Domain   string   `bson:"domain,omitempty"`
+	Currency string   `bson:"currency,omitempty"`
+	Alias    string   `bson:"alias,omitempty"`
+	To       string   `bson:"to,omitempty"`
+	Status   string   `bson:"status,omitempty"`
+	Values   []string `bson:"values,omitempty"`
+}
+
+func toClauseDocs(x explain.Explanation) []clauseDoc {
+	var out []clauseDoc
+	for _, c := range x {
+		d := clauseDoc{Code: c.Code}
+		if len(c.Params) > 0 {
+			d.Params = make(map[string]paramDoc, len(c.Params))
+			for k, p := range c.Params {
+				d.Params[k] = paramDoc(p)
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func fromClauseDocs(ds []clauseDoc) explain.Explanation {
+	var out explain.Explanation
+	for _, d := range ds {
+		c := explain.Clause{Code: d.Code}
+		if len(d.Params) > 0 {
+			c.Params = make(map[string]explain.Param, len(d.Params))
+			for k, p := range d.Params {
+				c.Params[k] = explain.Param(p)
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 type pointDoc struct {
@@ -121,6 +175,8 @@ type changeDoc struct {
 	From   string    `bson:"from,omitempty"`
 	To     string    `bson:"to,omitempty"`
 	Reason string    `bson:"reason,omitempty"`
+	// Note is the system's reason as data (review.Change.Note).
+	Note *clauseDoc `bson:"note,omitempty"`
 }
 
 func caseIndexes() []index {
@@ -367,10 +423,13 @@ func toCaseDoc(c review.Case) caseDoc {
 		d.OpenKey = c.EmployeeID
 	}
 	for _, f := range c.Findings {
-		fd := findingDoc{ID: f.ID, Rule: f.Rule, Severity: f.Severity, Score: f.Score, Summary: f.Summary,
-			OccurredOn: string(f.OccurredOn), Counterparty: f.Counterparty, CounterpartyType: f.CounterpartyType,
+		fd := findingDoc{ID: f.ID, Rule: f.Rule, Severity: f.Severity, Score: f.Score, Explanation: toClauseDocs(f.Explanation),
+			OccurredOn: string(f.OccurredOn), Counterparty: f.Counterparty, CounterpartyID: f.CounterpartyID, CounterpartyType: f.CounterpartyType,
 			EventRefs: []refDoc{}, DisclosureIDs: nonNil(f.DisclosureIDs), CoveredBy: f.CoveredBy,
 			Employment: f.Employment, Project: f.Project, RulesVersion: f.RulesVersion}
+		if len(f.Explanation) == 0 {
+			fd.Summary = f.Summary // an old finding: its text is all there is
+		}
 		for _, r := range f.EventRefs {
 			fd.EventRefs = append(fd.EventRefs, refDoc{Source: r.Source, ID: r.ID})
 		}
@@ -391,7 +450,11 @@ func toCaseDoc(c review.Case) caseDoc {
 		d.Comments = append(d.Comments, commentDoc{At: storedTime(cm.At), By: cm.By, Text: cm.Text})
 	}
 	for _, h := range c.History {
-		d.History = append(d.History, changeDoc{At: storedTime(h.At), Actor: h.Actor, Action: h.Action, From: h.From, To: h.To, Reason: h.Reason})
+		cd := changeDoc{At: storedTime(h.At), Actor: h.Actor, Action: h.Action, From: h.From, To: h.To, Reason: h.Reason}
+		if h.Note.Code != "" {
+			cd.Note = &toClauseDocs(explain.Explanation{h.Note})[0]
+		}
+		d.History = append(d.History, cd)
 	}
 	return d
 }
@@ -408,11 +471,17 @@ func fromCaseDoc(d caseDoc) review.Case {
 	}
 	for _, fd := range d.Findings {
 		f := detect.Finding{ID: fd.ID, EmployeeID: d.EmployeeID, Rule: fd.Rule, Severity: fd.Severity, Score: fd.Score,
-			Summary: fd.Summary, OccurredOn: civil.Date(fd.OccurredOn), Counterparty: fd.Counterparty,
+			Summary: fd.Summary, Explanation: fromClauseDocs(fd.Explanation), OccurredOn: civil.Date(fd.OccurredOn),
+			Counterparty: fd.Counterparty, CounterpartyID: fd.CounterpartyID,
 			CounterpartyType: fd.CounterpartyType, DisclosureIDs: fd.DisclosureIDs, CoveredBy: fd.CoveredBy,
 			Employment: fd.Employment, Project: fd.Project, RulesVersion: fd.RulesVersion}
 		if len(f.DisclosureIDs) == 0 {
 			f.DisclosureIDs = nil
+		}
+		if f.Summary == "" && len(f.Explanation) > 0 {
+			// English, with the names detection recorded (no rule-set
+			// lookup here): readers get it rendered in their language.
+			f.Summary = explain.Plain(explain.EN, f.Explanation, nil)
 		}
 		for _, r := range fd.EventRefs {
 			f.EventRefs = append(f.EventRefs, event.Ref{Source: r.Source, ID: r.ID})
@@ -434,7 +503,11 @@ func fromCaseDoc(d caseDoc) review.Case {
 		c.Comments = append(c.Comments, review.Comment{At: cm.At, By: cm.By, Text: cm.Text})
 	}
 	for _, h := range d.History {
-		c.History = append(c.History, review.Change{At: h.At, Actor: h.Actor, Action: h.Action, From: h.From, To: h.To, Reason: h.Reason})
+		ch := review.Change{At: h.At, Actor: h.Actor, Action: h.Action, From: h.From, To: h.To, Reason: h.Reason}
+		if h.Note != nil {
+			ch.Note = fromClauseDocs([]clauseDoc{*h.Note})[0]
+		}
+		c.History = append(c.History, ch)
 	}
 	return c
 }

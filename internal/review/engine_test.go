@@ -215,7 +215,7 @@ func TestEngineLateApprovalAutoClearsWithAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Status != review.StatusCleared || got.Decision == nil || got.Decision.By != review.System ||
-		got.Findings[0].CoveredBy != "D-31" || !strings.Contains(got.Findings[0].Summary, "covered by approved disclosure D-31") {
+		got.Findings[0].CoveredBy != "D-31" || !strings.Contains(got.Findings[0].Summary, "covered by the approved declaration (paid seminar, 2024-01-25)") {
 		t.Errorf("after approval: %s decision %+v finding %+v", got.Status, got.Decision, got.Findings[0])
 	}
 	if acts := w.auditActions("E3"); !reflect.DeepEqual(acts, []string{"case.open", "case.auto_clear"}) {

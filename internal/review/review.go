@@ -18,6 +18,7 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/detect"
+	"github.com/moonlight-oss/moonlight/internal/explain"
 )
 
 // Statuses.
@@ -118,7 +119,12 @@ type Change struct {
 	Action string
 	From   string
 	To     string
+	// Reason is what a person wrote, or for the system's lines the English
+	// text of Note (kept for the audit log and older readers).
 	Reason string
+	// Note is the system's reason as data, rendered in the reader's
+	// language (internal/explain); no Code on a person's line.
+	Note explain.Clause
 }
 
 // IsOpen reports whether the case still needs a decision.
@@ -190,8 +196,9 @@ func Sync(cfg detect.Config, open *Case, handled map[string]bool, findings []det
 		}
 		c.Scoring = detect.Explain(cfg, current)
 		c.Score, c.Severity = c.Scoring.Score, c.Scoring.Severity
+		note := explain.C(explain.CodeHistoryOpened).With("uncovered", explain.Int(uncovered))
 		c.History = []Change{{At: now, Actor: System, Action: ActionOpened, To: StatusOpen,
-			Reason: fmt.Sprintf("%d finding(s) without an approved disclosure", uncovered)}}
+			Reason: fmt.Sprintf("%d finding(s) without an approved disclosure", uncovered), Note: note}}
 		return SyncResult{Case: c, Created: true, Changed: true}
 	}
 	c := *open
@@ -210,7 +217,8 @@ func Sync(cfg detect.Config, open *Case, handled map[string]bool, findings []det
 			c.Severity = open.Severity // keep the last severity on record when auto-clearing
 		}
 		c.History = append(c.History, Change{At: now, Actor: System, Action: ActionFindingsUpdated,
-			Reason: fmt.Sprintf("%d finding(s), %d without an approved disclosure", len(current), uncovered)})
+			Reason: fmt.Sprintf("%d finding(s), %d without an approved disclosure", len(current), uncovered),
+			Note:   explain.C(explain.CodeHistoryUpdated).With("findings", explain.Int(len(current))).With("uncovered", explain.Int(uncovered))})
 		if c.Confirmation != nil {
 			// The first reviewer confirmed other findings: the second must
 			// not agree to what the first never read.
@@ -222,11 +230,12 @@ func Sync(cfg detect.Config, open *Case, handled map[string]bool, findings []det
 	}
 	res := SyncResult{Case: c}
 	if uncovered == 0 {
-		reason := "every finding is covered by an approved disclosure"
+		reason, note := "every finding is covered by an approved disclosure", explain.C(explain.CodeHistoryAllCovered)
 		if len(current) == 0 {
-			reason = "no finding remains once all information arrived"
+			reason, note = "no finding remains once all information arrived", explain.C(explain.CodeHistoryNoneRemains)
 		}
-		res.Case.History = append(res.Case.History, Change{At: now, Actor: System, Action: ActionAutoCleared, From: c.Status, To: StatusCleared, Reason: reason})
+		res.Case.History = append(res.Case.History, Change{At: now, Actor: System, Action: ActionAutoCleared, From: c.Status, To: StatusCleared,
+			Reason: reason, Note: note})
 		res.Case.Status = StatusCleared
 		res.Case.Confirmation = nil
 		res.Case.Decision = &Decision{Outcome: StatusCleared, By: System, Reason: reason, At: now}
@@ -283,7 +292,8 @@ func (c *Case) Assign(actor, assignee string, now time.Time) error {
 	}
 	from := c.Status
 	c.Assignee, c.Status, c.UpdatedAt = assignee, StatusInReview, now
-	c.History = append(c.History, Change{At: now, Actor: actor, Action: ActionAssigned, From: from, To: StatusInReview, Reason: "assigned to " + assignee})
+	c.History = append(c.History, Change{At: now, Actor: actor, Action: ActionAssigned, From: from, To: StatusInReview, Reason: "assigned to " + assignee,
+		Note: explain.C(explain.CodeHistoryAssigned).With("assignee", explain.Name(assignee))})
 	return nil
 }
 

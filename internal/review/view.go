@@ -205,6 +205,9 @@ func (s *Service) project(c Case, st *UnmaskState, emp, mgr employee.Employee, o
 		c.refs[i] = f.EventRefs
 		f.EmployeeID = ""
 		f.ID, f.Summary = m.Text(f.ID), m.Text(f.Summary)
+		// The explanation is rendered per reader from its data: mask the
+		// data (event text, names), not a sentence.
+		f.Explanation = f.Explanation.MapText(m.Text)
 		refs := make([]event.Ref, len(f.EventRefs))
 		for j, r := range f.EventRefs {
 			refs[j] = event.Ref{Source: r.Source, ID: m.Text(r.ID)}

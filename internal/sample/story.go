@@ -247,7 +247,7 @@ func Disclosures(now time.Time) []SampleDisclosure {
 				Compensation: &Compensation{Amount: "3000.00", Currency: "CNY"},
 			},
 			Decision: "approve", DecidedBy: ComplianceOfficer, DeciderRole: "compliance",
-			Comment:    "Approved: not on a confidential project; public technology trends only.",
+			Comment:    "批准：未参与保密项目，仅涉及公开的技术趋势。",
 			WantStatus: "approved",
 		},
 		{
@@ -269,7 +269,7 @@ func Disclosures(now time.Time) []SampleDisclosure {
 				Compensation: &Compensation{Amount: "2500.00", Currency: "CNY"},
 			},
 			Decision: "reject", DecidedBy: ComplianceOfficer, DeciderRole: "compliance",
-			Comment:    "Rejected: the topic overlaps with supplier negotiations in progress.",
+			Comment:    "拒绝：主题与正在进行的供应商谈判重叠。",
 			WantStatus: "rejected",
 		},
 		{
@@ -282,7 +282,7 @@ func Disclosures(now time.Time) []SampleDisclosure {
 			// Unpaid academic talks are pre-approved by the default policy; the
 			// manager approves only if the configured policy left it pending.
 			Decision: "approve", DecidedBy: "E1030", DeciderRole: "manager",
-			Comment:    "Unpaid university talk, fine.",
+			Comment:    "高校无偿讲座，同意。",
 			WantStatus: "approved",
 		},
 	}

@@ -185,16 +185,19 @@ func (s *Service) init(ctx context.Context) error {
 		Privacy: policy, Directory: s.Employees, Names: s.Employees, Unmasks: mongostore.NewUnmaskStore(s.db),
 		ConfirmRequiresSecondReviewer: cfg.Review.ConfirmRequiresSecondReviewer}
 	s.Sessions = mongostore.NewSessionStore(s.db)
+	// Explanations name counterparties as the finding's rule-set version listed them.
+	names := &ruleset.Names{Store: mongostore.NewRuleSetStore(s.db), Holder: s.Rules}
 	ui, err := web.New(web.Deps{
 		Config: web.Config{SessionSecret: sessionSecret(cfg), SecureCookies: secureCookies(cfg), SessionTTL: cfg.Web.SessionTTL,
-			SessionIdle: cfg.Web.SessionIdle, Auth: cfg.Auth, Limits: cfg.Disclosure.Limits,
+			SessionIdle: cfg.Web.SessionIdle, Auth: cfg.Auth, Limits: cfg.Disclosure.Limits, Zone: businessZone(cfg),
 			TwoPersonUnmask: cfg.Privacy.Unmask == privacy.UnmaskTwoPerson},
 		Log: s.log, Employees: s.Employees, Sessions: s.Sessions, Disclosures: s.DisclosureService, Cases: cases, CaseStore: s.Cases,
 		Audit: s.Audit, Events: s.Events, Signals: s.Signals, Gatherer: s.reg, Activity: s.Events,
 		Rules: s.RuleService, Rescans: s.Rescans, Privacy: policy,
 		DeadLetters: ingest.NewDLQ(cfg.Kafka.Brokers, cfg.Kafka.Topics.All(), cfg.Kafka.DLQSuffix),
 		Mail:        s.MailSink, Profiles: s.People,
-		Zone: s.Zone,
+		Zone:  s.Zone,
+		Names: names, Preferences: mongostore.NewProfileStore(s.db),
 	})
 	if err != nil {
 		return err
@@ -218,7 +221,7 @@ func (s *Service) init(ctx context.Context) error {
 		Routes: []httpapi.Routes{
 			httpapi.EventRoutes{Publisher: s.publisher, Decoder: event.NewDecoder(cfg.Kafka.MaxEventBytes), MaxEvents: 1000,
 				Grants: cfg.Events.Grants, Audit: s.Audit},
-			httpapi.CaseRoutes{Service: cases},
+			httpapi.CaseRoutes{Service: cases, Names: names},
 			&httpapi.AdminRoutes{Rules: s.RuleService, Rescans: s.Rescans},
 			httpapi.DisclosureRoutes{Service: s.DisclosureService},
 			httpapi.AuditRoutes{Store: s.Audit, Privacy: policy},
@@ -422,4 +425,14 @@ func waitFor(ctx context.Context, name string, log *slog.Logger, check func(cont
 		}
 		wait = min(wait*2, 5*time.Second)
 	}
+}
+
+// businessZone is business.time_zone (validated with the configuration),
+// the zone the UI shows times in until a person chooses another.
+func businessZone(cfg config.Config) *time.Location {
+	loc, err := cfg.Business.Location()
+	if err != nil {
+		return nil // web.New falls back to Asia/Shanghai; config validation refuses this first
+	}
+	return loc
 }

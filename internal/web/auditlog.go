@@ -65,7 +65,7 @@ func (u *UI) auditLog(c *gin.Context) {
 		if err != nil {
 			data.Error = "audit.error.date"
 		} else {
-			f.From = dayStart(d)
+			f.From = dayStart(d, langOf(c).Zone)
 		}
 	}
 	if form.To != "" {
@@ -73,7 +73,7 @@ func (u *UI) auditLog(c *gin.Context) {
 		if err != nil {
 			data.Error = "audit.error.date"
 		} else {
-			f.To = dayStart(d.AddDays(1))
+			f.To = dayStart(d.AddDays(1), langOf(c).Zone)
 		}
 	}
 	q := url.Values{}
@@ -122,7 +122,9 @@ func (u *UI) auditLog(c *gin.Context) {
 	u.render(c, http.StatusOK, "audit", "audit.title", data)
 }
 
-func dayStart(d civil.Date) time.Time {
+// dayStart is the first instant of day d in the viewer's zone (the dates
+// they typed are days on their clock).
+func dayStart(d civil.Date, loc *time.Location) time.Time {
 	t := d.Time()
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, displayZone)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 }

@@ -183,8 +183,13 @@ type evidence struct {
 	Type    string
 	Date    string
 	Summary string
+	// Parts are Summary's labelled values; the values are the event's
+	// data, shown as given (translate="no").
+	Parts   []evidencePart
 	Missing bool
 }
+
+type evidencePart struct{ Label, Value string }
 
 type findingView struct {
 	F        detect.Finding
@@ -259,6 +264,9 @@ func (u *UI) renderCase(c *gin.Context, status int, outcome, reason, errKey stri
 		ev := u.evidenceOf(ctx, langOf(c), cs.EvidenceRefs(i))
 		for i := range ev {
 			ev[i].Summary = cs.MaskText(ev[i].Summary) // attendee lists naming the subject
+			for j := range ev[i].Parts {
+				ev[i].Parts[j].Value = cs.MaskText(ev[i].Parts[j].Value)
+			}
 			ev[i].Ref.ID = cs.MaskText(ev[i].Ref.ID)
 		}
 		views = append(views, findingView{F: f, Evidence: ev})
@@ -296,7 +304,9 @@ func maskTimeline(t *timeline, cs review.Case) {
 		}
 	}
 	for i := range t.Rows {
-		t.Rows[i].Text = cs.MaskText(t.Rows[i].Text)
+		// The marked-up text quotes event data as given: masked pages show
+		// the masked plain text instead.
+		t.Rows[i].Text, t.Rows[i].HTML = cs.MaskText(t.Rows[i].Text), ""
 	}
 }
 
@@ -323,12 +333,13 @@ func (u *UI) evidenceOf(ctx context.Context, l *lang, refs []event.Ref) []eviden
 func describeEvent(l *lang, e event.Event) evidence {
 	ev := evidence{Ref: e.Ref, Type: e.Type}
 	if !e.Time.IsZero() {
-		ev.Date = e.Time.In(displayZone).Format("2006-01-02")
+		ev.Date = e.Time.In(l.Zone).Format("2006-01-02")
 	}
 	parts := []string{}
 	add := func(label, v string) {
 		if v != "" {
 			parts = append(parts, l.T(label)+": "+v)
+			ev.Parts = append(ev.Parts, evidencePart{Label: l.T(label), Value: v})
 		}
 	}
 	switch d := e.Data.(type) {
@@ -341,7 +352,7 @@ func describeEvent(l *lang, e event.Event) evidence {
 		add("ev.city", d.City)
 		add("ev.attendees", strings.Join(d.Attendees, ", "))
 	case *event.CardTransaction:
-		ev.Date = d.OccurredAt.In(displayZone).Format("2006-01-02")
+		ev.Date = d.OccurredAt.In(l.Zone).Format("2006-01-02")
 		add("ev.merchant", d.Merchant)
 		add("ev.amount", d.Amount.Amount+" "+d.Amount.Currency)
 		add("ev.mcc", d.MCC)

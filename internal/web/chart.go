@@ -30,8 +30,11 @@ type timelineItem struct {
 	Start, End civil.Date
 	Label      string // drawn on a bar when it fits
 	Title      string // tooltip and table text
-	Class      string
-	Point      bool
+	// HTML is the table text when it holds data shown as given (marked
+	// translate="no"); "" uses Title.
+	HTML  template.HTML
+	Class string
+	Point bool
 }
 
 type timelineLane struct {
@@ -43,6 +46,7 @@ type timelineLane struct {
 // reading and for screen readers.
 type timelineRow struct {
 	Date, End, Lane, Text, Class string
+	HTML                         template.HTML
 }
 
 type timeline struct {
@@ -56,7 +60,7 @@ type timeline struct {
 // buildTimeline puts the employee's employment, projects and launch dates,
 // leave, expenses, declarations and findings on one date axis.
 func buildTimeline(l *lang, e employee.Employee, sigs []detect.Signal, decls []disclosure.Disclosure, fs []detect.Finding, now time.Time) timeline {
-	today := civil.Of(now.In(displayZone))
+	today := civil.Of(now.In(l.Zone))
 	t := timeline{Today: today, l: l}
 	lane := func(key string) *timelineLane {
 		t.Lanes = append(t.Lanes, timelineLane{Name: l.T(key)})
@@ -93,8 +97,10 @@ func buildTimeline(l *lang, e employee.Employee, sigs []detect.Signal, decls []d
 	}
 	ex := lane("tl.expenses")
 	for _, s := range sigs {
-		title := fmt.Sprintf("%s · %s %s · %s", s.Merchant, s.Amount.Amount, s.Amount.Currency, s.Counterparty)
-		ex.Items = append(ex.Items, timelineItem{Start: s.Date, Title: title, Class: "tl-expense", Point: true})
+		title := fmt.Sprintf("%s · %s %s · %s", s.Merchant, s.Amount.Amount, s.Amount.Currency, l.CP(s.Counterparty))
+		ex.Items = append(ex.Items, timelineItem{Start: s.Date, Title: title, Class: "tl-expense", Point: true,
+			HTML: template.HTML(`<span translate="no">` + template.HTMLEscapeString(s.Merchant) + `</span> · ` +
+				template.HTMLEscapeString(s.Amount.Amount+" "+s.Amount.Currency+" · "+l.CP(s.Counterparty)))})
 	}
 	dl := lane("tl.declarations")
 	for _, d := range decls {
@@ -107,7 +113,8 @@ func buildTimeline(l *lang, e employee.Employee, sigs []detect.Signal, decls []d
 		if f.Covered() {
 			c = "tl-finding tl-covered"
 		}
-		fl.Items = append(fl.Items, timelineItem{Start: f.OccurredOn, Title: l.Label("rule", f.Rule) + " · " + f.Summary, Class: c, Point: true})
+		fl.Items = append(fl.Items, timelineItem{Start: f.OccurredOn, Title: l.Label("rule", f.Rule) + " · " + l.FindingText(f), Class: c, Point: true,
+			HTML: template.HTML(template.HTMLEscapeString(l.Label("rule", f.Rule)+" · ")) + l.Finding(f)})
 	}
 	t.window()
 	for _, ln := range t.Lanes {
@@ -115,7 +122,7 @@ func buildTimeline(l *lang, e employee.Employee, sigs []detect.Signal, decls []d
 			if it.Start.IsZero() {
 				continue
 			}
-			r := timelineRow{Date: string(it.Start), Lane: ln.Name, Text: it.Title, Class: it.Class}
+			r := timelineRow{Date: string(it.Start), Lane: ln.Name, Text: it.Title, HTML: it.HTML, Class: it.Class}
 			if !it.Point && it.End != it.Start {
 				r.End = string(it.End)
 			}

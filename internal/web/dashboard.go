@@ -70,7 +70,13 @@ func (u *UI) dashboard(c *gin.Context) {
 	d.OverTime = d.OverTimeData.SVG(l.T("dash.nodata"))
 	d.DeptData = casesBy(cs, func(c review.Case) []string { return []string{orDash(c.Department)} }, "bar-dept")
 	d.ByDept = hbarSVG(l.T("dash.bydept"), l.T("dash.nodata"), d.DeptData)
-	d.CPData = casesBy(cs, review.Case.Counterparties, "bar-cp")
+	d.CPData = casesBy(cs, func(c review.Case) []string {
+		cps := c.Counterparties()
+		for i, p := range cps {
+			cps[i] = l.CP(p) // by its name in the viewer's language
+		}
+		return cps
+	}, "bar-cp")
 	d.ByCP = hbarSVG(l.T("dash.bycp"), l.T("dash.nodata"), d.CPData)
 
 	if u.d.Activity != nil {
@@ -83,7 +89,7 @@ func (u *UI) dashboard(c *gin.Context) {
 		d.HasActivity = true
 		ch := barChart{Title: l.T("dash.perhour"), Series: []series{{Name: l.T("dash.events"), Class: "bar-events"}}}
 		for h := from; !h.After(now); h = h.Add(time.Hour) {
-			ch.Labels = append(ch.Labels, h.In(displayZone).Format("15:00"))
+			ch.Labels = append(ch.Labels, h.In(l.Zone).Format("15:00"))
 			ch.Series[0].Values = append(ch.Series[0].Values, counts[h])
 		}
 		d.PerHourData = ch
@@ -147,7 +153,7 @@ func casesOverTime(l *lang, cs []review.Case, now time.Time) barChart {
 			}
 		}
 		if len(earliest) < 7 {
-			earliest = c.OpenedAt.In(displayZone).Format("2006-01")
+			earliest = c.OpenedAt.In(l.Zone).Format("2006-01")
 		}
 		i, ok := idx[earliest[:7]]
 		if !ok {

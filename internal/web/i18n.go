@@ -1,11 +1,16 @@
 package web
 
 import (
-	"fmt"
+	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"golang.org/x/text/message/catalog"
+
+	"github.com/moonlight-oss/moonlight/internal/explain"
 )
 
 // Languages the UI speaks, in matcher order: English is the fallback.
@@ -15,11 +20,24 @@ var (
 )
 
 // lang is one supported language: its tag, the code the switch link and the
-// cookie use, and its catalogue.
+// cookie use, and its catalogue. Messages are formatted by
+// golang.org/x/text/message from a catalogue built at start from the map
+// catalogues (catalogueParts) and the plural messages (pluralMessages).
+//
+// Per request, a copy carries the viewer's time zone (Zone) and the
+// lookup of counterparty names (names), see withViewer.
 type lang struct {
-	Tag  language.Tag
-	Code string // "en" or "zh-Hans", also the <html lang> value
-	msgs map[string]string
+	Tag     language.Tag
+	Code    string // "en" or "zh-Hans", also the <html lang> value
+	msgs    map[string]string
+	printer *message.Printer
+	// Zone is the viewer's time zone: their profile's, else the business zone.
+	Zone *time.Location
+	// ex is the explanation language.
+	ex explain.Lang
+	// ctx and names look counterparty names up for this request (withViewer).
+	ctx   context.Context
+	names Names
 }
 
 // i18n picks a language per request and looks messages up.
@@ -37,6 +55,7 @@ var catalogueParts = []struct{ en, zh map[string]string }{
 	{messagesDLQEN, messagesDLQZH},
 	{messagesPrivacyEN, messagesPrivacyZH},
 	{messagesNotifyEN, messagesNotifyZH},
+	{messagesI18nEN, messagesI18nZH},
 }
 
 // catalogues merges the parts into one catalogue per language.
@@ -53,13 +72,27 @@ func catalogues() (en, zh map[string]string) {
 	return en, zh
 }
 
-func newI18n() *i18n {
+func newI18n(zone *time.Location) *i18n {
 	en, zh := catalogues()
+	b := catalog.NewBuilder(catalog.Fallback(langEN))
+	for _, c := range []struct {
+		tag  language.Tag
+		msgs map[string]string
+	}{{langEN, en}, {langZH, zh}} {
+		for k, v := range c.msgs {
+			// The maps are trusted constants; SetString fails only on a bad tag.
+			_ = b.SetString(c.tag, k, v)
+		}
+	}
+	addPlurals(b, en, zh)
+	if zone == nil {
+		zone = time.UTC
+	}
 	return &i18n{
 		matcher: language.NewMatcher([]language.Tag{langEN, langZH}),
 		langs: []lang{
-			{Tag: langEN, Code: "en", msgs: en},
-			{Tag: langZH, Code: "zh-Hans", msgs: zh},
+			{Tag: langEN, Code: "en", msgs: en, printer: message.NewPrinter(langEN, message.Catalog(b)), Zone: zone, ex: explain.EN},
+			{Tag: langZH, Code: "zh-Hans", msgs: zh, printer: message.NewPrinter(langZH, message.Catalog(b)), Zone: zone, ex: explain.ZH},
 		},
 	}
 }
@@ -94,15 +127,16 @@ func (n *i18n) other(l *lang) *lang {
 	return &n.langs[0]
 }
 
-// T returns the message for key, formatted with args. A missing key shows
-// as ⟦key⟧ so a test (and a reader) notices it.
+// T returns the message for key, formatted with args by the catalogue's
+// printer (plural messages choose their form by the CLDR rules of the
+// language). A missing key shows as ⟦key⟧ so a test (and a reader) notices it.
 func (l *lang) T(key string, args ...any) string {
 	m, ok := l.msgs[key]
 	if !ok {
 		return "⟦" + key + "⟧"
 	}
-	if len(args) > 0 {
-		return fmt.Sprintf(m, args...)
+	if len(args) > 0 && l.printer != nil {
+		return l.printer.Sprintf(key, args...)
 	}
 	return m
 }

@@ -49,7 +49,7 @@ func TestValidationMessagesTranslated(t *testing.T) {
 		{Kind: disclosure.KindSpeaking, CounterpartyType: disclosure.CounterpartyAcademic, Counterparty: "a", Topic: "b",
 			StartDate: civil.Date("2024-06-10"), EndDate: "2024-06-10", Compensation: &disclosure.Compensation{Amount: "1x", Currency: "XYZ"}},
 	}
-	zh := newI18n().byCode("zh-Hans")
+	zh := newI18n(nil).byCode("zh-Hans")
 	for i, in := range bad {
 		for field, msg := range fieldErrors(zh, in.Validate(now, disclosure.DefaultLimits())) {
 			for _, r := range msg {

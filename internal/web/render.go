@@ -41,14 +41,10 @@ type navItem struct {
 	Current     bool
 }
 
-// templateFuncs are pure helpers; messages come from page.L.
+// templateFuncs are pure helpers; messages come from page.L. "dt" is
+// bound per viewer's zone (see pagesIn); this one is UTC.
 var templateFuncs = template.FuncMap{
-	"dt": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.In(displayZone).Format("2006-01-02 15:04")
-	},
+	"dt":   zonedTime(time.UTC),
 	"join": strings.Join,
 	"add":  func(a, b int) int { return a + b },
 	"sel": func(a, b string) template.HTMLAttr {
@@ -81,9 +77,52 @@ var templateFuncs = template.FuncMap{
 	},
 }
 
-// displayZone is China Standard Time: the company's HR and expense systems
-// record local dates there, so times are shown on the same clock.
-var displayZone = time.FixedZone("CST", 8*3600)
+// zonedTime formats instants on the clock of loc, naming the zone, so a
+// time never reads as another zone's: "2024-05-02 14:03 CST (Asia/Shanghai)".
+// Dates are YYYY-MM-DD everywhere.
+func zonedTime(loc *time.Location) func(time.Time) string {
+	return func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		t = t.In(loc)
+		abbr := t.Format("MST")
+		if abbr == loc.String() {
+			return t.Format("2006-01-02 15:04 ") + abbr
+		}
+		return t.Format("2006-01-02 15:04 ") + abbr + " (" + loc.String() + ")"
+	}
+}
+
+// maxZoneSets bounds the per-zone template sets kept.
+const maxZoneSets = 64
+
+// pagesIn returns the page templates whose "dt" shows times in loc. Each
+// zone gets clones of the parsed pages (html/template escapes each set on
+// its first use), kept for the next viewer in that zone. The parsed
+// originals are never executed, as a template cannot be cloned after that.
+func (u *UI) pagesIn(loc *time.Location) map[string]*template.Template {
+	key := loc.String()
+	u.zoneMu.Lock()
+	defer u.zoneMu.Unlock()
+	if set, ok := u.zoneSets[key]; ok {
+		return set
+	}
+	set := make(map[string]*template.Template, len(u.pages))
+	for name, t := range u.pages {
+		c, err := t.Clone()
+		if err != nil {
+			u.log.Error("web: clone template", "name", name, "err", err)
+			continue
+		}
+		set[name] = c.Funcs(template.FuncMap{"dt": zonedTime(loc)})
+	}
+	if u.zoneSets == nil || len(u.zoneSets) >= maxZoneSets {
+		u.zoneSets = map[string]map[string]*template.Template{}
+	}
+	u.zoneSets[key] = set
+	return set
+}
 
 // parsePages builds one template set per page: the layout, shared partials
 // and the page's own file.
@@ -120,7 +159,7 @@ func (u *UI) render(c *gin.Context, status int, name, titleKey string, data any)
 	if f := c.Query("done"); f != "" && l.Has("flash."+f) {
 		p.Flash = l.T("flash." + f)
 	}
-	t, ok := u.pages[name]
+	t, ok := u.pagesIn(l.Zone)[name]
 	var buf bytes.Buffer
 	if !ok {
 		u.log.Error("web: no such template", "name", name)
@@ -163,6 +202,12 @@ func (u *UI) nav(c *gin.Context, l *lang, s session) []navItem {
 			href, key string
 			roles     []string
 		}{"/admin/mail", "nav.mail", []string{auth.RoleAdmin}})
+	}
+	if u.d.Preferences != nil {
+		items = append(items, struct {
+			href, key string
+			roles     []string
+		}{"/profile", "nav.profile", []string{auth.RoleEmployee}})
 	}
 	var out []navItem
 	for _, it := range items {

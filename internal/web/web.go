@@ -38,6 +38,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
+	"github.com/moonlight-oss/moonlight/internal/profile"
 	"github.com/moonlight-oss/moonlight/internal/review"
 	sessions "github.com/moonlight-oss/moonlight/internal/session"
 )
@@ -71,6 +72,9 @@ type Config struct {
 	// TwoPersonUnmask says unmask requests wait for a privacy officer
 	// (privacy.unmask: two_person); only the wording of the form depends on it.
 	TwoPersonUnmask bool
+	// Zone is the business time zone (business.time_zone): times are shown
+	// in it unless the viewer's profile names another; nil is Asia/Shanghai.
+	Zone *time.Location
 }
 
 // Disclosures is the declaration workflow (disclosure.Service).
@@ -148,6 +152,13 @@ type Deps struct {
 	// Zone is the business time zone (business.time_zone), the calendar
 	// detection counts days in; nil is UTC.
 	Zone *time.Location
+	// Names finds counterparties by id in the rule-set version a finding
+	// records, to name them in the viewer's language; nil uses the names
+	// detection recorded.
+	Names Names
+	// Preferences keeps each person's language and time zone for the UI;
+	// nil hides the profile page (browser language, business zone).
+	Preferences profile.Store
 }
 
 // UI is the web interface.
@@ -162,6 +173,9 @@ type UI struct {
 
 	oidcMu   sync.Mutex
 	oidcConf *oidcClient // discovered on first use, then kept
+
+	zoneMu   sync.Mutex
+	zoneSets map[string]map[string]*template.Template // by zone name, see pagesIn
 }
 
 // New builds the UI; it fails on a short secret or a broken template.
@@ -191,7 +205,13 @@ func New(d Deps) (*UI, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &UI{d: d, cfg: cfg, log: d.Log, now: d.Now, i18n: newI18n(), pages: pages,
+	if cfg.Zone == nil {
+		cfg.Zone = d.Zone
+	}
+	if cfg.Zone == nil {
+		cfg.Zone = defaultZone()
+	}
+	u := &UI{d: d, cfg: cfg, log: d.Log, now: d.Now, i18n: newI18n(cfg.Zone), pages: pages,
 		jar: cookieJar{sealer: s, secure: cfg.SecureCookies, ttl: cfg.SessionTTL}}
 	if u.log == nil {
 		u.log = slog.New(slog.DiscardHandler)
@@ -244,6 +264,7 @@ func (u *UI) Register(r *gin.Engine) {
 	g.GET("/dashboard", u.need(auth.RoleCompliance, auth.RoleAuditor, auth.RoleAdmin), u.dashboard)
 	g.GET("/audit", u.need(auth.RoleAuditor, auth.RoleAdmin), u.auditLog)
 	u.registerAdmin(g)
+	u.registerProfile(anyone)
 	if u.d.DeadLetters != nil {
 		g.GET("/admin/dead-letters", u.need(auth.RoleAdmin), u.deadLetters)
 	}
@@ -288,7 +309,9 @@ func (u *UI) withSession(c *gin.Context) {
 	}
 	c.Set(ctxSession, s)
 	c.Set(ctxExpired, expired)
-	c.Set(ctxLang, u.i18n.pick(c.Request))
+	if !u.withViewer(c, s) {
+		return
+	}
 	c.Header("Cache-Control", "no-store")
 	c.Header("Vary", "Cookie, Accept-Language")
 	c.Next()
@@ -456,9 +479,12 @@ func (u *UI) switchLang(c *gin.Context) {
 	if l == nil {
 		l = &u.i18n.langs[0]
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: langCookie, Value: l.Code, Path: "/", MaxAge: 365 * 24 * 3600,
-		HttpOnly: true, Secure: u.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	u.setLangCookie(c, l)
 	u.rememberLanguage(c, l.Code)
+	if err := u.rememberLang(c, l); err != nil {
+		u.fail(c, wrapf(err, "save language"))
+		return
+	}
 	c.Redirect(http.StatusSeeOther, localPath(c.Query("next"), "/"))
 }
 
