@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,9 @@ type latencyResult struct {
 	P50, P99, Max            time.Duration
 	Lag                      int64 // messages not committed when producing stopped
 	RSS                      int64
+	// Profiles of the traffic phase (the service's covers its whole life,
+	// the bench process's only the traffic), when --profile-dir is set.
+	ServiceCPUProfile, ServersCPUProfile string
 }
 
 // runLatency stores `cases` cases, then produces realistic traffic at a
@@ -43,6 +47,10 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string, cases
 		return res, err
 	}
 	se := o.serviceEnv(srv, run+"_latency", run+"-latency", topics)
+	if o.profileDir != "" {
+		se.cpuProf = filepath.Join(o.profileDir, fmt.Sprintf("latency-%d-service-cpu.pprof", cases))
+		res.ServiceCPUProfile = se.cpuProf
+	}
 	c, err := startChild(ctx, se, o.serviceLog)
 	if err != nil {
 		return res, err
@@ -81,6 +89,11 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string, cases
 	)
 	pctx, cancelPolls := context.WithCancel(ctx)
 	defer cancelPolls()
+	stopParentProfile := func() {}
+	if o.profileDir != "" && srv.inProcess {
+		res.ServersCPUProfile = filepath.Join(o.profileDir, fmt.Sprintf("latency-%d-servers-cpu.pprof", cases))
+		stopParentProfile = startCPUProfile(res.ServersCPUProfile)
+	}
 	start := time.Now()
 	next := start
 	sent, probes := 0, 0
@@ -128,6 +141,7 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string, cases
 		}
 	}
 	elapsed := time.Since(start)
+	stopParentProfile()
 	res.AchievedRate = float64(sent) / elapsed.Seconds()
 	res.Probes = probes
 	res.Lag, _ = newLagWatcher(srv.brokers, se.group, allTopics(topics)).behind(ctx)
@@ -140,6 +154,7 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string, cases
 		<-done
 	}
 	res.RSS = c.peakRSS()
+	c.stop() // writes the service's profile
 	res.Seen = len(latencies)
 	res.P50, res.P99, res.Max = percentiles(latencies)
 	o.logf("latency (%d cases stored): %d probes, %d seen; p50 %s p99 %s at %.0f events/s (target %d); lag when producing stopped %d",

@@ -146,6 +146,16 @@ func (r report) markdown() string {
 		for _, l := range r.latency {
 			fmt.Fprintf(&b, "| %d | %.0f | %d | %d | %s | %s | %s | %d | %s |\n", l.Cases, l.AchievedRate, l.Probes, l.Seen, ms(l.P50), ms(l.P99), ms(l.Max), l.Lag, mib(l.RSS))
 		}
+		for _, l := range r.latency {
+			for _, p := range []struct{ title, path string }{
+				{"service CPU profile, top functions (flat)", l.ServiceCPUProfile},
+				{"bench process (embedded broker and database) CPU profile during the traffic", l.ServersCPUProfile},
+			} {
+				if top := pprofTop(p.path, ""); top != "" {
+					fmt.Fprintf(&b, "\nWith %d cases stored, %s:\n\n```\n%s```\n", l.Cases, p.title, top)
+				}
+			}
+		}
 	}
 	if r.latencyErr != nil {
 		fmt.Fprintf(&b, "\nFailed: %v\n", r.latencyErr)

@@ -143,6 +143,7 @@ type CaseStore struct {
 	refs    *mongo.Collection
 	queue   *mongo.Collection
 	arbiter *transitions
+	facets  *facets
 }
 
 var _ review.Store = (*CaseStore)(nil)
@@ -151,7 +152,7 @@ var _ review.Store = (*CaseStore)(nil)
 func NewCaseStore(db *DB) *CaseStore {
 	return &CaseStore{db: db, coll: db.DB.Collection(casesCollection),
 		refs: db.DB.Collection(caseRefsCollection), queue: db.DB.Collection(caseQueueCollection),
-		arbiter: newTransitions(db)}
+		arbiter: newTransitions(db), facets: newFacets(db)}
 }
 
 // OpenFor implements review.Store (by key: case_refs, then the cases).
@@ -261,6 +262,9 @@ func (s *CaseStore) List(ctx context.Context, f review.Filter, limit int, cursor
 			bson.D{{Key: "score", Value: bson.D{{Key: "$lt", Value: score}}}},
 			bson.D{{Key: "score", Value: score}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: id}}}},
 		}})
+	}
+	if s.db.queueByFacets(ctx) {
+		return s.listByFacets(ctx, f, limit, cursor)
 	}
 	// Open and in-review cases are listed from the queue rows: the queue
 	// never reads closed cases (nor, on FerretDB, decodes them).
