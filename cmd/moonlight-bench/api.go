@@ -162,8 +162,8 @@ func runAPISet(ctx context.Context, srv *servers, o options_, run string, open i
 	return set, refs, nil
 }
 
-// seedCases creates n cases through the case store (the same documents
-// detection writes), one to three findings each: `open` of them open (one
+// seedCases creates n cases through the case store in bulk (the same
+// documents detection writes), one to three findings each: `open` of them open (one
 // in ten of those in review), the others cleared or confirmed.
 func seedCases(ctx context.Context, db *mongostore.DB, n, open int) ([]string, error) {
 	store := mongostore.NewCaseStore(db)
@@ -199,30 +199,9 @@ func seedCases(ctx context.Context, db *mongostore.DB, n, open int) ([]string, e
 		}
 		cases[i] = c
 	}
-	var (
-		next atomic.Int64
-		wg   sync.WaitGroup
-		errs = make(chan error, 4)
-	)
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(cases) {
-					return
-				}
-				if err := store.Create(ctx, cases[i]); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	// In bulk (CaseStore.CreateMany): on the facet queue one change per
+	// facet per 500 cases instead of one per case.
+	if err := store.CreateMany(ctx, cases); err != nil {
 		return nil, fmt.Errorf("seed cases: %w", err)
 	}
 	ids := make([]string, len(cases))

@@ -449,3 +449,42 @@ func nonNil(xs []string) []string {
 	}
 	return xs
 }
+
+// CreateMany stores many new cases at once (bulk loads: the bench's case
+// sets, imports): their refs, the cases in unordered inserts, then their
+// queue rows, on facets in one change per facet touched. A case already
+// stored (a re-run) is left as it is and placed again, which changes
+// nothing. It does not check one open case per employee beyond the
+// unique index, which fails the whole call.
+func (s *CaseStore) CreateMany(ctx context.Context, cs []review.Case) error {
+	docs := make([]caseDoc, len(cs))
+	ins := make([]any, len(cs))
+	for i, c := range cs {
+		c.Version = 1
+		if err := s.addRef(ctx, c.EmployeeID, c.ID); err != nil {
+			return err
+		}
+		docs[i] = toCaseDoc(c)
+		ins[i] = docs[i]
+	}
+	for start := 0; start < len(ins); start += 500 {
+		_, err := s.coll.InsertMany(ctx, ins[start:min(start+500, len(ins))], options.InsertMany().SetOrdered(false))
+		if err != nil && !onlyDuplicates(err) {
+			return fmt.Errorf("create %d cases: %w", len(cs), err)
+		}
+	}
+	if s.db.queueByFacets(ctx) {
+		for start := 0; start < len(docs); start += backfillBatch {
+			if err := s.facets.placeMany(ctx, docs[start:min(start+backfillBatch, len(docs))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, d := range docs {
+		if err := s.syncQueue(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -59,14 +59,16 @@ const (
 	// were filled from the cases stored before them.
 	facetBackfillMarker = "~backfilled-v1"
 	// maxChunkEntries is where a chunk splits in two; a page of 50 spans at
-	// most three chunks, and a chunk stays small to decode (FerretDB parses
-	// the whole JSON of every document it returns).
-	maxChunkEntries = 64
+	// most four chunks, and a chunk stays small to rewrite and decode
+	// (FerretDB parses the whole JSON of every document it returns).
+	maxChunkEntries = 32
 	// facetAttempts bounds the retries of one facet change under contention.
 	facetAttempts = 60
 	// facetClaimGrace is how old a claim whose facet never moved must be
 	// before another writer takes the version over (its writer stopped).
 	facetClaimGrace = 30 * time.Second
+	// backfillBatch is how many cases one bulk placement takes.
+	backfillBatch = 500
 )
 
 // The facets a listing without status or severity merges. A new status or
@@ -170,58 +172,93 @@ func newFacets(db *DB) *facets {
 // facets of its earlier placements and enters the one of its status and
 // severity. A version older than the one placed is ignored.
 func (q *facets) place(ctx context.Context, d caseDoc) error {
+	return q.placeMany(ctx, []caseDoc{d})
+}
+
+// facetOp is one case's change within one facet: its row leaves (found
+// at one of keys) and, when add is set, add enters.
+type facetOp struct {
+	caseID string
+	keys   []key
+	add    *chunkEntry
+}
+
+// placeMany is place for many cases at once: one change per facet
+// touched, whatever the number of cases (the start-up backfill, bulk
+// seeding). ds must name distinct cases.
+func (q *facets) placeMany(ctx context.Context, ds []caseDoc) error {
 	q.db.facetMu.Lock()
 	defer q.db.facetMu.Unlock()
-	var prev placeDoc
-	err := q.pl.FindOne(ctx, bson.D{{Key: "_id", Value: d.ID}}).Decode(&prev)
-	switch {
-	case errors.Is(err, mongo.ErrNoDocuments):
-		prev = placeDoc{}
-	case err != nil:
-		return fmt.Errorf("placement of case %s: %w", d.ID, err)
-	case prev.Version >= d.Version:
-		return nil
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
 	}
-	entry, err := toChunkEntry(d)
+	prevs, err := byIDs[placeDoc](ctx, q.db, q.pl, ids)
 	if err != nil {
-		return err
+		return fmt.Errorf("placements of %d cases: %w", len(ds), err)
 	}
-	target := placement{Status: d.Status, Severity: d.Severity, Score: d.Score}
-	intent := placeDoc{ID: d.ID, Version: d.Version, At: target}
-	if prev.ID != "" {
-		if !prev.Done {
-			intent.Leaving = append(intent.Leaving, prev.Leaving...)
+	prevOf := make(map[string]placeDoc, len(prevs))
+	for _, p := range prevs {
+		prevOf[p.ID] = p
+	}
+	ops := map[string][]facetOp{} // facet -> its ops
+	var order []string            // facets in first-touched order
+	addOp := func(f string, op facetOp) {
+		if _, ok := ops[f]; !ok {
+			order = append(order, f)
 		}
-		intent.Leaving = append(intent.Leaving, prev.At)
+		ops[f] = append(ops[f], op)
 	}
-	if len(intent.Leaving) > 0 {
-		// The intent first, so a crash below leaves what to clean up.
-		if err := q.writePlace(ctx, intent); err != nil {
-			return err
-		}
-	}
-	// Keys by facet: where the case's row may be.
-	keys := map[string][]key{}
-	var order []string
-	for _, p := range intent.Leaving {
-		if _, ok := keys[p.facet()]; !ok {
-			order = append(order, p.facet())
-		}
-		keys[p.facet()] = append(keys[p.facet()], key{p.Score, d.ID})
-	}
-	for _, f := range order {
-		if f == target.facet() {
+	var intents []placeDoc
+	for _, d := range ds {
+		prev, had := prevOf[d.ID]
+		if had && prev.Version >= d.Version {
 			continue
 		}
-		if err := q.change(ctx, f, d.ID, keys[f], nil); err != nil {
+		entry, err := toChunkEntry(d)
+		if err != nil {
+			return err
+		}
+		target := placement{Status: d.Status, Severity: d.Severity, Score: d.Score}
+		intent := placeDoc{ID: d.ID, Version: d.Version, At: target}
+		if had {
+			if !prev.Done {
+				intent.Leaving = append(intent.Leaving, prev.Leaving...)
+			}
+			intent.Leaving = append(intent.Leaving, prev.At)
+		}
+		if len(intent.Leaving) > 0 {
+			// The intent first, so a crash below leaves what to clean up.
+			if err := q.writePlace(ctx, intent); err != nil {
+				return err
+			}
+		}
+		keys := map[string][]key{} // facet -> where the case's row may be
+		var left []string
+		for _, p := range intent.Leaving {
+			if _, ok := keys[p.facet()]; !ok && p.facet() != target.facet() {
+				left = append(left, p.facet())
+			}
+			keys[p.facet()] = append(keys[p.facet()], key{p.Score, d.ID})
+		}
+		for _, f := range left {
+			addOp(f, facetOp{caseID: d.ID, keys: keys[f]})
+		}
+		addOp(target.facet(), facetOp{caseID: d.ID, keys: keys[target.facet()], add: &entry})
+		intent.Leaving, intent.Done = nil, true
+		intents = append(intents, intent)
+	}
+	for _, f := range order {
+		if err := q.change(ctx, f, ops[f]); err != nil {
 			return err
 		}
 	}
-	if err := q.change(ctx, target.facet(), d.ID, keys[target.facet()], &entry); err != nil {
-		return err
+	for _, p := range intents {
+		if err := q.writePlace(ctx, p); err != nil {
+			return err
+		}
 	}
-	intent.Leaving, intent.Done = nil, true
-	return q.writePlace(ctx, intent)
+	return nil
 }
 
 func (q *facets) writePlace(ctx context.Context, p placeDoc) error {
@@ -248,12 +285,10 @@ func (e chunkEntry) caseDoc() (caseDoc, error) {
 	return d, nil
 }
 
-// change removes case caseID's row (at one of keys) from facet id and,
-// when add is set, puts add in (an add older than a row of the case
-// already there is ignored).
-func (q *facets) change(ctx context.Context, id, caseID string, keys []key, add *chunkEntry) error {
+// change applies ops to facet id, retrying while other writers win.
+func (q *facets) change(ctx context.Context, id string, ops []facetOp) error {
 	for attempt := 0; attempt < facetAttempts; attempt++ {
-		done, err := q.tryChange(ctx, id, caseID, keys, add)
+		done, err := q.tryChange(ctx, id, ops)
 		if err != nil && !errors.Is(err, errChunkGone) || done {
 			return err
 		}
@@ -268,7 +303,7 @@ func chunkAt(refs []chunkRef, k key) int {
 }
 
 // tryChange makes one attempt; done is false when another writer won.
-func (q *facets) tryChange(ctx context.Context, id, caseID string, keys []key, add *chunkEntry) (done bool, err error) {
+func (q *facets) tryChange(ctx context.Context, id string, ops []facetOp) (done bool, err error) {
 	f, err := q.readFacet(ctx, id)
 	if err != nil {
 		return false, err
@@ -287,31 +322,47 @@ func (q *facets) tryChange(ctx context.Context, id, caseID string, keys []key, a
 		loaded[i] = c.Entries
 		return c.Entries, nil
 	}
-	if add != nil {
-		keys = append(keys, add.key()) // a replay of this very change
-	}
-	var removed []chunkEntry
-	for _, k := range keys {
-		i := chunkAt(refs, k)
-		if i == len(refs) {
-			continue
+	// where finds the case's row among keys: chunk index and position.
+	where := func(caseID string, keys []key) (int, int, error) {
+		for _, k := range keys {
+			i := chunkAt(refs, k)
+			if i == len(refs) {
+				continue
+			}
+			es, err := entriesOf(i)
+			if err != nil {
+				return -1, -1, err
+			}
+			if j := slices.IndexFunc(es, func(e chunkEntry) bool { return e.ID == caseID }); j >= 0 {
+				return i, j, nil
+			}
 		}
-		es, err := entriesOf(i)
+		return -1, -1, nil
+	}
+	var removed, added []chunkEntry
+	for _, op := range ops {
+		keys := op.keys
+		if op.add != nil {
+			keys = append(slices.Clone(keys), op.add.key()) // a replay of this very change
+		}
+		i, j, err := where(op.caseID, keys)
 		if err != nil {
 			return false, err
 		}
-		j := slices.IndexFunc(es, func(e chunkEntry) bool { return e.ID == caseID })
-		if j < 0 {
-			continue
+		if i >= 0 {
+			es := loaded[i]
+			if op.add != nil && es[j].Version >= op.add.Version {
+				continue // this or a newer row is already there
+			}
+			removed = append(removed, es[j])
+			loaded[i], touched[i] = slices.Delete(slices.Clone(es), j, j+1), true
 		}
-		if add != nil && es[j].Version >= add.Version {
-			return true, nil // this or a newer row is already there
+		if op.add != nil {
+			added = append(added, *op.add)
 		}
-		removed = append(removed, es[j])
-		loaded[i], touched[i] = slices.Delete(slices.Clone(es), j, j+1), true
 	}
-	if add != nil {
-		i := min(chunkAt(refs, add.key()), len(refs)-1)
+	for _, a := range added {
+		i := min(chunkAt(refs, a.key()), len(refs)-1)
 		if i < 0 {
 			refs = append(refs, chunkRef{})
 			i, loaded[0] = 0, nil
@@ -320,11 +371,11 @@ func (q *facets) tryChange(ctx context.Context, id, caseID string, keys []key, a
 		if err != nil {
 			return false, err
 		}
-		at := sort.Search(len(es), func(j int) bool { return !es[j].key().before(add.key()) })
-		loaded[i], touched[i] = slices.Insert(slices.Clone(es), at, *add), true
+		at := sort.Search(len(es), func(j int) bool { return !es[j].key().before(a.key()) })
+		loaded[i], touched[i] = slices.Insert(slices.Clone(es), at, a), true
 	}
 	if len(touched) == 0 {
-		return true, nil // nothing to remove
+		return true, nil // nothing to change
 	}
 	// New chunks for the touched ones (split when too long, none when empty).
 	var (
@@ -357,17 +408,19 @@ func (q *facets) tryChange(ctx context.Context, id, caseID string, keys []key, a
 			return false, err
 		}
 	}
-	if add != nil {
-		if err := nf.count(*add, +1); err != nil {
+	for _, e := range added {
+		if err := nf.count(e, +1); err != nil {
 			return false, err
 		}
 	}
-	if len(written) > 0 {
-		docs := make([]any, len(written))
-		for i := range written {
-			docs[i] = written[i]
+	for start := 0; start < len(written); start += 100 {
+		part := written[start:min(start+100, len(written))]
+		docs := make([]any, len(part))
+		for i := range part {
+			docs[i] = part[i]
 		}
 		if _, err := q.chunks.InsertMany(ctx, docs); err != nil {
+			q.deleteChunks(ctx, written)
 			return false, fmt.Errorf("queue facet %s: write chunks: %w", id, err)
 		}
 	}
@@ -385,15 +438,19 @@ func (q *facets) tryChange(ctx context.Context, id, caseID string, keys []key, a
 	return true, nil
 }
 
+// splitEntries cuts a chunk's entries into chunks of at most
+// maxChunkEntries, evenly (one change adds one row, so a full chunk splits
+// in halves; a bulk change may add many).
 func splitEntries(es []chunkEntry) [][]chunkEntry {
 	if len(es) == 0 {
 		return nil
 	}
-	if len(es) <= maxChunkEntries {
-		return [][]chunkEntry{es}
+	n := (len(es) + maxChunkEntries - 1) / maxChunkEntries
+	var out [][]chunkEntry
+	for i := range n {
+		out = append(out, es[i*len(es)/n:(i+1)*len(es)/n])
 	}
-	h := len(es) / 2
-	return [][]chunkEntry{es[:h], es[h:]}
+	return out
 }
 
 func newChunkID() string {
@@ -685,20 +742,115 @@ func backfillFacets(ctx context.Context, d *DB) error {
 		return fmt.Errorf("backfill queue facets: %w", err)
 	}
 	defer cur.Close(ctx)
+	var batch []caseDoc
 	for cur.Next(ctx) {
 		var c caseDoc
 		if err := cur.Decode(&c); err != nil {
 			return fmt.Errorf("backfill queue facets: %w", err)
 		}
-		if err := q.place(ctx, c); err != nil {
-			return err
+		if batch = append(batch, c); len(batch) == backfillBatch {
+			if err := q.placeMany(ctx, batch); err != nil {
+				return err
+			}
+			batch = nil
 		}
 	}
 	if err := cur.Err(); err != nil {
 		return fmt.Errorf("backfill queue facets: %w", err)
 	}
+	if err := q.placeMany(ctx, batch); err != nil {
+		return err
+	}
 	if _, err := q.facets.InsertOne(ctx, bson.D{{Key: "_id", Value: facetBackfillMarker}}); err != nil && !mongo.IsDuplicateKeyError(err) {
 		return fmt.Errorf("queue facets marker: %w", err)
 	}
 	return nil
+}
+
+// Chunks and the chunk lists of facets are stored as parallel arrays of
+// scalars: FerretDB decodes an array of documents field by field against
+// a schema, and arrays of strings, numbers and binaries several times
+// faster (the cost of every facet change and page is mostly decoding).
+type chunkStored struct {
+	ID string   `bson:"_id"`
+	S  []int    `bson:"s"`
+	I  []string `bson:"i"`
+	V  []int64  `bson:"v"`
+	C  [][]byte `bson:"c"`
+}
+
+// MarshalBSON stores the chunk as parallel arrays.
+func (c chunkDoc) MarshalBSON() ([]byte, error) {
+	st := chunkStored{ID: c.ID, S: make([]int, len(c.Entries)), I: make([]string, len(c.Entries)),
+		V: make([]int64, len(c.Entries)), C: make([][]byte, len(c.Entries))}
+	for i, e := range c.Entries {
+		st.S[i], st.I[i], st.V[i], st.C[i] = e.Score, e.ID, e.Version, e.Case
+	}
+	return bson.Marshal(st)
+}
+
+// UnmarshalBSON reads a chunk stored by MarshalBSON.
+func (c *chunkDoc) UnmarshalBSON(b []byte) error {
+	var st chunkStored
+	if err := bson.Unmarshal(b, &st); err != nil {
+		return err
+	}
+	if len(st.I) != len(st.S) || len(st.V) != len(st.S) || len(st.C) != len(st.S) {
+		return fmt.Errorf("queue chunk %s: arrays of unequal length", st.ID)
+	}
+	c.ID, c.Entries = st.ID, make([]chunkEntry, len(st.S))
+	for i := range st.S {
+		c.Entries[i] = chunkEntry{Score: st.S[i], ID: st.I[i], Version: st.V[i], Case: st.C[i]}
+	}
+	return nil
+}
+
+type facetStored struct {
+	ID             string     `bson:"_id"`
+	Version        int64      `bson:"version"`
+	N              int        `bson:"n"`
+	Departments    []countDoc `bson:"departments"`
+	Rules          []countDoc `bson:"rules"`
+	Counterparties []countDoc `bson:"counterparties"`
+	Months         []countDoc `bson:"months"`
+	ChunkIDs       []string   `bson:"chunk_ids"`
+	LoScores       []int      `bson:"lo_scores"`
+	LoIDs          []string   `bson:"lo_ids"`
+	Ns             []int      `bson:"ns"`
+}
+
+// MarshalBSON stores the facet's chunk list as parallel arrays.
+func (f facetDoc) MarshalBSON() ([]byte, error) {
+	st := facetStored{ID: f.ID, Version: f.Version, N: f.N, Departments: nonNilCounts(f.Departments), Rules: nonNilCounts(f.Rules),
+		Counterparties: nonNilCounts(f.Counterparties), Months: nonNilCounts(f.Months),
+		ChunkIDs: make([]string, len(f.Chunks)), LoScores: make([]int, len(f.Chunks)), LoIDs: make([]string, len(f.Chunks)), Ns: make([]int, len(f.Chunks))}
+	for i, r := range f.Chunks {
+		st.ChunkIDs[i], st.LoScores[i], st.LoIDs[i], st.Ns[i] = r.ID, r.LoScore, r.LoID, r.N
+	}
+	return bson.Marshal(st)
+}
+
+// UnmarshalBSON reads a facet stored by MarshalBSON.
+func (f *facetDoc) UnmarshalBSON(b []byte) error {
+	var st facetStored
+	if err := bson.Unmarshal(b, &st); err != nil {
+		return err
+	}
+	n := len(st.ChunkIDs)
+	if len(st.LoScores) != n || len(st.LoIDs) != n || len(st.Ns) != n {
+		return fmt.Errorf("queue facet %s: arrays of unequal length", st.ID)
+	}
+	*f = facetDoc{ID: st.ID, Version: st.Version, N: st.N, Departments: st.Departments, Rules: st.Rules,
+		Counterparties: st.Counterparties, Months: st.Months, Chunks: make([]chunkRef, n)}
+	for i := range n {
+		f.Chunks[i] = chunkRef{ID: st.ChunkIDs[i], LoScore: st.LoScores[i], LoID: st.LoIDs[i], N: st.Ns[i]}
+	}
+	return nil
+}
+
+func nonNilCounts(cs []countDoc) []countDoc {
+	if cs == nil {
+		return []countDoc{}
+	}
+	return cs
 }

@@ -238,8 +238,8 @@ func TestFacetQueuePageReadsByIDOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 		fs := finds()
-		if len(fs) > 4 {
-			t.Errorf("page %d: %d finds, want at most 4 (the facet and up to three chunks)", page, len(fs))
+		if len(fs) > 5 {
+			t.Errorf("page %d: %d finds, want at most 5 (the facet and up to four chunks)", page, len(fs))
 		}
 		for _, c := range fs {
 			if !filterIsByID(c) {
@@ -341,7 +341,7 @@ func TestFacetPlacementReplaysAndRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// ... whose move got as far as the target facet.
-	if err := s.facets.change(ctx, facetID(review.StatusInReview, "high"), "R1", nil, &entry); err != nil {
+	if err := s.facets.change(ctx, facetID(review.StatusInReview, "high"), []facetOp{{caseID: "R1", add: &entry}}); err != nil {
 		t.Fatal(err)
 	}
 	// Version 3 closes the case: it must leave both facets.
@@ -393,4 +393,62 @@ func TestFacetBackfill(t *testing.T) {
 	if got := strings.Join(walk(t, NewCaseStore(db), review.Filter{Status: review.StatusOpen}, 10), ","); got != "B0" {
 		t.Errorf("open after backfill = %q, want B0", got)
 	}
+}
+
+// The queue's shape follows the server: facets on FerretDB and
+// mongo-java-server (which answer sorted, filtered finds by scanning),
+// the indexed query on MongoDB.
+func TestQueueModeFollowsTheServer(t *testing.T) {
+	db := newTestDB(t)
+	var info bson.M
+	if err := db.DB.RunCommand(t.Context(), bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
+		t.Fatal(err)
+	}
+	_, ferret := info["ferretdbVersion"]
+	_, git := info["gitVersion"]
+	want := ferret || !git
+	if got := db.queueByFacets(t.Context()); got != want {
+		t.Errorf("queueByFacets = %v on %v, want %v", got, info, want)
+	}
+	if ferret && !db.queueByFacets(t.Context()) {
+		t.Error("FerretDB must use the facets")
+	}
+}
+
+// Bulk creation places its cases in one change per facet and answers
+// like cases created one by one.
+func TestCreateManyAnswersLikeCreate(t *testing.T) {
+	queueModes(t, func(t *testing.T, db *DB) {
+		s := NewCaseStore(db)
+		ctx := t.Context()
+		all := map[string]review.Case{}
+		var cs []review.Case
+		for i := range 120 {
+			c := testCase(fmt.Sprintf("M%03d", i), fmt.Sprintf("E%03d", i), "R&D", []string{"high", "medium"}[i%2], 10*(i%5), detect.RuleExpense, "GLG")
+			if i%3 == 0 {
+				if err := c.Decide("C1", review.StatusCleared, "ok", caseT0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cs = append(cs, c)
+			all[c.ID] = c
+		}
+		for range 2 { // a re-run changes nothing
+			if err := s.CreateMany(ctx, cs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, f := range []review.Filter{{}, {Status: review.StatusOpen}, {Status: review.StatusOpen, Severity: "high"}, {Status: review.StatusCleared}} {
+			if got, want := walk(t, s, f, 50), wantList(all, f); !reflect.DeepEqual(got, want) {
+				t.Errorf("List(%+v) = %v\nwant %v", f, got, want)
+			}
+		}
+		if st, err := s.Stats(ctx); err != nil || !reflect.DeepEqual(st, wantStats(all)) {
+			t.Errorf("Stats = %+v, %v\nwant %+v", st, err, wantStats(all))
+		}
+		c, err := s.OpenFor(ctx, "E001")
+		if err != nil || c.ID != "M001" || c.Version != 1 {
+			t.Errorf("OpenFor(E001) = %s v%d, %v", c.ID, c.Version, err)
+		}
+	})
 }
