@@ -25,7 +25,7 @@ type latencyResult struct {
 	Probes, Seen             int
 	P50, P99, Max            time.Duration // until the case's opened_at
 	SeenP50, SeenP99         time.Duration // until a poll saw it (every pollEvery)
-	Lag                      int64 // messages not committed when producing stopped
+	Lag                      int64         // messages not committed when producing stopped
 	RSS                      int64
 	// Profiles of the traffic phase (the service's covers its whole life,
 	// the bench process's only the traffic), when --profile-dir is set.
