@@ -301,6 +301,13 @@ func startBareGin(list, one []byte) (*bareServer, error) {
 
 // load sends GETs from `workers` goroutines for d (and at most maxReq
 // requests in all), over keep-alive connections.
+// minSamples is the fewest requests a latency row is made of, and
+// maxLoadTime how long a row may run to reach it.
+const (
+	minSamples  = 200
+	maxLoadTime = 60 * time.Second
+)
+
 func load(ctx context.Context, base string, path func(*rand.Rand) string, token string, workers int, d time.Duration, maxReq int) loadResult {
 	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers}}
 	defer client.CloseIdleConnections()
@@ -312,10 +319,13 @@ func load(ctx context.Context, base string, path func(*rand.Rand) string, token 
 		issued   atomic.Int64
 		wg       sync.WaitGroup
 	)
-	// Requests start until d is over; one in flight then is let finish (up
-	// to the client timeout), so slow endpoints still report latencies.
+	// Requests start until d is over and at least minSamples were issued
+	// (a p99 of fewer is its maximum), but never after maxLoadTime; one in
+	// flight then is let finish (up to the client timeout), so slow
+	// endpoints still report latencies.
 	start := time.Now()
 	deadline := start.Add(d)
+	hardStop := start.Add(max(d, maxLoadTime))
 	for w := range workers {
 		wg.Add(1)
 		go func() {
@@ -323,7 +333,7 @@ func load(ctx context.Context, base string, path func(*rand.Rand) string, token 
 			r := rand.New(rand.NewPCG(uint64(w), 7))
 			var mine []time.Duration
 			bad := 0
-			for ctx.Err() == nil && time.Now().Before(deadline) && issued.Add(1) <= int64(maxReq) {
+			for ctx.Err() == nil && (time.Now().Before(deadline) || issued.Load() < minSamples && time.Now().Before(hardStop)) && issued.Add(1) <= int64(maxReq) {
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path(r), nil)
 				req.Header.Set("Authorization", "Bearer "+token)
 				t0 := time.Now()

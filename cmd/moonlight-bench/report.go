@@ -170,7 +170,7 @@ func (r report) markdown() string {
 		} else {
 			fmt.Fprintf(&b, " (bulk `InsertMany` at %.0f events/s)", a.SeedRate)
 		}
-		fmt.Fprintf(&b, "; the case API does not read them. %d concurrent clients with keep-alive, %s per row; a compliance token (JWT verified per request). "+
+		fmt.Fprintf(&b, "; the case API does not read them. %d concurrent clients with keep-alive, %s per row (longer where needed for at least 200 requests, at most 60 s); a compliance token (JWT verified per request). "+
 			"Every case listed or read is audited (one audit entry per case). Goals: case p99 < 50 ms; queue p99 < 50 ms with 1,000 open among 10,000 (the all-open row is reported as it is).\n\n", a.Concurrency, o.apiDuration)
 		b.WriteString("| endpoint | body bytes | requests | req/s | p50 | p99 | errors |\n|---|---:|---:|---:|---:|---:|---:|\n")
 		rows := append([]loadResult(nil), a.Refs...)

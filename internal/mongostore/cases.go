@@ -461,11 +461,11 @@ func (s *CaseStore) CreateMany(ctx context.Context, cs []review.Case) error {
 	ins := make([]any, len(cs))
 	for i, c := range cs {
 		c.Version = 1
-		if err := s.addRef(ctx, c.EmployeeID, c.ID); err != nil {
-			return err
-		}
 		docs[i] = toCaseDoc(c)
 		ins[i] = docs[i]
+	}
+	if err := s.addRefs(ctx, docs); err != nil {
+		return err
 	}
 	for start := 0; start < len(ins); start += 500 {
 		_, err := s.coll.InsertMany(ctx, ins[start:min(start+500, len(ins))], options.InsertMany().SetOrdered(false))
@@ -474,6 +474,17 @@ func (s *CaseStore) CreateMany(ctx context.Context, cs []review.Case) error {
 		}
 	}
 	if s.db.queueByFacets(ctx) {
+		// In queue order by facet, so each batch fills a few neighbouring
+		// chunks instead of rewriting all of them.
+		sorted := slices.Clone(docs)
+		sort.Slice(sorted, func(i, j int) bool {
+			a, b := sorted[i], sorted[j]
+			if fa, fb := facetID(a.Status, a.Severity), facetID(b.Status, b.Severity); fa != fb {
+				return fa < fb
+			}
+			return key{a.Score, a.ID}.before(key{b.Score, b.ID})
+		})
+		docs = sorted
 		for start := 0; start < len(docs); start += backfillBatch {
 			if err := s.facets.placeMany(ctx, docs[start:min(start+backfillBatch, len(docs))]); err != nil {
 				return err
@@ -484,6 +495,42 @@ func (s *CaseStore) CreateMany(ctx context.Context, cs []review.Case) error {
 	for _, d := range docs {
 		if err := s.syncQueue(ctx, d); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// addRefs records the cases of docs in case_refs: new employees' refs in
+// unordered inserts, the others (a duplicate _id) one by one.
+func (s *CaseStore) addRefs(ctx context.Context, docs []caseDoc) error {
+	byEmp := map[string][]string{}
+	var emps []string
+	for _, d := range docs {
+		if _, ok := byEmp[d.EmployeeID]; !ok {
+			emps = append(emps, d.EmployeeID)
+		}
+		byEmp[d.EmployeeID] = append(byEmp[d.EmployeeID], d.ID)
+	}
+	for start := 0; start < len(emps); start += 500 {
+		part := emps[start:min(start+500, len(emps))]
+		ins := make([]any, len(part))
+		for i, e := range part {
+			ins[i] = caseRefsDoc{ID: e, Cases: byEmp[e]}
+		}
+		_, err := s.refs.InsertMany(ctx, ins, options.InsertMany().SetOrdered(false))
+		if err == nil {
+			continue
+		}
+		var bwe mongo.BulkWriteException
+		if !onlyDuplicates(err) || !errors.As(err, &bwe) {
+			return fmt.Errorf("record cases of %d employees: %w", len(part), err)
+		}
+		for _, we := range bwe.WriteErrors {
+			for _, id := range byEmp[part[we.Index]] {
+				if err := s.addRef(ctx, part[we.Index], id); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil

@@ -210,6 +210,7 @@ func (q *facets) placeMany(ctx context.Context, ds []caseDoc) error {
 		ops[f] = append(ops[f], op)
 	}
 	var intents []placeDoc
+	var fresh []any // placements of cases never placed: one insert
 	for _, d := range ds {
 		prev, had := prevOf[d.ID]
 		if had && prev.Version >= d.Version {
@@ -246,11 +247,27 @@ func (q *facets) placeMany(ctx context.Context, ds []caseDoc) error {
 		}
 		addOp(target.facet(), facetOp{caseID: d.ID, keys: keys[target.facet()], add: &entry})
 		intent.Leaving, intent.Done = nil, true
-		intents = append(intents, intent)
+		if had {
+			intents = append(intents, intent)
+		} else {
+			fresh = append(fresh, intent)
+		}
 	}
 	for _, f := range order {
 		if err := q.change(ctx, f, ops[f]); err != nil {
 			return err
+		}
+	}
+	if len(fresh) > 0 {
+		if _, err := q.pl.InsertMany(ctx, fresh, options.InsertMany().SetOrdered(false)); err != nil {
+			if !onlyDuplicates(err) {
+				return fmt.Errorf("placements of %d cases: %w", len(fresh), err)
+			}
+			// Placed meanwhile by another process: write ours by _id (the
+			// rows are where this change put them).
+			for _, p := range fresh {
+				intents = append(intents, p.(placeDoc))
+			}
 		}
 	}
 	for _, p := range intents {
