@@ -91,6 +91,10 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string, cases
 	)
 	pctx, cancelPolls := context.WithCancel(ctx)
 	defer cancelPolls()
+	// All probes' polls share maxPollRate: the bench's reads stay the same
+	// whatever the number of outstanding probes (opened_at is exact anyway).
+	polls := time.NewTicker(time.Second / maxPollRate)
+	defer polls.Stop()
 	stopParentProfile := func() {}
 	if o.profileDir != "" && srv.inProcess {
 		res.ServersCPUProfile = filepath.Join(o.profileDir, fmt.Sprintf("latency-%d-servers-cpu.pprof", cases))
@@ -127,7 +131,7 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string, cases
 			wg.Add(1)
 			go func(id string, at time.Time) {
 				defer wg.Done()
-				if d, seen, ok := waitCase(pctx, client, c.base, token, id, at); ok {
+				if d, seen, ok := waitCase(pctx, client, c.base, token, id, at, polls.C); ok {
 					mu.Lock()
 					latencies = append(latencies, d)
 					seenAfter = append(seenAfter, seen)
@@ -170,14 +174,20 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string, cases
 // (every pollEvery, for at most 60 s). It returns the time from at until
 // the case's opened_at (detection's clock when it opened the case, right
 // before writing it: exact whatever the poll interval) and until the poll
-// that saw it. Polling each probe every 50 ms made the bench's own reads
+// that saw it, polls of all probes taking turns at maxPollRate. Polling
+// each probe every 50 ms made the bench's own reads
 // (20 a second per outstanding probe, 2,000 a second once 100 were
 // outstanding) the largest load on the service and the database, so a run
 // that fell behind fell further behind because of its measurement.
-func waitCase(ctx context.Context, client *http.Client, base, token, employeeID string, at time.Time) (opened, seen time.Duration, ok bool) {
+func waitCase(ctx context.Context, client *http.Client, base, token, employeeID string, at time.Time, turn <-chan time.Time) (opened, seen time.Duration, ok bool) {
 	url := base + "/api/v1/cases?employee_id=" + employeeID + "&limit=1"
 	deadline := at.Add(60 * time.Second)
 	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return 0, 0, false
+		case <-turn:
+		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return 0, 0, false
@@ -211,5 +221,9 @@ func waitCase(ctx context.Context, client *http.Client, base, token, employeeID 
 	return 0, 0, false
 }
 
-// pollEvery is how often each outstanding probe asks for its case.
-const pollEvery = 250 * time.Millisecond
+// pollEvery is how often each outstanding probe asks for its case, and
+// maxPollRate how many polls a second all probes make together at most.
+const (
+	pollEvery   = 250 * time.Millisecond
+	maxPollRate = 40
+)
