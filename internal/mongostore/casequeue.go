@@ -341,7 +341,8 @@ func keepRow(f review.Filter, d caseDoc) bool {
 		f.EmployeeID != "" && d.EmployeeID != f.EmployeeID,
 		f.Department != "" && d.Department != f.Department,
 		f.Rule != "" && !slices.Contains(d.Rules, f.Rule),
-		f.Counterparty != "" && !slices.Contains(d.Counterparties, f.Counterparty):
+		f.Counterparty != "" && !slices.Contains(d.Counterparties, f.Counterparty),
+		f.Subject != "" && d.Subject != f.Subject:
 		return false
 	}
 	return true

@@ -181,6 +181,9 @@ type facetOp struct {
 	caseID string
 	keys   []key
 	add    *chunkEntry
+	// same lets add replace a row of the same version (a field set on the
+	// case without a version change: BackfillSubjects).
+	same bool
 }
 
 // placeMany is place for many cases at once: one change per facet
@@ -368,7 +371,7 @@ func (q *facets) tryChange(ctx context.Context, id string, ops []facetOp) (done 
 		}
 		if i >= 0 {
 			es := loaded[i]
-			if op.add != nil && es[j].Version >= op.add.Version {
+			if op.add != nil && (es[j].Version > op.add.Version || es[j].Version == op.add.Version && !op.same) {
 				continue // this or a newer row is already there
 			}
 			removed = append(removed, es[j])
@@ -870,4 +873,16 @@ func nonNilCounts(cs []countDoc) []countDoc {
 		return []countDoc{}
 	}
 	return cs
+}
+
+// refresh rewrites the row of case d, already placed at d's version, with
+// d (a field changed without a version change).
+func (q *facets) refresh(ctx context.Context, d caseDoc) error {
+	q.db.facetMu.Lock()
+	defer q.db.facetMu.Unlock()
+	entry, err := toChunkEntry(d)
+	if err != nil {
+		return err
+	}
+	return q.change(ctx, facetID(d.Status, d.Severity), []facetOp{{caseID: d.ID, keys: []key{entry.key()}, add: &entry, same: true}})
 }

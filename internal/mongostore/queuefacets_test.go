@@ -43,7 +43,8 @@ func wantList(all map[string]review.Case, f review.Filter) []string {
 			f.Severity != "" && c.Severity != f.Severity,
 			f.Department != "" && c.Department != f.Department,
 			f.Rule != "" && !slices.Contains(c.Rules(), f.Rule),
-			f.Counterparty != "" && !slices.Contains(c.Counterparties(), f.Counterparty):
+			f.Counterparty != "" && !slices.Contains(c.Counterparties(), f.Counterparty),
+			f.Subject != "" && c.Subject != f.Subject:
 			continue
 		}
 		cs = append(cs, c)
@@ -126,6 +127,7 @@ func TestQueueModesAnswerAlike(t *testing.T) {
 		all := map[string]review.Case{}
 		for i := range 160 {
 			c := testCase(fmt.Sprintf("Z%03d", i), fmt.Sprintf("E%03d", i), depts[r.IntN(3)], sevs[r.IntN(3)], 10*r.IntN(4), rules[r.IntN(3)], cps[r.IntN(3)])
+			c.Subject = fmt.Sprintf("S%d", i%7)
 			if err := s.Create(ctx, c); err != nil {
 				t.Fatal(err)
 			}
@@ -170,6 +172,8 @@ func TestQueueModesAnswerAlike(t *testing.T) {
 			{Status: review.StatusOpen, Counterparty: "J.P. Morgan", Severity: "low"},
 			{Rule: detect.RuleBlackout},
 			{Status: "no-such-status"},
+			{Subject: "S3"},
+			{Status: review.StatusOpen, Subject: "S5"},
 		} {
 			want := wantList(all, f)
 			for _, limit := range []int{7, 50} {
