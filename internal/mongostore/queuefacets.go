@@ -140,7 +140,7 @@ type placement struct {
 
 func (p placement) facet() string { return facetID(p.Status, p.Severity) }
 
-type claimDoc struct {
+type facetClaimDoc struct {
 	ID string    `bson:"_id"`
 	At time.Time `bson:"at"`
 }
@@ -567,14 +567,14 @@ func (q *facets) readChunk(ctx context.Context, id string) (chunkDoc, error) {
 // version belongs to a writer that stopped: it is removed and claimed anew.
 func (q *facets) claim(ctx context.Context, f *facetDoc) (bool, error) {
 	id := transitionID("facet/"+f.ID, f.Version)
-	_, err := q.claims.InsertOne(ctx, claimDoc{ID: id, At: storedTime(q.now())})
+	_, err := q.claims.InsertOne(ctx, facetClaimDoc{ID: id, At: storedTime(q.now())})
 	if err == nil {
 		return true, nil
 	}
 	if !mongo.IsDuplicateKeyError(err) {
 		return false, fmt.Errorf("claim %s: %w", id, err)
 	}
-	var c claimDoc
+	var c facetClaimDoc
 	if err := q.claims.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c); err != nil || q.now().Sub(c.At) < facetClaimGrace {
 		return false, nil
 	}
