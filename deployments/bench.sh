@@ -8,6 +8,8 @@
 # Environment:
 #   BENCH_REAL=1          also run against real Apache Kafka and mongo-java-server,
 #                         started (and stopped again) with the scripts beside this one
+#                         (on KAFKA_PORT and MONGO_JAVA_PORT when set, under
+#                         MOONLIGHT_SERVICES_DIR: the scripts read those)
 #   BENCH_KAFKA_BROKERS   also run against this Kafka (host:port,...) ...
 #   BENCH_MONGO_URI       ... and/or this MongoDB (the embedded one stands in for the other)
 #   BENCH_ARGS            extra flags for every run (see `bin/moonlight-bench -h`),
@@ -56,7 +58,7 @@ if [[ "${BENCH_REAL:-}" == 1 ]]; then
 			started+=("$s")
 		fi
 	done
-	run real --brokers "${KAFKA_BROKERS:-127.0.0.1:19092}" --mongo-uri "${MONGO_JAVA_URI:-mongodb://127.0.0.1:27018}" \
+	run real --brokers "${KAFKA_BROKERS:-127.0.0.1:${KAFKA_PORT:-19092}}" --mongo-uri "${MONGO_JAVA_URI:-mongodb://127.0.0.1:${MONGO_JAVA_PORT:-27018}}" \
 		--label "Real servers: Apache Kafka 4.4 (KRaft, one node) + mongo-java-server (H2)" || status=1
 fi
 

@@ -162,8 +162,8 @@ func runAPISet(ctx context.Context, srv *servers, o options_, run string, open i
 	return set, refs, nil
 }
 
-// seedCases creates n cases through the case store (the same documents
-// detection writes), one to three findings each: `open` of them open (one
+// seedCases creates n cases through the case store in bulk (the same
+// documents detection writes), one to three findings each: `open` of them open (one
 // in ten of those in review), the others cleared or confirmed.
 func seedCases(ctx context.Context, db *mongostore.DB, n, open int) ([]string, error) {
 	store := mongostore.NewCaseStore(db)
@@ -199,30 +199,9 @@ func seedCases(ctx context.Context, db *mongostore.DB, n, open int) ([]string, e
 		}
 		cases[i] = c
 	}
-	var (
-		next atomic.Int64
-		wg   sync.WaitGroup
-		errs = make(chan error, 4)
-	)
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(cases) {
-					return
-				}
-				if err := store.Create(ctx, cases[i]); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	// In bulk (CaseStore.CreateMany): on the facet queue one change per
+	// facet per 500 cases instead of one per case.
+	if err := store.CreateMany(ctx, cases); err != nil {
 		return nil, fmt.Errorf("seed cases: %w", err)
 	}
 	ids := make([]string, len(cases))
@@ -322,6 +301,13 @@ func startBareGin(list, one []byte) (*bareServer, error) {
 
 // load sends GETs from `workers` goroutines for d (and at most maxReq
 // requests in all), over keep-alive connections.
+// minSamples is the fewest requests a latency row is made of, and
+// maxLoadTime how long a row may run to reach it.
+const (
+	minSamples  = 200
+	maxLoadTime = 60 * time.Second
+)
+
 func load(ctx context.Context, base string, path func(*rand.Rand) string, token string, workers int, d time.Duration, maxReq int) loadResult {
 	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers}}
 	defer client.CloseIdleConnections()
@@ -333,10 +319,13 @@ func load(ctx context.Context, base string, path func(*rand.Rand) string, token 
 		issued   atomic.Int64
 		wg       sync.WaitGroup
 	)
-	// Requests start until d is over; one in flight then is let finish (up
-	// to the client timeout), so slow endpoints still report latencies.
+	// Requests start until d is over and at least minSamples were issued
+	// (a p99 of fewer is its maximum), but never after maxLoadTime; one in
+	// flight then is let finish (up to the client timeout), so slow
+	// endpoints still report latencies.
 	start := time.Now()
 	deadline := start.Add(d)
+	hardStop := start.Add(max(d, maxLoadTime))
 	for w := range workers {
 		wg.Add(1)
 		go func() {
@@ -344,7 +333,7 @@ func load(ctx context.Context, base string, path func(*rand.Rand) string, token 
 			r := rand.New(rand.NewPCG(uint64(w), 7))
 			var mine []time.Duration
 			bad := 0
-			for ctx.Err() == nil && time.Now().Before(deadline) && issued.Add(1) <= int64(maxReq) {
+			for ctx.Err() == nil && (time.Now().Before(deadline) || issued.Load() < minSamples && time.Now().Before(hardStop)) && issued.Add(1) <= int64(maxReq) {
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path(r), nil)
 				req.Header.Set("Authorization", "Bearer "+token)
 				t0 := time.Now()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -22,9 +23,13 @@ type latencyResult struct {
 	TargetRate, AchievedRate float64
 	Seconds                  float64
 	Probes, Seen             int
-	P50, P99, Max            time.Duration
-	Lag                      int64 // messages not committed when producing stopped
+	P50, P99, Max            time.Duration // until the case's opened_at
+	SeenP50, SeenP99         time.Duration // until a poll saw it (every pollEvery)
+	Lag                      int64         // messages not committed when producing stopped
 	RSS                      int64
+	// Profiles of the traffic phase (the service's covers its whole life,
+	// the bench process's only the traffic), when --profile-dir is set.
+	ServiceCPUProfile, ServersCPUProfile string
 }
 
 // runLatency stores `cases` cases, then produces realistic traffic at a
@@ -43,6 +48,10 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string, cases
 		return res, err
 	}
 	se := o.serviceEnv(srv, run+"_latency", run+"-latency", topics)
+	if o.profileDir != "" {
+		se.cpuProf = filepath.Join(o.profileDir, fmt.Sprintf("latency-%d-service-cpu.pprof", cases))
+		res.ServiceCPUProfile = se.cpuProf
+	}
 	c, err := startChild(ctx, se, o.serviceLog)
 	if err != nil {
 		return res, err
@@ -77,10 +86,20 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string, cases
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
+		seenAfter []time.Duration
 		wg        sync.WaitGroup
 	)
 	pctx, cancelPolls := context.WithCancel(ctx)
 	defer cancelPolls()
+	// All probes' polls share maxPollRate: the bench's reads stay the same
+	// whatever the number of outstanding probes (opened_at is exact anyway).
+	polls := time.NewTicker(time.Second / maxPollRate)
+	defer polls.Stop()
+	stopParentProfile := func() {}
+	if o.profileDir != "" && srv.inProcess {
+		res.ServersCPUProfile = filepath.Join(o.profileDir, fmt.Sprintf("latency-%d-servers-cpu.pprof", cases))
+		stopParentProfile = startCPUProfile(res.ServersCPUProfile)
+	}
 	start := time.Now()
 	next := start
 	sent, probes := 0, 0
@@ -112,9 +131,10 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string, cases
 			wg.Add(1)
 			go func(id string, at time.Time) {
 				defer wg.Done()
-				if d, ok := waitCase(pctx, client, c.base, token, id, at); ok {
+				if d, seen, ok := waitCase(pctx, client, c.base, token, id, at, polls.C); ok {
 					mu.Lock()
 					latencies = append(latencies, d)
+					seenAfter = append(seenAfter, seen)
 					mu.Unlock()
 				}
 			}(probeID, at)
@@ -128,6 +148,7 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string, cases
 		}
 	}
 	elapsed := time.Since(start)
+	stopParentProfile()
 	res.AchievedRate = float64(sent) / elapsed.Seconds()
 	res.Probes = probes
 	res.Lag, _ = newLagWatcher(srv.brokers, se.group, allTopics(topics)).behind(ctx)
@@ -140,46 +161,69 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string, cases
 		<-done
 	}
 	res.RSS = c.peakRSS()
+	c.stop() // writes the service's profile
 	res.Seen = len(latencies)
 	res.P50, res.P99, res.Max = percentiles(latencies)
+	res.SeenP50, res.SeenP99, _ = percentiles(seenAfter)
 	o.logf("latency (%d cases stored): %d probes, %d seen; p50 %s p99 %s at %.0f events/s (target %d); lag when producing stopped %d",
 		res.Cases, res.Probes, res.Seen, res.P50, res.P99, res.AchievedRate, o.rate, res.Lag)
 	return res, nil
 }
 
 // waitCase polls the case list filtered by employee until it is not empty
-// (every 50 ms, for at most 60 s) and returns the time since at. With ten
-// probes a second in flight, a finer poll loads the service and the
-// database more than the traffic under test does.
-func waitCase(ctx context.Context, client *http.Client, base, token, employeeID string, at time.Time) (time.Duration, bool) {
+// (every pollEvery, for at most 60 s). It returns the time from at until
+// the case's opened_at (detection's clock when it opened the case, right
+// before writing it: exact whatever the poll interval) and until the poll
+// that saw it, polls of all probes taking turns at maxPollRate. Polling
+// each probe every 50 ms made the bench's own reads
+// (20 a second per outstanding probe, 2,000 a second once 100 were
+// outstanding) the largest load on the service and the database, so a run
+// that fell behind fell further behind because of its measurement.
+func waitCase(ctx context.Context, client *http.Client, base, token, employeeID string, at time.Time, turn <-chan time.Time) (opened, seen time.Duration, ok bool) {
 	url := base + "/api/v1/cases?employee_id=" + employeeID + "&limit=1"
 	deadline := at.Add(60 * time.Second)
 	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return 0, 0, false
+		case <-turn:
+		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
-			return 0, false
+			return 0, 0, false
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := client.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
-				return 0, false
+				return 0, 0, false
 			}
 		} else {
 			var page struct {
-				Items []json.RawMessage `json:"items"`
+				Items []struct {
+					OpenedAt time.Time `json:"opened_at"`
+				} `json:"items"`
 			}
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK && json.Unmarshal(b, &page) == nil && len(page.Items) > 0 {
-				return time.Since(at), true
+				seen := time.Since(at)
+				// opened_at is stored to the millisecond.
+				return max(page.Items[0].OpenedAt.Sub(at.Truncate(time.Millisecond)), 0), seen, true
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return 0, false
-		case <-time.After(50 * time.Millisecond):
+			return 0, 0, false
+		case <-time.After(pollEvery):
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
+
+// pollEvery is how often each outstanding probe asks for its case, and
+// maxPollRate how many polls a second all probes make together at most.
+const (
+	pollEvery   = 250 * time.Millisecond
+	maxPollRate = 40
+)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -57,6 +58,7 @@ type queueRow struct {
 	Counterparties []string `bson:"counterparties"`
 	Version        int64    `bson:"version"`
 	Subject        string   `bson:"subject,omitempty"`
+	Month          string   `bson:"month"` // caseMonth: the dashboard's "over time"
 	Case           []byte   `bson:"case"`
 }
 
@@ -67,7 +69,7 @@ func toQueueRow(d caseDoc) (queueRow, error) {
 		return queueRow{}, err
 	}
 	return queueRow{ID: d.ID, EmployeeID: d.EmployeeID, Department: d.Department, Status: d.Status, Severity: d.Severity,
-		Score: d.Score, Rules: d.Rules, Counterparties: d.Counterparties, Version: d.Version, Subject: d.Subject, Case: b}, nil
+		Score: d.Score, Rules: d.Rules, Counterparties: d.Counterparties, Version: d.Version, Subject: d.Subject, Month: caseMonth(d), Case: b}, nil
 }
 
 func fromQueueRow(r queueRow) (caseDoc, error) {
@@ -112,6 +114,9 @@ func (s *CaseStore) addRef(ctx context.Context, employeeID, caseID string) error
 // compact row while it is open or in review, no row once closed. It is the
 // one hook every write of a case calls after the case itself is stored.
 func (s *CaseStore) syncQueue(ctx context.Context, d caseDoc) error {
+	if s.db.queueByFacets(ctx) {
+		return s.facets.place(ctx, d)
+	}
 	if !queued(d.Status) {
 		if _, err := s.queue.DeleteOne(ctx, bson.D{{Key: "_id", Value: d.ID}}); err != nil {
 			return fmt.Errorf("case %s leaves the queue: %w", d.ID, err)
@@ -183,6 +188,20 @@ func (s *CaseStore) casesOfOne(ctx context.Context, employeeID string) ([]review
 // (no history or comments), highest score first, at most maxQueueRows;
 // truncated says there were more.
 func (s *CaseStore) Queue(ctx context.Context) (rows []review.Case, truncated bool, err error) {
+	if s.db.queueByFacets(ctx) {
+		docs, err := s.facets.list(ctx, append(facetsFor(review.StatusOpen, ""), facetsFor(review.StatusInReview, "")...), nil, maxQueueRows, nil)
+		if err != nil {
+			return nil, false, fmt.Errorf("read the queue: %w", err)
+		}
+		if len(docs) > maxQueueRows {
+			docs, truncated = docs[:maxQueueRows], true
+		}
+		rows = make([]review.Case, len(docs))
+		for i, d := range docs {
+			rows[i] = fromCaseDoc(d)
+		}
+		return rows, truncated, nil
+	}
 	docs, err := findQueue(ctx, s.queue, bson.D{}, options.Find().
 		SetSort(bson.D{{Key: "score", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(maxQueueRows+1))
 	if err != nil {
@@ -201,6 +220,13 @@ func (s *CaseStore) Queue(ctx context.Context) (rows []review.Case, truncated bo
 // Counts implements review.Store: cases by status, one aggregation with a
 // single accumulator (FerretDB computes only the first of several wrongly).
 func (s *CaseStore) Counts(ctx context.Context) (map[string]int, error) {
+	if s.db.queueByFacets(ctx) {
+		st, err := s.facets.stats(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("count cases: %w", err)
+		}
+		return st.ByStatus, nil
+	}
 	cur, err := s.coll.Aggregate(ctx, mongo.Pipeline{
 		{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$status"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
 	})
@@ -272,4 +298,130 @@ func findQueue(ctx context.Context, coll *mongo.Collection, filter any, opts ...
 		}
 	}
 	return out, nil
+}
+
+// listByFacets is List on the servers without sorted indexes: the rows of
+// the facets the status and severity select, merged in queue order, read
+// chunk by chunk from the cursor on; the other parts of the filter are
+// applied to the rows as they come. A page costs a few reads by _id; a
+// filter that keeps few rows reads on until it has a page or the facets
+// end (bounded by the facets' size, never by all cases).
+func (s *CaseStore) listByFacets(ctx context.Context, f review.Filter, limit int, cursor string) ([]review.Case, string, error) {
+	var after *key
+	if cursor != "" {
+		score, id, err := decodeCaseCursor(cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		after = &key{score, id}
+	}
+	docs, err := s.facets.list(ctx, facetsFor(f.Status, f.Severity), after, limit, func(d caseDoc) bool { return keepRow(f, d) })
+	if err != nil {
+		return nil, "", fmt.Errorf("list cases: %w", err)
+	}
+	next := ""
+	if len(docs) > limit {
+		docs = docs[:limit]
+		last := docs[len(docs)-1]
+		next = encodeCaseCursor(last.Score, last.ID)
+	}
+	out := make([]review.Case, len(docs))
+	for i, d := range docs {
+		out[i] = fromCaseDoc(d)
+	}
+	return out, next, nil
+}
+
+// keepRow applies the parts of a filter a facet does not select. New
+// filters (assignee, search...) go here and into List's query alike.
+func keepRow(f review.Filter, d caseDoc) bool {
+	switch {
+	case f.Status != "" && d.Status != f.Status,
+		f.Severity != "" && d.Severity != f.Severity,
+		f.EmployeeID != "" && d.EmployeeID != f.EmployeeID,
+		f.Department != "" && d.Department != f.Department,
+		f.Rule != "" && !slices.Contains(d.Rules, f.Rule),
+		f.Counterparty != "" && !slices.Contains(d.Counterparties, f.Counterparty),
+		f.Subject != "" && d.Subject != f.Subject:
+		return false
+	}
+	return true
+}
+
+// Stats implements review.Store. With facets: one read by _id per facet.
+// On MongoDB: one count per status on the status_score_id index and one
+// single-accumulator aggregation per fact over the queue rows.
+func (s *CaseStore) Stats(ctx context.Context) (review.QueueStats, error) {
+	if s.db.queueByFacets(ctx) {
+		st, err := s.facets.stats(ctx)
+		if err != nil {
+			return review.QueueStats{}, fmt.Errorf("case stats: %w", err)
+		}
+		return st, nil
+	}
+	st := review.NewQueueStats()
+	for _, status := range facetStatuses {
+		n, err := s.coll.CountDocuments(ctx, bson.D{{Key: "status", Value: status}})
+		if err != nil {
+			return review.QueueStats{}, fmt.Errorf("count %s cases: %w", status, err)
+		}
+		if n > 0 {
+			st.ByStatus[status] = int(n)
+		}
+	}
+	for _, g := range []struct {
+		field string
+		into  map[string]int
+	}{{"severity", st.BySeverity}, {"department", st.ByDepartment}, {"rules", st.ByRule}, {"counterparties", st.ByCounterparty}} {
+		pipe := mongo.Pipeline{}
+		if g.field == "rules" || g.field == "counterparties" {
+			pipe = append(pipe, bson.D{{Key: "$unwind", Value: "$" + g.field}})
+		}
+		pipe = append(pipe, bson.D{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$" + g.field}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}})
+		if err := groupInto(ctx, s.queue, pipe, func(k bson.RawValue, n int) {
+			v, _ := k.StringValueOK()
+			g.into[v] += n
+		}); err != nil {
+			return review.QueueStats{}, fmt.Errorf("case stats by %s: %w", g.field, err)
+		}
+	}
+	// Months need the findings: read the rows' months from the queue rows.
+	pipe := mongo.Pipeline{{{Key: "$group", Value: bson.D{
+		{Key: "_id", Value: bson.D{{Key: "m", Value: "$month"}, {Key: "s", Value: "$severity"}}},
+		{Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}}}
+	if err := groupInto(ctx, s.queue, pipe, func(k bson.RawValue, n int) {
+		var id struct {
+			M string `bson:"m"`
+			S string `bson:"s"`
+		}
+		if k.Unmarshal(&id) != nil {
+			return
+		}
+		if st.ByMonth[id.M] == nil {
+			st.ByMonth[id.M] = map[string]int{}
+		}
+		st.ByMonth[id.M][id.S] += n
+	}); err != nil {
+		return review.QueueStats{}, fmt.Errorf("case stats by month: %w", err)
+	}
+	return st, nil
+}
+
+func groupInto(ctx context.Context, coll *mongo.Collection, pipe mongo.Pipeline, add func(k bson.RawValue, n int)) error {
+	cur, err := coll.Aggregate(ctx, pipe)
+	if err != nil {
+		return err
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var row struct {
+			ID bson.RawValue `bson:"_id"`
+			N  int           `bson:"n"`
+		}
+		if err := cur.Decode(&row); err != nil {
+			return err
+		}
+		add(row.ID, row.N)
+	}
+	return cur.Err()
 }

@@ -82,8 +82,10 @@ func TestCaseQueueFollowsTheCase(t *testing.T) {
 
 // The open-case list reads the queue rows, never the cases collection: an
 // open case written behind the store's back is not listed, a closed one is.
+// (On facets every listing reads only the facets: TestQueueModesAnswerAlike.)
 func TestListOfOpenCasesReadsOnlyTheQueue(t *testing.T) {
 	db := newTestDB(t)
+	db.queueMode = queueByIndex
 	s := NewCaseStore(db)
 	ctx := t.Context()
 	if err := s.Create(ctx, testCase("L1", "E1", "R&D", "high", 70, detect.RuleExpense, "GLG")); err != nil {

@@ -199,6 +199,7 @@ type CaseStore struct {
 	refs    *mongo.Collection
 	queue   *mongo.Collection
 	arbiter *transitions
+	facets  *facets
 }
 
 var _ review.Store = (*CaseStore)(nil)
@@ -207,7 +208,7 @@ var _ review.Store = (*CaseStore)(nil)
 func NewCaseStore(db *DB) *CaseStore {
 	return &CaseStore{db: db, coll: db.DB.Collection(casesCollection),
 		refs: db.DB.Collection(caseRefsCollection), queue: db.DB.Collection(caseQueueCollection),
-		arbiter: newTransitions(db)}
+		arbiter: newTransitions(db), facets: newFacets(db)}
 }
 
 // OpenFor implements review.Store (by key: case_refs, then the cases).
@@ -317,6 +318,9 @@ func (s *CaseStore) List(ctx context.Context, f review.Filter, limit int, cursor
 			bson.D{{Key: "score", Value: bson.D{{Key: "$lt", Value: score}}}},
 			bson.D{{Key: "score", Value: score}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: id}}}},
 		}})
+	}
+	if s.db.queueByFacets(ctx) {
+		return s.listByFacets(ctx, f, limit, cursor)
 	}
 	// Open and in-review cases are listed from the queue rows: the queue
 	// never reads closed cases (nor, on FerretDB, decodes them).
@@ -517,4 +521,90 @@ func nonNil(xs []string) []string {
 		return []string{}
 	}
 	return xs
+}
+
+// CreateMany stores many new cases at once (bulk loads: the bench's case
+// sets, imports): their refs, the cases in unordered inserts, then their
+// queue rows, on facets in one change per facet touched. A case already
+// stored (a re-run) is left as it is and placed again, which changes
+// nothing. It does not check one open case per employee beyond the
+// unique index, which fails the whole call.
+func (s *CaseStore) CreateMany(ctx context.Context, cs []review.Case) error {
+	docs := make([]caseDoc, len(cs))
+	ins := make([]any, len(cs))
+	for i, c := range cs {
+		c.Version = 1
+		docs[i] = toCaseDoc(c)
+		ins[i] = docs[i]
+	}
+	if err := s.addRefs(ctx, docs); err != nil {
+		return err
+	}
+	for start := 0; start < len(ins); start += 500 {
+		_, err := s.coll.InsertMany(ctx, ins[start:min(start+500, len(ins))], options.InsertMany().SetOrdered(false))
+		if err != nil && !onlyDuplicates(err) {
+			return fmt.Errorf("create %d cases: %w", len(cs), err)
+		}
+	}
+	if s.db.queueByFacets(ctx) {
+		// In queue order by facet, so each batch fills a few neighbouring
+		// chunks instead of rewriting all of them.
+		sorted := slices.Clone(docs)
+		sort.Slice(sorted, func(i, j int) bool {
+			a, b := sorted[i], sorted[j]
+			if fa, fb := facetID(a.Status, a.Severity), facetID(b.Status, b.Severity); fa != fb {
+				return fa < fb
+			}
+			return key{a.Score, a.ID}.before(key{b.Score, b.ID})
+		})
+		docs = sorted
+		for start := 0; start < len(docs); start += backfillBatch {
+			if err := s.facets.placeMany(ctx, docs[start:min(start+backfillBatch, len(docs))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, d := range docs {
+		if err := s.syncQueue(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addRefs records the cases of docs in case_refs: new employees' refs in
+// unordered inserts, the others (a duplicate _id) one by one.
+func (s *CaseStore) addRefs(ctx context.Context, docs []caseDoc) error {
+	byEmp := map[string][]string{}
+	var emps []string
+	for _, d := range docs {
+		if _, ok := byEmp[d.EmployeeID]; !ok {
+			emps = append(emps, d.EmployeeID)
+		}
+		byEmp[d.EmployeeID] = append(byEmp[d.EmployeeID], d.ID)
+	}
+	for start := 0; start < len(emps); start += 500 {
+		part := emps[start:min(start+500, len(emps))]
+		ins := make([]any, len(part))
+		for i, e := range part {
+			ins[i] = caseRefsDoc{ID: e, Cases: byEmp[e]}
+		}
+		_, err := s.refs.InsertMany(ctx, ins, options.InsertMany().SetOrdered(false))
+		if err == nil {
+			continue
+		}
+		var bwe mongo.BulkWriteException
+		if !onlyDuplicates(err) || !errors.As(err, &bwe) {
+			return fmt.Errorf("record cases of %d employees: %w", len(part), err)
+		}
+		for _, we := range bwe.WriteErrors {
+			for _, id := range byEmp[part[we.Index]] {
+				if err := s.addRef(ctx, part[we.Index], id); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }

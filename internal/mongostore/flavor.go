@@ -27,7 +27,34 @@ func (d *DB) detect(ctx context.Context) {
 		return
 	}
 	_, d.ferret = info["ferretdbVersion"]
+	// MongoDB's buildInfo names its git commit; mongo-java-server's answers
+	// only a version, and it sorts every find in memory.
+	_, git := info["gitVersion"]
+	d.sorted = git && !d.ferret
 	d.kindKnown = true
+}
+
+// Queue modes (DB.queueMode).
+const (
+	queueByIndex  = 1
+	queueByFacets = 2
+)
+
+// queueByFacets reports whether the queue, its counts and its pages come
+// from the facet documents (queuefacets.go) instead of queries on
+// case_queue: on every server that cannot serve a sorted, filtered find
+// from an index. The choice is made once per process, at EnsureIndexes.
+func (d *DB) queueByFacets(ctx context.Context) bool {
+	d.detect(ctx)
+	d.kindMu.Lock()
+	defer d.kindMu.Unlock()
+	switch d.queueMode {
+	case queueByIndex:
+		return false
+	case queueByFacets:
+		return true
+	}
+	return !d.sorted
 }
 
 // IsFerretDB reports whether the server is FerretDB.

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
@@ -34,6 +35,16 @@ type DB struct {
 	kindMu    sync.Mutex
 	kindKnown bool
 	ferret    bool // the server is FerretDB (flavor.go)
+	// sorted says the server serves a filtered, sorted, limited find from
+	// an index (MongoDB; not FerretDB nor mongo-java-server): the queue
+	// queries case_queue there, and keeps facets elsewhere (flavor.go).
+	sorted bool
+	// queueMode, when not 0, overrides the choice (tests): queueByIndex
+	// or queueByFacets.
+	queueMode int
+	// facetMu serialises the placements of cases in the queue facets
+	// within this process (queuefacets.go).
+	facetMu sync.Mutex
 }
 
 // Connect opens a client to uri and selects database name. It does not wait
@@ -84,8 +95,20 @@ func (d *DB) EnsureIndexes(ctx context.Context) error {
 			return fmt.Errorf("create index on %s: %w", ix.collection, err)
 		}
 	}
+	d.kindMu.Lock()
+	known := d.kindKnown
+	d.kindMu.Unlock()
+	if !known {
+		// The queue's shape must be chosen from the server, not guessed.
+		return fmt.Errorf("ask the server what it is (buildInfo): %w", d.DB.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Err())
+	}
 	if err := backfillNearby(ctx, d); err != nil {
 		return err
+	}
+	if d.queueByFacets(ctx) {
+		if err := backfillFacets(ctx, d); err != nil {
+			return err
+		}
 	}
 	return backfillCaseViews(ctx, d)
 }

@@ -50,6 +50,15 @@ func (s *CaseStore) BackfillSubjects(ctx context.Context, subject func(employeeI
 		if _, err := s.queue.UpdateOne(ctx, bson.D{{Key: "_id", Value: r.ID}}, set); err != nil {
 			return n, fmt.Errorf("subject of queue row %s: %w", r.ID, err)
 		}
+		if s.db.queueByFacets(ctx) {
+			var d caseDoc
+			if err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: r.ID}}).Decode(&d); err != nil {
+				return n, fmt.Errorf("subject of queue row %s: %w", r.ID, err)
+			}
+			if err := s.facets.refresh(ctx, d); err != nil {
+				return n, fmt.Errorf("subject of queue row %s: %w", r.ID, err)
+			}
+		}
 		n++
 	}
 	if _, err := s.refs.InsertOne(ctx, bson.D{{Key: "_id", Value: marker}, {Key: "cases", Value: bson.A{}}}); err != nil && !mongo.IsDuplicateKeyError(err) {

@@ -428,4 +428,27 @@ type Store interface {
 	Queue(ctx context.Context) (rows []Case, truncated bool, err error)
 	// Counts returns the number of cases by status.
 	Counts(ctx context.Context) (map[string]int, error)
+	// Stats returns the counts the dashboard and the queue's filter
+	// choices show, in a few bounded reads whatever the number of cases.
+	Stats(ctx context.Context) (QueueStats, error)
+}
+
+// QueueStats counts cases: all of them by status, and the open and
+// in-review ones (the queue) by the facts the queue filters on.
+type QueueStats struct {
+	ByStatus map[string]int
+	// Of the open and in-review cases only:
+	BySeverity     map[string]int
+	ByDepartment   map[string]int // "" for none
+	ByRule         map[string]int // a case counts once per rule it has
+	ByCounterparty map[string]int // once per counterparty
+	// ByMonth is month ("2006-01" of the earliest finding, else of the
+	// opening in UTC) -> severity -> cases.
+	ByMonth map[string]map[string]int
+}
+
+// NewQueueStats returns empty stats with every map made.
+func NewQueueStats() QueueStats {
+	return QueueStats{ByStatus: map[string]int{}, BySeverity: map[string]int{}, ByDepartment: map[string]int{},
+		ByRule: map[string]int{}, ByCounterparty: map[string]int{}, ByMonth: map[string]map[string]int{}}
 }

@@ -126,49 +126,36 @@ func sortCases(cs []review.Case, by string) {
 }
 
 // queueOptions offers the values that occur in the open and in-review
-// cases, read from the queue rows: only the values are shown, no case.
+// cases, from the case store's counts: no case is read.
 func (u *UI) queueOptions(ctx context.Context) (queueOptions, error) {
 	o := queueOptions{
 		Statuses:   []string{review.StatusOpen, review.StatusInReview, review.StatusCleared, review.StatusConfirmed},
 		Severities: []string{"high", "medium", "low"},
 	}
-	_, cs, _, err := u.caseViews(ctx)
+	st, err := u.caseViews(ctx)
 	if err != nil {
 		return o, err
 	}
-	dept, rules, cps := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, c := range cs {
-		if c.Department != "" {
-			dept[c.Department] = true
-		}
-		for _, r := range c.Rules() {
-			rules[r] = true
-		}
-		for _, p := range c.Counterparties() {
-			cps[p] = true
-		}
-	}
-	o.Departments, o.Rules, o.Counterparties = sortedSet(dept), sortedSet(rules), sortedSet(cps)
+	delete(st.ByDepartment, "")
+	o.Departments, o.Rules, o.Counterparties = sortedKeys(st.ByDepartment), sortedKeys(st.ByRule), sortedKeys(st.ByCounterparty)
 	return o, nil
 }
 
 // caseViews reads what the dashboard and the queue's filter options need:
-// the counts by status and the queue rows (open and in-review cases, no
-// history or comments), each in one bounded query.
-func (u *UI) caseViews(ctx context.Context) (counts map[string]int, rows []review.Case, truncated bool, err error) {
+// the case store's counts, one bounded read whatever the number of cases
+// (review.Store.Stats).
+func (u *UI) caseViews(ctx context.Context) (review.QueueStats, error) {
 	if u.d.CaseStore == nil {
-		return nil, nil, false, nil
+		return review.NewQueueStats(), nil
 	}
-	if counts, err = u.d.CaseStore.Counts(ctx); err != nil {
-		return nil, nil, false, wrapf(err, "count cases")
+	st, err := u.d.CaseStore.Stats(ctx)
+	if err != nil {
+		return review.QueueStats{}, wrapf(err, "case counts")
 	}
-	if rows, truncated, err = u.d.CaseStore.Queue(ctx); err != nil {
-		return nil, nil, false, wrapf(err, "read the queue")
-	}
-	return counts, rows, truncated, nil
+	return st, nil
 }
 
-func sortedSet(m map[string]bool) []string {
+func sortedKeys(m map[string]int) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

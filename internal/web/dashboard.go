@@ -52,31 +52,33 @@ const dashboardMonths = 12
 func (u *UI) dashboard(c *gin.Context) {
 	ctx := c.Request.Context()
 	l := langOf(c)
-	// Two bounded reads per view: counts by status (one aggregation) and
-	// the queue rows of the open and in-review cases, which the charts are
-	// about; closed cases are never read.
-	counts, cs, truncated, err := u.caseViews(ctx)
+	// One bounded read per view: the case store's counts (by status, and
+	// of the open and in-review cases by month, department and
+	// counterparty); no case is read.
+	st, err := u.caseViews(ctx)
 	if err != nil {
 		u.fail(c, err)
 		return
 	}
 	now := u.now()
-	d := dashboardData{Truncated: truncated}
-	d.Statuses = countStatuses(counts)
+	d := dashboardData{}
+	d.Statuses = countStatuses(st.ByStatus)
 	for _, s := range d.Statuses {
 		d.Total += s.Value
 	}
-	d.OverTimeData = casesOverTime(l, cs, now)
+	d.OverTimeData = casesOverTime(l, st.ByMonth, now)
 	d.OverTime = d.OverTimeData.SVG(l.T("dash.nodata"))
-	d.DeptData = casesBy(cs, func(c review.Case) []string { return []string{orDash(c.Department)} }, "bar-dept")
+	byDept := map[string]int{}
+	for k, v := range st.ByDepartment {
+		byDept[orDash(k)] += v
+	}
+	d.DeptData = casesBy(byDept, "bar-dept")
 	d.ByDept = hbarSVG(l.T("dash.bydept"), l.T("dash.nodata"), d.DeptData)
-	d.CPData = casesBy(cs, func(c review.Case) []string {
-		cps := c.Counterparties()
-		for i, p := range cps {
-			cps[i] = l.CP(p) // by its name in the viewer's language
-		}
-		return cps
-	}, "bar-cp")
+	byCP := make(map[string]int, len(st.ByCounterparty))
+	for p, n := range st.ByCounterparty {
+		byCP[l.CP(p)] += n // by its name in the viewer's language
+	}
+	d.CPData = casesBy(byCP, "bar-cp")
 	d.ByCP = hbarSVG(l.T("dash.bycp"), l.T("dash.nodata"), d.CPData)
 
 	if u.d.Activity != nil {
@@ -127,8 +129,8 @@ func countStatuses(n map[string]int) []kv {
 
 // casesOverTime counts cases by the month of their earliest finding (when
 // the conduct happened, which says more than when detection ran), stacked
-// by severity.
-func casesOverTime(l *lang, cs []review.Case, now time.Time) barChart {
+// by severity; byMonth is month -> severity -> cases (review.QueueStats).
+func casesOverTime(l *lang, byMonth map[string]map[string]int, now time.Time) barChart {
 	sev := []string{"high", "medium", "low"}
 	ch := barChart{Title: l.T("dash.overtime")}
 	for _, s := range sev {
@@ -145,37 +147,20 @@ func casesOverTime(l *lang, cs []review.Case, now time.Time) barChart {
 		ch.Labels = append(ch.Labels, label)
 		idx[m.Format("2006-01")] = i
 	}
-	for _, c := range cs {
-		earliest := ""
-		for _, f := range c.Findings {
-			if d := string(f.OccurredOn); d != "" && (earliest == "" || d < earliest) {
-				earliest = d
-			}
-		}
-		if len(earliest) < 7 {
-			earliest = c.OpenedAt.In(l.Zone).Format("2006-01")
-		}
-		i, ok := idx[earliest[:7]]
+	for month, bySev := range byMonth {
+		i, ok := idx[month]
 		if !ok {
 			continue
 		}
 		for k, s := range sev {
-			if c.Severity == s {
-				ch.Series[k].Values[i]++
-			}
+			ch.Series[k].Values[i] += bySev[s]
 		}
 	}
 	return ch
 }
 
-// casesBy counts cases per key, largest first (at most 12 bars).
-func casesBy(cs []review.Case, keys func(review.Case) []string, class string) []hbar {
-	n := map[string]int{}
-	for _, c := range cs {
-		for _, k := range keys(c) {
-			n[k]++
-		}
-	}
+// casesBy turns counts per key into bars, largest first (at most 12).
+func casesBy(n map[string]int, class string) []hbar {
 	var out []hbar
 	for k, v := range n {
 		out = append(out, hbar{Label: k, Value: v, Class: class})
