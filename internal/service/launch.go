@@ -11,6 +11,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
 	"github.com/moonlight-oss/moonlight/internal/project"
 	"github.com/moonlight-oss/moonlight/internal/review"
+	"github.com/moonlight-oss/moonlight/internal/web"
 )
 
 // Launch is the compliance workflow around a confidential launch:
@@ -57,6 +58,11 @@ func (s *Service) wireLaunch() {
 // launchRoutes is the API of the launch workflow.
 func (s *Service) launchRoutes() httpapi.Routes {
 	return httpapi.LaunchRoutes{Attest: s.Launch.Attest, Insiders: s.Launch.Insiders, Partners: s.Launch.Partners, Incidents: s.Launch.Incidents}
+}
+
+// launchPages are the web UI's view of the launch workflow.
+func (s *Service) launchPages() *web.Launch {
+	return &web.Launch{Attest: s.Launch.Attest, Insiders: s.Launch.Insiders, Partners: s.Launch.Partners, Incidents: s.Launch.Incidents}
 }
 
 // runLaunch starts the attestation check (on one replica at a time).

@@ -198,7 +198,8 @@ func (s *Service) init(ctx context.Context) error {
 		Rules: s.RuleService, Rescans: s.Rescans, Privacy: policy,
 		DeadLetters: ingest.NewDLQ(cfg.Kafka.Brokers, cfg.Kafka.Topics.All(), cfg.Kafka.DLQSuffix),
 		Mail:        s.MailSink, Profiles: s.People,
-		Zone: s.Zone,
+		Zone:   s.Zone,
+		Launch: s.launchPages(),
 	})
 	if err != nil {
 		return err

@@ -164,6 +164,7 @@ func (u *UI) nav(c *gin.Context, l *lang, s session) []navItem {
 			roles     []string
 		}{"/admin/mail", "nav.mail", []string{auth.RoleAdmin}})
 	}
+	items = append(items, u.launchNav()...)
 	var out []navItem
 	for _, it := range items {
 		if s.has(it.roles...) {

@@ -148,6 +148,8 @@ type Deps struct {
 	// Zone is the business time zone (business.time_zone), the calendar
 	// detection counts days in; nil is UTC.
 	Zone *time.Location
+	// Launch serves My tasks, insider lists, partners and incidents; nil hides them.
+	Launch *Launch
 }
 
 // UI is the web interface.
@@ -244,6 +246,7 @@ func (u *UI) Register(r *gin.Engine) {
 	g.GET("/dashboard", u.need(auth.RoleCompliance, auth.RoleAuditor, auth.RoleAdmin), u.dashboard)
 	g.GET("/audit", u.need(auth.RoleAuditor, auth.RoleAdmin), u.auditLog)
 	u.registerAdmin(g)
+	u.registerLaunch(g)
 	if u.d.DeadLetters != nil {
 		g.GET("/admin/dead-letters", u.need(auth.RoleAdmin), u.deadLetters)
 	}
