@@ -57,7 +57,7 @@ func TestLaunchStory(t *testing.T) {
 	list := prj.Build(p, inc.FirstSeenOn, members, nil, nil, subject)
 	bc := backtrace.DefaultConfig()
 	in := backtrace.Input{FirstSeen: inc.FirstSeenOn, BlackoutFrom: p.BlackoutFrom, BlackoutTo: p.BlackoutTo, Seminars: seminars,
-		Keywords: append([]string{p.Code, p.Name}, inc.Keywords...),
+		Keywords:         append([]string{p.Code, p.Name}, inc.Keywords...),
 		CounterpartyType: func(id string) string { c, _ := wl.Get(id); return c.Type }}
 	for _, ins := range list.Insiders {
 		fs := detect.Evaluate(cfg, wl, detect.Input{EmployeeID: ins.EmployeeID, Employee: employee.Build(ins.EmployeeID, facts[ins.EmployeeID]),
