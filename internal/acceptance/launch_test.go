@@ -117,8 +117,17 @@ func TestAttestationOnSecretProject(t *testing.T) {
 	a1 := f.assign("E7001", -400)
 	f.produce(f.hire("E7001", "王磊"), a1, f.hire("E7002", "刘芳"), f.assign("E7002", -30))
 	f.waitConsumed(30 * time.Second)
-	f.produce(a1) // redelivered: no second task
+	f.produce(a1, f.hire("E7003", "陈晨"), f.assign("E7003", -10)) // a1 redelivered: no second task
 	f.waitConsumed(30 * time.Second)
+	// E7003 leaves the project before attesting: the task lapses, no finding.
+	if st := f.mine("E7003")[0].Status; st != "pending" {
+		t.Fatalf("E7003's task is %s before leaving", st)
+	}
+	f.produce(f.ev(f.src, "yu7-off-E7003", &event.ProjectUnassigned{EmployeeID: "E7003", ProjectCode: "YU7", EffectiveDate: f.today.AddDays(-1)}))
+	f.waitConsumed(30 * time.Second)
+	if st := f.mine("E7003")[0].Status; st != "lapsed" {
+		t.Errorf("after leaving the project E7003's task is %s, want lapsed", st)
+	}
 
 	items := f.mine("E7001")
 	if len(items) != 1 {
@@ -189,6 +198,9 @@ func TestAttestationOnSecretProject(t *testing.T) {
 	}
 	if _, ok := cs["E7001"]; ok {
 		t.Error("E7001 attested in time but has a case")
+	}
+	if _, ok := cs["E7003"]; ok {
+		t.Error("E7003 left the project before the due date but has a case")
 	}
 }
 

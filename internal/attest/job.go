@@ -59,7 +59,7 @@ func (j *Job) Round(ctx context.Context) (RoundResult, error) {
 		if err == nil && !stillOn(e, t, today) {
 			to, action, reason = StatusLapsed, ActionLapse, "no longer on the project before attesting"
 		}
-		if err := j.change(ctx, t, to, action, reason, now); err != nil {
+		if err := s.change(ctx, t, to, action, reason, now); err != nil {
 			if errors.Is(err, ErrConflict) {
 				continue // the employee attested meanwhile (or another round)
 			}
@@ -97,13 +97,6 @@ func (j *Job) Round(ctx context.Context) (RoundResult, error) {
 		return res, err
 	}
 	return res, nil
-}
-
-func (j *Job) change(ctx context.Context, t Task, to string, action audit.Action, reason string, now time.Time) error {
-	from := t.Status
-	t.transition(audit.SystemActor, to, reason, now)
-	_, err := j.Service.Store.Update(ctx, t, systemEntry(t, action, from, now))
-	return err
 }
 
 // sync queues the overdue notices (idempotent by id), re-evaluates the

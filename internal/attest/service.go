@@ -55,14 +55,22 @@ func (s *Service) blackoutDays() int {
 // stored, so the projection says whether the assignment is still current.
 func (s *Service) Process(ctx context.Context, batch []event.Received, _ []string) error {
 	var tasks []Task
-	var ids []string
+	var ids, leaving []string
 	for _, r := range batch {
-		d, ok := r.Event.Data.(*event.ProjectAssigned)
-		if !ok || !Sensitive(d.Sensitivity) {
-			continue
+		switch d := r.Event.Data.(type) {
+		case *event.ProjectAssigned:
+			if Sensitive(d.Sensitivity) {
+				tasks = append(tasks, s.taskFor(r, d))
+				ids = append(ids, d.EmployeeID)
+			}
+		case *event.ProjectUnassigned:
+			leaving = append(leaving, d.EmployeeID)
+		case *event.EmployeeTerminated:
+			leaving = append(leaving, d.EmployeeID)
 		}
-		tasks = append(tasks, s.taskFor(r, d))
-		ids = append(ids, d.EmployeeID)
+	}
+	if err := s.lapseLeavers(ctx, leaving); err != nil {
+		return err
 	}
 	if len(tasks) == 0 {
 		return nil
@@ -93,6 +101,44 @@ func (s *Service) Process(ctx context.Context, batch []event.Received, _ []strin
 	return nil
 }
 
+// lapseLeavers lapses the open tasks of employees who left a project (or
+// the company): an attestation for a project one is no longer on is moot.
+func (s *Service) lapseLeavers(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	emps, err := s.Employees.GetMany(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("attestations: %w", err)
+	}
+	now := s.Now().UTC()
+	today := civil.Of(now)
+	for _, id := range sortedKeys(emps) {
+		ts, err := s.Store.ByEmployee(ctx, id)
+		if err != nil {
+			return fmt.Errorf("attestations of %s: %w", id, err)
+		}
+		for _, t := range ts {
+			if !t.Open() || stillOn(emps[id], t, today) {
+				continue
+			}
+			if err := s.change(ctx, t, StatusLapsed, ActionLapse, "no longer on the project before attesting", now); err != nil &&
+				!errors.Is(err, ErrConflict) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// change moves t to status to as the system, with its audit entry.
+func (s *Service) change(ctx context.Context, t Task, to string, action audit.Action, reason string, now time.Time) error {
+	from := t.Status
+	t.transition(audit.SystemActor, to, reason, now)
+	_, err := s.Store.Update(ctx, t, systemEntry(t, action, from, now))
+	return err
+}
+
 func (s *Service) taskFor(r event.Received, d *event.ProjectAssigned) Task {
 	received := r.ReceivedAt
 	if received.IsZero() {
@@ -119,7 +165,7 @@ func (s *Service) create(ctx context.Context, t Task) error {
 		return fmt.Errorf("create attestation %s: %w", t.ID, err)
 	}
 	if created && s.Log != nil {
-		s.Log.Info("attestation asked", "attestation", t.ID, "employee", t.EmployeeID, "project", t.ProjectCode, "cycle", t.Cycle)
+		s.Log.Debug("attestation asked", "attestation", t.ID, "employee", t.EmployeeID, "project", t.ProjectCode, "cycle", t.Cycle)
 	}
 	return nil
 }

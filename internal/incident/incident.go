@@ -10,9 +10,10 @@
 //   - Someone who had access themselves (an insider of the project on that
 //     date) may not read its back-trace: nobody reads a ranking about
 //     themselves. The refusal is audited.
-//   - "Had access" is on the project on first_seen_on, or left it within the
-//     window before (a leak is seen after it happens), plus every contact of
-//     the project's registered partners.
+//   - "Had access" is, as the issue says, on the project on first_seen_on,
+//     plus every contact of the project's registered partners. Those who left
+//     before stay on the insider list with their exit date, for the reviewer
+//     to weigh; the ranking does not guess at them.
 //   - Seminars are "on the topic" when their title or speaker descriptors name
 //     the project code, its name, or a keyword the incident gives.
 package incident
@@ -264,7 +265,7 @@ func (s *Service) Backtrace(ctx context.Context, a Actor, id string) (Trace, err
 	var ids []string
 	attest := map[string]string{}
 	for _, in := range list.Insiders {
-		if !hadAccess(in, from) {
+		if !in.Active {
 			continue
 		}
 		ids = append(ids, in.EmployeeID)
@@ -320,19 +321,6 @@ func (s *Service) Backtrace(ctx context.Context, a Actor, id string) (Trace, err
 		return Trace{}, err
 	}
 	return t, nil
-}
-
-// hadAccess: on the project on the date, or left it within the window.
-func hadAccess(in project.Insider, from civil.Date) bool {
-	if in.Active {
-		return true
-	}
-	for _, p := range in.Periods {
-		if !p.To.IsZero() && !p.To.Before(from) {
-			return true
-		}
-	}
-	return false
 }
 
 // findingsOf collects the findings of an employee's cases, once each.

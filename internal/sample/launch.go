@@ -15,7 +15,9 @@ import (
 // 800V drives and new models, and took a taxi to 国泰君安's electric-drive
 // expert meeting, both brokerages, both in the window. The die-casting
 // sub-supplier's contact follows (no valid NDA on the day). Insiders with
-// no evidence are listed at 0. Every MS11 and MX9 insider is asked to
+// no evidence are listed at 0; 李娜 (E1015), who left MS11 twelve days before
+// the photos appeared, is on the insider list with her exit date, not in the
+// back-trace. Every MS11 and MX9 insider is asked to
 // attest when the demo loads the assignments (due in five days).
 
 // DayMS11Leak is when the MS11 photos were first seen, in days from today.

@@ -60,6 +60,9 @@ func TestLaunchStory(t *testing.T) {
 		Keywords:         append([]string{p.Code, p.Name}, inc.Keywords...),
 		CounterpartyType: func(id string) string { c, _ := wl.Get(id); return c.Type }}
 	for _, ins := range list.Insiders {
+		if !ins.Active {
+			continue // left before the leak was seen: not in the back-trace
+		}
 		fs := detect.Evaluate(cfg, wl, detect.Input{EmployeeID: ins.EmployeeID, Employee: employee.Build(ins.EmployeeID, facts[ins.EmployeeID]),
 			Signals: signals[ins.EmployeeID], Seminars: seminars, Now: civil.Of(Today(testNow))})
 		in.People = append(in.People, backtrace.Person{Subject: ins.EmployeeID, Kind: backtrace.KindInsider, Findings: fs,
