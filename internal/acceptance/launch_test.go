@@ -202,6 +202,34 @@ func TestAttestationOnSecretProject(t *testing.T) {
 	if _, ok := cs["E7003"]; ok {
 		t.Error("E7003 left the project before the due date but has a case")
 	}
+
+	// An admin edits the texts: new tasks show version 1, the done task
+	// keeps the version it attested to; a save based on an old version is refused.
+	admin := f.token("AD001", "admin")
+	var tpl struct {
+		Version   int64
+		Intro     map[string]string
+		Questions map[string]map[string]string
+	}
+	f.call(200, "GET", "/api/v1/admin/attestation-template", admin, nil, &tpl)
+	tpl.Questions["nda_held"] = map[string]string{"en": "I hold the NDA of {project} and keep its secrets.", "zh": "我持有 {project} 的保密协议并严守秘密。"}
+	body := map[string]any{"based_on": tpl.Version, "intro": tpl.Intro, "questions": tpl.Questions}
+	f.call(200, "PUT", "/api/v1/admin/attestation-template", admin, body, nil)
+	f.call(409, "PUT", "/api/v1/admin/attestation-template", admin, body, nil)
+	f.call(403, "PUT", "/api/v1/admin/attestation-template", emp, body, nil)
+	if got := f.mine("E7001")[0]; got.TemplateV != 0 {
+		t.Errorf("the done task shows texts version %d, want the 0 it attested to", got.TemplateV)
+	}
+
+	// A year on, E7001 (still on YU7) is asked again, with the new texts.
+	f.clock.advance(366 * 24 * time.Hour)
+	if _, err := f.svc.Launch.Job.Round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	again := f.mine("E7001")
+	if len(again) != 2 || again[0].Status != "pending" || again[0].TemplateV != 1 || !strings.Contains(again[0].Questions[2].Text, "keep its secrets") {
+		t.Errorf("a year on E7001 has %+v; want a new pending task with texts version 1", again)
+	}
 }
 
 // TestInsiderListAsOfADate: who was on YU7 on a date, with their periods,
