@@ -154,9 +154,38 @@ func TestAttestationOnSecretProject(t *testing.T) {
 		"engagements_declared": true, "blackout_known": false, "nda_held": true}, "version": task.Version}, nil)
 	f.call(404, "POST", "/api/v1/me/attestations/"+task.ID, f.token("E7002", "employee"), map[string]any{"answers": map[string]bool{
 		"engagements_declared": true, "blackout_known": true, "nda_held": true}, "version": task.Version}, nil)
-	var done attestationView
-	f.call(200, "POST", "/api/v1/me/attestations/"+task.ID, emp, map[string]any{"answers": map[string]bool{
-		"engagements_declared": true, "blackout_known": true, "nda_held": true}, "version": task.Version}, &done)
+	// Eight submissions of the same version at once (two tabs, a double
+	// click): exactly one wins, the others are told it changed.
+	codes := make(chan int, 8)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, _ := json.Marshal(map[string]any{"answers": map[string]bool{"engagements_declared": true, "blackout_known": true,
+				"nda_held": true}, "version": task.Version})
+			req, _ := http.NewRequest("POST", f.base+"/api/v1/me/attestations/"+task.ID, bytes.NewReader(b))
+			req.Header.Set("Authorization", "Bearer "+emp)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := f.http.Do(req)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	got := map[int]int{}
+	for c := range codes {
+		got[c]++
+	}
+	if got[200] != 1 || got[409] != 7 {
+		t.Errorf("concurrent attestations answered %v, want one 200 and seven 409", got)
+	}
+	done := f.mine("E7001")[0]
 	if done.Status != "done" || !done.Answers["nda_held"] || done.Version != task.Version+1 {
 		t.Fatalf("after attesting: %+v", done)
 	}
