@@ -398,8 +398,13 @@ func (s *Service) ByProject(ctx context.Context, code string) ([]Task, error) {
 
 // FindingsFor implements review.FindingSource: one low finding per overdue
 // task, explained with its project, assignment and due date. It is pure
-// given the stored tasks: the same tasks give the same findings.
-func (s *Service) FindingsFor(ctx context.Context, employeeID string, _ time.Time) ([]detect.Finding, error) {
+// given the stored tasks: the same tasks give the same findings. Someone
+// never assigned to a sensitive project has no task: no read.
+func (s *Service) FindingsFor(ctx context.Context, emp employee.Employee, _ time.Time) ([]detect.Finding, error) {
+	if !slices.ContainsFunc(emp.Projects, func(a employee.Assignment) bool { return Sensitive(a.Sensitivity) }) {
+		return nil, nil
+	}
+	employeeID := emp.ID
 	ts, err := s.Store.ByEmployee(ctx, employeeID)
 	if err != nil {
 		return nil, fmt.Errorf("attestations of %s: %w", employeeID, err)

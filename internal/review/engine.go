@@ -99,10 +99,11 @@ type Engine struct {
 	Extra []FindingSource
 }
 
-// FindingSource gives further findings about one employee, deterministic
-// for the same stored state (a re-run gives the same ids).
+// FindingSource gives further findings about one employee (with their HR
+// projection, so a source can skip those it has nothing about without a
+// read), deterministic for the same stored state (a re-run gives the same ids).
 type FindingSource interface {
-	FindingsFor(ctx context.Context, employeeID string, now time.Time) ([]detect.Finding, error)
+	FindingsFor(ctx context.Context, emp employee.Employee, now time.Time) ([]detect.Finding, error)
 }
 
 // Today is the current calendar day in the business time zone.
@@ -293,7 +294,7 @@ func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) (err er
 		Presence: presence(in.sigs, in.presence), Now: civil.In(now, e.Zone), Zone: e.Zone,
 	})
 	for _, x := range e.Extra {
-		more, err := x.FindingsFor(ctx, employeeID, now)
+		more, err := x.FindingsFor(ctx, in.emp, now)
 		if err != nil {
 			return err
 		}
