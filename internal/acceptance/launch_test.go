@@ -308,6 +308,11 @@ func TestInsiderListAsOfADate(t *testing.T) {
 	if !strings.HasPrefix(csv, "\ufeffproject_code,") || !strings.Contains(csv, subj("E7101")) {
 		t.Errorf("CSV export = %q; want a BOM, a header and the insiders", csv[:min(len(csv), 200)])
 	}
+	var reads struct{ Items []struct{ Action string } }
+	f.call(200, "GET", "/api/v1/audit?action=project.insiders_read&owner_id=E7102", f.token("A0001", "auditor"), nil, &reads)
+	if len(reads.Items) < 3 {
+		t.Errorf("E7102 finds %d insider-list reads in the audit log, want one per read", len(reads.Items))
+	}
 	f.call(403, "GET", "/api/v1/projects/YU7/insiders", f.token("E7101", "employee"), nil, nil)
 	f.call(404, "GET", "/api/v1/projects/NOPE/insiders", compliance, nil, nil)
 }
@@ -413,6 +418,11 @@ func TestBacktraceRanksTheInsiderWithABrokerageSeminar(t *testing.T) {
 	}
 	if !seen {
 		t.Error("the back-trace read is not in the audit log")
+	}
+	// Each insider ranked finds the read under their own data.
+	f.call(200, "GET", "/api/v1/audit?action=incident.backtrace_read&owner_id=E7201", f.token("A0001", "auditor"), nil, &log)
+	if len(log.Items) != 1 || log.Items[0].ResourceID != inc.ID {
+		t.Errorf("E7201's audit of the back-trace read = %+v, want one entry", log.Items)
 	}
 	if after := f.snapshot(compliance); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("the back-trace changed the cases:\n%v\n%v", before, after)

@@ -149,7 +149,12 @@ type Service struct {
 	// CounterpartyType gives a watchlist id's type (the rule set in force).
 	CounterpartyType func(id string) string
 	Config           backtrace.Config
-	Audit            audit.Store
+	// Audit also takes a back-trace's reads in one write: one entry per
+	// insider ranked (owner_id), so "who looked at my data" finds it.
+	Audit interface {
+		audit.Store
+		AppendMany(ctx context.Context, es []audit.Entry) error
+	}
 	Now              func() time.Time
 }
 
@@ -317,7 +322,13 @@ func (s *Service) Backtrace(ctx context.Context, a Actor, id string) (Trace, err
 	}
 	e := s.entry(a, ActionBacktraceRead, inc.ID, map[string]string{"project": inc.ProjectCode, "items": strconv.Itoa(len(t.Items)), "top_score": top})
 	e.Reason = "leak back-trace"
-	if err := s.Audit.Append(ctx, e); err != nil {
+	es := []audit.Entry{e}
+	for _, id := range ids {
+		pe := s.entry(a, ActionBacktraceRead, inc.ID, map[string]string{"project": inc.ProjectCode})
+		pe.OwnerID, pe.Reason = id, "leak back-trace"
+		es = append(es, pe)
+	}
+	if err := s.Audit.AppendMany(ctx, es); err != nil {
 		return Trace{}, err
 	}
 	return t, nil

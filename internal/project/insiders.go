@@ -227,12 +227,19 @@ func Build(p Project, asOf civil.Date, members []employee.Employee, tasks []atte
 	return out
 }
 
-// Service answers insider lists; every read is audited.
+// AuditStore is the audit log: one entry at a time, or a list's reads in one write.
+type AuditStore interface {
+	audit.Store
+	AppendMany(ctx context.Context, es []audit.Entry) error
+}
+
+// Service answers insider lists; every read is audited, once for the list
+// and once per person on it (owner_id), so "who looked at my data" finds it.
 type Service struct {
 	Members     Members
 	Tasks       Tasks
 	Engagements Engagements
-	Audit       audit.Store
+	Audit       AuditStore
 	Pseudonyms  *privacy.Pseudonymizer
 	// Pseudonymise hides names and ids (privacy.pseudonymise).
 	Pseudonymise bool
@@ -257,24 +264,21 @@ func (s *Service) Insiders(ctx context.Context, a Actor, code string, asOf civil
 	if asOf.IsZero() {
 		asOf = civil.Of(s.Now())
 	}
-	l, err := s.build(ctx, code, asOf)
-	if err != nil {
-		return List{}, err
-	}
-	e := audit.Entry{ID: audit.NewID(), At: s.Now().UTC(), Actor: a.ID, ActorRoles: a.Roles, Action: ActionInsidersRead,
-		ResourceType: ResourceProject, ResourceID: code, RequestID: a.RequestID, Reason: "insider list",
-		Details: map[string]string{"as_of": string(asOf), "insiders": fmt.Sprint(len(l.Insiders))}}
-	if err := s.Audit.Append(ctx, e); err != nil {
-		return List{}, err // no unaudited read
-	}
-	return l, nil
-}
-
-// build is Insiders without the role check and audit.
-func (s *Service) build(ctx context.Context, code string, asOf civil.Date) (List, error) {
 	l, _, err := s.Unaudited(ctx, code, asOf)
 	if err != nil {
 		return List{}, err
+	}
+	now := s.Now().UTC()
+	es := []audit.Entry{{ID: audit.NewID(), At: now, Actor: a.ID, ActorRoles: a.Roles, Action: ActionInsidersRead,
+		ResourceType: ResourceProject, ResourceID: code, RequestID: a.RequestID, Reason: "insider list",
+		Details: map[string]string{"as_of": string(asOf), "insiders": fmt.Sprint(len(l.Insiders))}}}
+	for _, in := range l.Insiders {
+		es = append(es, audit.Entry{ID: audit.NewID(), At: now, Actor: a.ID, ActorRoles: a.Roles, Action: ActionInsidersRead,
+			ResourceType: ResourceProject, ResourceID: code, OwnerID: in.EmployeeID, RequestID: a.RequestID, Reason: "insider list",
+			Details: map[string]string{"as_of": string(asOf)}})
+	}
+	if err := s.Audit.AppendMany(ctx, es); err != nil {
+		return List{}, err // no unaudited read
 	}
 	if s.Pseudonymise {
 		for i := range l.Insiders {

@@ -34,11 +34,11 @@ func TestLaunchPages(t *testing.T) {
 		emps := d.Employees.(*mongostore.EmployeeStore)
 		as := &attest.Service{Store: store, Employees: emps, Audit: d.Audit, Config: attest.DefaultConfig(), Now: d.Now}
 		ins := &project.Service{Members: emps, Tasks: as, Engagements: review.DisclosureEngagements{Store: mongostore.NewDisclosureStore(db)},
-			Audit: d.Audit, Pseudonyms: ps, Pseudonymise: true, Now: d.Now}
+			Audit: d.Audit.(*mongostore.AuditStore), Pseudonyms: ps, Pseudonymise: true, Now: d.Now}
 		partners := &project.Partners{Store: mongostore.NewPartnerStore(db), Audit: d.Audit, Now: d.Now}
 		d.Launch = &web.Launch{Attest: as, Insiders: ins, Partners: partners, Incidents: &incident.Service{
 			Store: mongostore.NewIncidentStore(db), Insiders: ins, Partners: partners, Pseudonyms: ps, Config: backtrace.DefaultConfig(),
-			Audit: d.Audit, Now: d.Now}}
+			Audit: d.Audit.(*mongostore.AuditStore), Now: d.Now}}
 	})
 	now := e.clock.Now().UTC()
 	task := attest.Task{ID: "att-web-1", EmployeeID: "E1", ProjectCode: "YU7", ProjectName: "SUV", Sensitivity: "secret",
