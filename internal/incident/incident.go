@@ -155,7 +155,7 @@ type Service struct {
 		audit.Store
 		AppendMany(ctx context.Context, es []audit.Entry) error
 	}
-	Now              func() time.Time
+	Now func() time.Time
 }
 
 // Create records an incident (compliance).
