@@ -84,6 +84,9 @@ func startLaunch(t *testing.T) *launchFixture {
 	s := startSystem(t, func(svc *service.Service) {
 		svc.Launch.Attest.Now = clk.Now
 		svc.Launch.Attest.Outbox = ob
+		// The system under test runs with privacy.pseudonymise off (names in
+		// the case assertions); insider lists are checked with it on.
+		svc.Launch.Insiders.Pseudonymise = true
 	})
 	f := &launchFixture{system: s, clock: clk, outbox: ob, today: civil.Of(time.Now()), src: "hris/workday-cn"}
 	return f
