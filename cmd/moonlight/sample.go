@@ -53,7 +53,10 @@ func loadSample(ctx context.Context, svc *service.Service, out io.Writer) error 
 	if made > 0 {
 		fmt.Fprintf(out, "Declared %d sample disclosures and decided them as the sample approvers.\n", made)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return loadLaunchSample(ctx, svc, now, out)
 }
 
 func waitStored(ctx context.Context, svc *service.Service, want int64, timeout time.Duration) error {

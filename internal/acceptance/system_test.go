@@ -41,7 +41,9 @@ func (w logWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func startSystem(t *testing.T) *system {
+// tweaks change the service after it is built and before it runs (an
+// injected clock, an outbox).
+func startSystem(t *testing.T, tweaks ...func(*service.Service)) *system {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Kafka.Brokers = testenv.KafkaBrokers(t)
@@ -69,6 +71,9 @@ func startSystem(t *testing.T) *system {
 	if err != nil {
 		cancel()
 		t.Fatalf("start service: %v", err)
+	}
+	for _, tw := range tweaks {
+		tw(svc)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -18,9 +18,11 @@ import (
 	"github.com/knadh/koanf/providers/structs"
 	"github.com/knadh/koanf/v2"
 
+	"github.com/moonlight-oss/moonlight/internal/attest"
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
 	"github.com/moonlight-oss/moonlight/internal/grant"
+	"github.com/moonlight-oss/moonlight/internal/incident/backtrace"
 	"github.com/moonlight-oss/moonlight/internal/notify"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
 )
@@ -44,8 +46,11 @@ type Config struct {
 	Tracing    Tracing        `koanf:"tracing"`
 	Business   Business       `koanf:"business"`
 	Privacy    privacy.Config `koanf:"privacy"`
-	Review     Review         `koanf:"review"`
-	Notify     notify.Config  `koanf:"notify"`
+	// Attestation and Incident configure the launch workflow (docs/launch.md).
+	Attestation attest.Config    `koanf:"attestation"`
+	Incident    backtrace.Config `koanf:"incident"`
+	Review      Review           `koanf:"review"`
+	Notify      notify.Config    `koanf:"notify"`
 }
 
 // Review configures the reviewers' workflow.
@@ -221,6 +226,9 @@ func Default() Config {
 		Privacy:    privacy.DefaultConfig(),
 		Review:     Review{ConfirmRequiresSecondReviewer: true},
 		Notify:     notify.DefaultConfig(),
+
+		Attestation: attest.DefaultConfig(),
+		Incident:    backtrace.DefaultConfig(),
 	}
 }
 
@@ -384,6 +392,12 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Privacy.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Attestation.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Incident.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Auth.Mode == auth.ModeOIDC {

@@ -7,6 +7,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
+	"github.com/moonlight-oss/moonlight/internal/attest"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/review"
@@ -58,7 +59,8 @@ func Transient(err error) bool {
 		return false
 	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return true
-	case errors.Is(err, employee.ErrConflict), errors.Is(err, review.ErrConflict), errors.Is(err, disclosure.ErrConflict):
+	case errors.Is(err, employee.ErrConflict), errors.Is(err, review.ErrConflict), errors.Is(err, disclosure.ErrConflict),
+		errors.Is(err, attest.ErrConflict):
 		return true
 	case errors.Is(err, mongo.ErrClientDisconnected), mongo.IsNetworkError(err), mongo.IsTimeout(err):
 		return true

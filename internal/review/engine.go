@@ -94,6 +94,16 @@ type Engine struct {
 	// "today" and the calendar day of a decision are counted in it, while
 	// instants stay stamped in UTC. Nil is UTC.
 	Zone *time.Location
+	// Extra are finding sources outside package detect (attestation-overdue):
+	// their findings join the employee's case like detection's.
+	Extra []FindingSource
+}
+
+// FindingSource gives further findings about one employee (with their HR
+// projection, so a source can skip those it has nothing about without a
+// read), deterministic for the same stored state (a re-run gives the same ids).
+type FindingSource interface {
+	FindingsFor(ctx context.Context, emp employee.Employee, now time.Time) ([]detect.Finding, error)
 }
 
 // Today is the current calendar day in the business time zone.
@@ -283,6 +293,13 @@ func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) (err er
 		EmployeeID: employeeID, Employee: in.emp, Signals: in.sigs, Seminars: in.seminars, Engagements: in.engagements,
 		Presence: presence(in.sigs, in.presence), Now: civil.In(now, e.Zone), Zone: e.Zone,
 	})
+	for _, x := range e.Extra {
+		more, err := x.FindingsFor(ctx, in.emp, now)
+		if err != nil {
+			return err
+		}
+		findings = append(findings, more...)
+	}
 	evalSpan.SetAttributes(attribute.Int("moonlight.findings", len(findings)))
 	evalSpan.End()
 	StampRulesVersion(findings, in.open, version)

@@ -80,6 +80,8 @@ type Service struct {
 	Zone *time.Location
 	// tracing exports spans when tracing.endpoint is set.
 	tracing *tracing.Tracing
+	// Launch is the launch workflow (attestations, insiders, partners, incidents).
+	Launch *Launch
 }
 
 // New connects to MongoDB and Kafka, creates indexes and topics, and builds
@@ -155,7 +157,8 @@ func (s *Service) init(ctx context.Context) error {
 		Engagements: review.DisclosureEngagements{Store: s.Disclosures}, Cases: s.Cases, Audit: s.Audit, Now: time.Now,
 		Privacy: policy, Zone: s.Zone,
 	}
-	pipeline := &ingest.Pipeline{Events: s.Events, Employees: s.Employees, Stages: []ingest.Stage{s.Engine}}
+	s.wireLaunch()
+	pipeline := &ingest.Pipeline{Events: s.Events, Employees: s.Employees, Stages: []ingest.Stage{s.Engine, s.Launch.Attest}}
 	s.consumer = ingest.NewConsumer(ingest.Config{
 		Brokers: cfg.Kafka.Brokers, GroupID: cfg.Kafka.GroupID, Topics: cfg.Kafka.Topics.All(),
 		DLQSuffix: cfg.Kafka.DLQSuffix, BatchSize: cfg.Kafka.BatchSize, BatchWait: cfg.Kafka.BatchWait,
@@ -171,6 +174,7 @@ func (s *Service) init(ctx context.Context) error {
 		return err
 	}
 	s.Engine.Notices = s.Outbox
+	s.Launch.Attest.Outbox = s.Outbox // attestation.due / attestation.overdue
 
 	s.DisclosureService = &disclosure.Service{
 		Store: s.Disclosures, Directory: disclosure.EmployeeDirectory{Employees: s.Employees}, Audit: s.Audit,
@@ -198,6 +202,7 @@ func (s *Service) init(ctx context.Context) error {
 		Mail:        s.MailSink, Profiles: s.People,
 		Zone:  s.Zone,
 		Names: names, Preferences: mongostore.NewProfileStore(s.db),
+		Launch: s.launchPages(),
 	})
 	if err != nil {
 		return err
@@ -227,9 +232,10 @@ func (s *Service) init(ctx context.Context) error {
 			httpapi.AuditRoutes{Store: s.Audit, Privacy: policy},
 			httpapi.SessionRoutes{Revoker: &session.Revoker{Store: s.Sessions, Audit: s.Audit, Now: time.Now}},
 			httpapi.NotificationRoutes{Service: s.Notifications},
+			s.launchRoutes(),
 		},
 		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapRulesErrors,
-			httpapi.MapSessionErrors, httpapi.MapNotifyErrors},
+			httpapi.MapSessionErrors, httpapi.MapNotifyErrors, httpapi.MapLaunchErrors},
 		Extra:  ui.Register,
 		Audit:  s.Audit,
 		Tracer: s.tracing.TracerProvider(),
@@ -339,6 +345,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	}()
 	s.runBackground(ctx, &wg)
 	s.runNotify(ctx, &wg)
+	s.runLaunch(ctx, &wg)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

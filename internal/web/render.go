@@ -209,6 +209,7 @@ func (u *UI) nav(c *gin.Context, l *lang, s session) []navItem {
 			roles     []string
 		}{"/profile", "nav.profile", []string{auth.RoleEmployee}})
 	}
+	items = append(items, u.launchNav()...)
 	var out []navItem
 	for _, it := range items {
 		if s.has(it.roles...) {

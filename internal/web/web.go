@@ -159,6 +159,8 @@ type Deps struct {
 	// Preferences keeps each person's language and time zone for the UI;
 	// nil hides the profile page (browser language, business zone).
 	Preferences profile.Store
+	// Launch serves My tasks, insider lists, partners and incidents; nil hides them.
+	Launch *Launch
 }
 
 // UI is the web interface.
@@ -265,6 +267,7 @@ func (u *UI) Register(r *gin.Engine) {
 	g.GET("/audit", u.need(auth.RoleAuditor, auth.RoleAdmin), u.auditLog)
 	u.registerAdmin(g)
 	u.registerProfile(anyone)
+	u.registerLaunch(g)
 	if u.d.DeadLetters != nil {
 		g.GET("/admin/dead-letters", u.need(auth.RoleAdmin), u.deadLetters)
 	}
