@@ -13,5 +13,7 @@ func extraIndexes() []index {
 	all = append(all, commentIndexes()...)
 	all = append(all, unmaskIndexes()...)
 	all = append(all, outboxIndexes()...)
+	all = append(all, savedFilterIndexes()...)
+	all = append(all, idempotencyIndexes()...)
 	return all
 }

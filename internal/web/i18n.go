@@ -37,6 +37,7 @@ var catalogueParts = []struct{ en, zh map[string]string }{
 	{messagesDLQEN, messagesDLQZH},
 	{messagesPrivacyEN, messagesPrivacyZH},
 	{messagesNotifyEN, messagesNotifyZH},
+	{messagesReviewerEN, messagesReviewerZH},
 }
 
 // catalogues merges the parts into one catalogue per language.
