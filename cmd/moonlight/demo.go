@@ -74,8 +74,13 @@ func demoCommand(load func() (config.Config, error), stdout, stderr io.Writer) *
 					go func() {
 						if err := loadSample(ctx, svc, stdout); err != nil && ctx.Err() == nil {
 							log.Error("loading the sample data failed", "err", err)
+							return
 						}
+						// Only now: a newcomer who opens the page sees the sample cases (issue 14).
+						printReady(stdout, addr)
 					}()
+				} else {
+					printReady(stdout, addr)
 				}
 				return nil
 			})
@@ -100,16 +105,22 @@ func demoPrivacy(cfg *config.Config, fromFile bool) {
 	}
 }
 
+// printReady says the demo can be used: after the sample data set is
+// loaded and evaluated (or at once with --empty).
+func printReady(w io.Writer, addr string) {
+	fmt.Fprintf(w, "Ready: open http://%s and sign in as a sample person.\n", addr)
+}
+
 func printDemoBanner(w io.Writer, addr string, cfg config.Config) {
 	fmt.Fprintf(w, `
 Moonlight demo is running.
   Web and API:   http://%s   (health: /healthz, ready: /readyz, metrics: /metrics, API description: /openapi.yaml)
   Kafka broker:  %s   (topics %s, %s, %s; dead letters in <topic>%s)
   MongoDB URI:   %s   (database %q)
-  Get a token:   go run ./cmd/moonlight token --subject E1001 --role employee
+  Get a token:   go run ./cmd/moonlight token --subject E1018 --role employee
                  go run ./cmd/moonlight token --subject E1045 --role compliance
   Then:          curl -H "Authorization: Bearer $TOKEN" http://%s/api/v1/me/disclosures
-Press Ctrl-C to stop.
+A "Ready" line follows once the sample data set (unless --empty) is in. Press Ctrl-C to stop.
 `, addr, strings.Join(cfg.Kafka.Brokers, ","), cfg.Kafka.Topics.HR, cfg.Kafka.Topics.Expense, cfg.Kafka.Topics.Intel,
 		cfg.Kafka.DLQSuffix, cfg.Mongo.URI, cfg.Mongo.Database, addr)
 }

@@ -58,8 +58,10 @@ type auditView struct {
 	Action     string `json:"action"`
 	ResourceID string `json:"resource_id"`
 	OwnerID    string `json:"owner_id"`
-	Reason     string `json:"reason"`
-	RequestID  string `json:"request_id"`
+	// OwnerIDs: every person of one read of many (a queue page).
+	OwnerIDs  []string `json:"owner_ids"`
+	Reason    string   `json:"reason"`
+	RequestID string   `json:"request_id"`
 }
 
 type page[T any] struct {
@@ -375,6 +377,9 @@ func TestEVUnitResearchSeminars(t *testing.T) {
 	readOwners := map[string]bool{}
 	for _, e := range reads.Items {
 		readOwners[e.OwnerID] = true
+		for _, o := range e.OwnerIDs {
+			readOwners[o] = true
+		}
 		if e.RequestID == "" || e.Reason == "" {
 			t.Errorf("case.read entry without request id or reason: %+v", e)
 		}

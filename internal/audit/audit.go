@@ -37,6 +37,11 @@ const (
 	// what (ResourceType, ResourceID, OwnerID) and why not (Reason), with
 	// the act attempted in Details["attempt"].
 	ActionAccessDenied Action = "access.denied"
+	// ActionCaseExport records an export of the case queue (one entry per
+	// file, naming every case and person in it).
+	ActionCaseExport Action = "case.export"
+	// ActionAuditExport records an export of the audit log itself.
+	ActionAuditExport Action = "audit.export"
 )
 
 // Resource types.
@@ -61,6 +66,8 @@ const (
 	maxDetails   = 20
 	maxTextLen   = 500 // actor, resource ids, request id, detail values
 	maxReasonLen = 2000
+	// MaxListed bounds ResourceIDs and OwnerIDs (an export's rows).
+	MaxListed = 10000
 )
 
 // Entry is one audited act.
@@ -77,6 +84,12 @@ type Entry struct {
 	OwnerID string
 	// Reason is why, as given by the actor (a decision comment) or the service.
 	Reason string
+	// ResourceIDs and OwnerIDs name every resource and person of a read of
+	// many at once (a page of the case queue, a list of declarations): one
+	// entry per list read, not one per item. Filter.ResourceID and
+	// Filter.OwnerID match them as they match ResourceID and OwnerID.
+	ResourceIDs []string
+	OwnerIDs    []string
 	// Details are ids and statuses ("from": "pending", "to": "approved"),
 	// never disclosure contents.
 	Details map[string]string
@@ -144,6 +157,17 @@ func (e Entry) Validate() error {
 	}
 	if !utf8.ValidString(e.Reason) || utf8.RuneCountInString(e.Reason) > maxReasonLen {
 		bad("reason must be valid UTF-8 of at most %d characters", maxReasonLen)
+	}
+	for name, ids := range map[string][]string{"resource_ids": e.ResourceIDs, "owner_ids": e.OwnerIDs} {
+		if len(ids) > MaxListed {
+			bad("%s: at most %d", name, MaxListed)
+		}
+		for _, id := range ids {
+			if id == "" || !utf8.ValidString(id) || len(id) > maxTextLen {
+				bad("%s must hold non-empty valid UTF-8 of at most %d bytes", name, maxTextLen)
+				break
+			}
+		}
 	}
 	if len(e.Details) > maxDetails {
 		bad("at most %d details", maxDetails)

@@ -185,6 +185,8 @@ type HistoryEntry struct {
 	// PreviousDecision is the decision an edit cleared (approved or rejected
 	// disclosure edited back to pending), kept so no approval is ever lost.
 	PreviousDecision *Decision
+	// Changes are the fields an edit changed (ActionEdited only).
+	Changes []FieldChange
 }
 
 // Disclosure is one declared engagement and its workflow state.
@@ -264,6 +266,7 @@ func (d *Disclosure) Edit(actorID string, in Input, p Policy, now time.Time) err
 	}
 	h := HistoryEntry{At: now, Actor: actorID, Action: ActionEdited, From: d.Status, To: StatusPending,
 		PreviousDecision: d.Decision}
+	h.Changes = diffInputs(d.Input, in.normalized())
 	d.Input = in.normalized()
 	d.Status = StatusPending
 	d.Decision = nil

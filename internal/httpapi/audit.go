@@ -44,11 +44,16 @@ type auditEntryJSON struct {
 	ResourceID   string    `json:"resource_id"`
 	// OwnerID is empty under pseudonymisation (unless the reader filtered
 	// by it); Owner is the owner's pseudonym.
-	OwnerID   string            `json:"owner_id"`
-	Owner     string            `json:"owner,omitempty"`
-	Reason    string            `json:"reason"`
-	Details   map[string]string `json:"details"`
-	RequestID string            `json:"request_id"`
+	OwnerID string `json:"owner_id"`
+	Owner   string `json:"owner,omitempty"`
+	// ResourceIDs and OwnerIDs: every case or disclosure and person of one
+	// read of many (a page of the queue, a list), in one entry; under
+	// pseudonymisation OwnerIDs holds pseudonyms, as Owner does.
+	ResourceIDs []string          `json:"resource_ids,omitempty"`
+	OwnerIDs    []string          `json:"owner_ids,omitempty"`
+	Reason      string            `json:"reason"`
+	Details     map[string]string `json:"details"`
+	RequestID   string            `json:"request_id"`
 	// ClientRequestID is the X-Request-Id the client sent, if any.
 	ClientRequestID string `json:"client_request_id,omitempty"`
 }
@@ -130,7 +135,7 @@ func (h AuditRoutes) list(c *gin.Context) {
 		}
 		page.Items[i] = auditEntryJSON{ID: e.ID, At: e.At, Actor: e.Actor, ActorRoles: roles, Action: string(e.Action),
 			ResourceType: e.ResourceType, ResourceID: e.ResourceID, OwnerID: e.OwnerID, Owner: row.Owner, Reason: e.Reason,
-			Details: details, RequestID: e.RequestID, ClientRequestID: e.ClientRequestID}
+			ResourceIDs: e.ResourceIDs, OwnerIDs: e.OwnerIDs, Details: details, RequestID: e.RequestID, ClientRequestID: e.ClientRequestID}
 	}
 	c.JSON(http.StatusOK, page)
 }

@@ -44,6 +44,7 @@ func (h CaseRoutes) Register(api *gin.RouterGroup) {
 	api.POST("/cases/:id/assign", h.assign)
 	api.POST("/cases/:id/comments", h.comment)
 	h.registerPrivacy(api)
+	h.registerQueue(api)
 }
 
 // MapCaseErrors maps the review package's errors; register it in Config.Mappers.
@@ -210,6 +211,9 @@ type caseJSON struct {
 type casePage struct {
 	Items      []caseJSON `json:"items"`
 	NextCursor string     `json:"next_cursor"`
+	// Total is the number of matches (at most review.MaxCount), with
+	// with_total=true only.
+	Total *int `json:"total,omitempty"`
 }
 
 // reader renders explanations for one request: its language (from
@@ -395,7 +399,7 @@ func checkQueryText(name, v string) error {
 }
 
 func (h CaseRoutes) list(c *gin.Context) {
-	q, err := query(c, "status", "severity", "employee_id", "department", "rule", "counterparty", "subject", "limit", "cursor")
+	q, err := query(c, append([]string{"limit", "cursor", "with_total"}, caseFilterParams...)...)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -404,22 +408,15 @@ func (h CaseRoutes) list(c *gin.Context) {
 	if limit == 0 {
 		limit = review.DefaultLimit
 	}
-	if err := mergeBadRequests(
-		checkEnum("status", q["status"], oneOf(caseStatuses()), caseStatuses()),
-		checkEnum("severity", q["severity"], oneOf(caseSeverities()), caseSeverities()),
-		checkEnum("rule", q["rule"], oneOf(detect.Rules()), detect.Rules()),
-		checkRef("employee_id", q["employee_id"]),
-		checkQueryText("department", q["department"]),
-		checkQueryText("counterparty", q["counterparty"]),
-		checkQueryText("cursor", q["cursor"]),
-		checkSubject("subject", q["subject"]),
-		limitErr,
-	); err != nil {
+	f, filterErr := caseFilter(q)
+	var totalErr error
+	if v := q["with_total"]; v != "" && v != "true" && v != "false" {
+		totalErr = BadRequest("invalid_query", "with_total must be true or false", Detail{Field: "with_total", Message: "must be true or false"})
+	}
+	if err := mergeBadRequests(filterErr, checkQueryText("cursor", q["cursor"]), limitErr, totalErr); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	f := review.Filter{Status: q["status"], Severity: q["severity"], EmployeeID: q["employee_id"],
-		Department: q["department"], Rule: q["rule"], Counterparty: q["counterparty"], Subject: q["subject"]}
 	cs, next, err := h.Service.List(c.Request.Context(), caseActor(c, "case queue"), f, limit, q["cursor"])
 	if err != nil {
 		_ = c.Error(err)
@@ -429,6 +426,12 @@ func (h CaseRoutes) list(c *gin.Context) {
 	r := h.readerOf(c)
 	for _, x := range cs {
 		page.Items = append(page.Items, toCaseJSON(x, r))
+	}
+	if q["with_total"] == "true" {
+		if page.Total, err = h.caseTotal(c, f); err != nil {
+			_ = c.Error(err)
+			return
+		}
 	}
 	c.JSON(http.StatusOK, page)
 }

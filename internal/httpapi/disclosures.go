@@ -10,6 +10,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
+	"github.com/moonlight-oss/moonlight/internal/idempotency"
 )
 
 // DisclosureRoutes serves the declaration workflow. Access beyond the role
@@ -17,6 +18,9 @@ import (
 // that the caller may not read answers 404, not 403, so ids reveal nothing.
 type DisclosureRoutes struct {
 	Service *disclosure.Service
+	// Idempotency keeps Idempotency-Key records of creates; nil refuses
+	// the header (a client relying on it must not be told it worked).
+	Idempotency idempotency.Store
 }
 
 // Register implements Routes. It only reads h's handlers, never its
@@ -44,7 +48,9 @@ func MapDisclosureErrors(err error) (*Error, bool) {
 		for i, d := range ve.Details {
 			details[i] = Detail{Field: d.Field, Message: d.Message}
 		}
-		return BadRequest("invalid_body", "the request is invalid", details...), true
+		// The message says it in words ("end date must be …"); details keep
+		// the field paths for programs.
+		return BadRequest("invalid_body", inWords(details), details...), true
 	case errors.Is(err, disclosure.ErrNotFound):
 		return NotFound("disclosure"), true
 	case errors.Is(err, disclosure.ErrVersionRequired):
@@ -96,6 +102,9 @@ func (r disclosureRequest) input() disclosure.Input {
 		StartDate: civil.Date(r.StartDate), EndDate: civil.Date(r.EndDate), Paid: r.Paid, Notes: r.Notes,
 		Renews: r.Renews,
 	}
+	if in.EndDate == "" {
+		in.EndDate = in.StartDate // no end date: a one-day engagement (issue 14)
+	}
 	if r.Compensation != nil {
 		in.Compensation = &disclosure.Compensation{Amount: r.Compensation.Amount, Currency: r.Compensation.Currency}
 	}
@@ -130,6 +139,14 @@ type historyJSON struct {
 	To               string        `json:"to"`
 	Comment          string        `json:"comment,omitempty"`
 	PreviousDecision *decisionJSON `json:"previous_decision,omitempty"`
+	// Changes: the fields an edit changed, before and after.
+	Changes []fieldChangeJSON `json:"changes,omitempty"`
+}
+
+type fieldChangeJSON struct {
+	Field string `json:"field"`
+	From  string `json:"from"`
+	To    string `json:"to"`
 }
 
 type disclosureJSON struct {
@@ -187,6 +204,9 @@ func toDisclosureJSON(d disclosure.Disclosure) disclosureJSON {
 	for i, h := range d.History {
 		out.History[i] = historyJSON{At: h.At, Actor: h.Actor, Action: string(h.Action), From: string(h.From),
 			To: string(h.To), Comment: h.Comment, PreviousDecision: toDecisionJSON(h.PreviousDecision)}
+		for _, fc := range h.Changes {
+			out.History[i].Changes = append(out.History[i].Changes, fieldChangeJSON{Field: fc.Field, From: fc.From, To: fc.To})
+		}
 	}
 	return out
 }
@@ -234,6 +254,15 @@ func pageParams(q map[string]string) (disclosure.Page, error) {
 }
 
 func (h DisclosureRoutes) create(c *gin.Context) {
+	if key := c.GetHeader("Idempotency-Key"); key != "" {
+		if h.Idempotency == nil {
+			_ = c.Error(BadRequest("invalid_header", "this server does not keep Idempotency-Key records",
+				Detail{Field: "Idempotency-Key", Message: "is not supported here"}))
+			return
+		}
+		h.createIdempotent(c, key)
+		return
+	}
 	var req disclosureRequest
 	if err := bindJSON(c, &req, false); err != nil {
 		_ = c.Error(err)
@@ -372,7 +401,7 @@ func (h DisclosureRoutes) list(c *gin.Context) {
 	case "", "false":
 	case "true":
 		inbox = true
-		if f != (disclosure.ListFilter{}) {
+		if f.Status != "" || f.EmployeeID != "" || f.Approver != "" {
 			_ = c.Error(BadRequest("invalid_query", "inbox=true cannot be combined with filters",
 				Detail{Field: "inbox", Message: "use either inbox=true or status/approver/employee_id"}))
 			return

@@ -77,6 +77,13 @@ func errorMiddleware(mappers []Mapper, log func(c *gin.Context, status int, err 
 		if details == nil {
 			details = []Detail{}
 		}
+		if apiErr.Message == "the request is invalid" && len(details) > 0 {
+			// Name the fields in words for people (issue 14); details keep
+			// the paths for programs.
+			cp := *apiErr
+			cp.Message = inWords(details)
+			apiErr = &cp
+		}
 		c.AbortWithStatusJSON(apiErr.Status, errorBody{Error: errorPayload{Code: apiErr.Code, Message: apiErr.Message, Details: details}})
 	}
 }

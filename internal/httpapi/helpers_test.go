@@ -98,7 +98,7 @@ func newTestServer(t *testing.T) *testServer {
 		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Verifier:     v,
 		Gatherer:     prometheus.NewRegistry(),
-		Routes: []httpapi.Routes{httpapi.DisclosureRoutes{Service: ts.svc}, httpapi.AuditRoutes{Store: ts.audit},
+		Routes: []httpapi.Routes{httpapi.DisclosureRoutes{Service: ts.svc, Idempotency: mongostore.NewIdempotencyStore(db)}, httpapi.AuditRoutes{Store: ts.audit},
 			httpapi.SessionRoutes{Revoker: &session.Revoker{Store: ts.sessions, Audit: ts.audit, Now: time.Now}},
 			httpapi.NotificationRoutes{Service: &notify.Service{Store: mongostore.NewOutboxStore(db)}}},
 		Mappers: []httpapi.Mapper{httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapSessionErrors,
@@ -231,6 +231,8 @@ type auditResp struct {
 	ResourceType string            `json:"resource_type"`
 	ResourceID   string            `json:"resource_id"`
 	OwnerID      string            `json:"owner_id"`
+	ResourceIDs  []string          `json:"resource_ids"`
+	OwnerIDs     []string          `json:"owner_ids"`
 	Reason       string            `json:"reason"`
 	Details      map[string]string `json:"details"`
 	RequestID    string            `json:"request_id"`

@@ -8,9 +8,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -206,6 +208,14 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 
 func limitBody(n int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if !strings.HasPrefix(c.Request.URL.Path, "/api/") && c.Request.Method == http.MethodPost {
+			// A web form: its page answers a too-large body with the form,
+			// what fit of it and a message (web.BodyTruncatedKey), never
+			// with this API's JSON error.
+			c.Request.Body = &truncatingBody{r: c.Request.Body, left: n, c: c}
+			c.Next()
+			return
+		}
 		if c.Request.ContentLength > n {
 			_ = c.Error(&Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "request body is larger than the limit"})
 			c.Abort()
@@ -215,6 +225,32 @@ func limitBody(n int64) gin.HandlerFunc {
 		c.Next()
 	}
 }
+
+// truncatingBody reads at most left bytes of a web form's body, then ends
+// it and marks the request (key "moonlight.body_truncated").
+type truncatingBody struct {
+	r    io.ReadCloser
+	left int64
+	c    *gin.Context
+}
+
+func (b *truncatingBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		var one [1]byte
+		if n, _ := b.r.Read(one[:]); n > 0 {
+			b.c.Set("moonlight.body_truncated", true)
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *truncatingBody) Close() error { return b.r.Close() }
 
 // auditDenied records a request a role guard refused (auth.ErrForbidden)
 // as access.denied: who, which route, which roles it needed. It runs after

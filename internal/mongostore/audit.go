@@ -26,6 +26,8 @@ type auditDoc struct {
 	ResourceID   string            `bson:"resource_id,omitempty"`
 	OwnerID      string            `bson:"owner_id,omitempty"`
 	Reason       string            `bson:"reason,omitempty"`
+	ResourceIDs  []string          `bson:"resource_ids,omitempty"`
+	OwnerIDs     []string          `bson:"owner_ids,omitempty"`
 	Details      map[string]string `bson:"details,omitempty"`
 	RequestID    string            `bson:"request_id,omitempty"`
 	// ClientRequestID is the client's X-Request-Id, apart from ours.
@@ -38,6 +40,9 @@ func auditIndexes() []index {
 		{auditCollection, mongo.IndexModel{Keys: bson.D{{Key: "resource_type", Value: 1}, {Key: "resource_id", Value: 1}}, Options: options.Index().SetName("resource")}},
 		{auditCollection, mongo.IndexModel{Keys: bson.D{{Key: "owner_id", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("owner")}},
 		{auditCollection, mongo.IndexModel{Keys: bson.D{{Key: "actor", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("actor")}},
+		// Reads of many at once name their people and resources in arrays.
+		{auditCollection, mongo.IndexModel{Keys: bson.D{{Key: "owner_ids", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("owners")}},
+		{auditCollection, mongo.IndexModel{Keys: bson.D{{Key: "resource_ids", Value: 1}}, Options: options.Index().SetName("resources")}},
 	}
 }
 
@@ -105,6 +110,7 @@ func toAuditDoc(e audit.Entry) auditDoc {
 	doc := auditDoc{
 		ID: e.ID, At: storedTime(e.At), Actor: e.Actor, ActorRoles: e.ActorRoles, Action: string(e.Action),
 		ResourceType: e.ResourceType, ResourceID: e.ResourceID, OwnerID: e.OwnerID, Reason: e.Reason,
+		ResourceIDs: e.ResourceIDs, OwnerIDs: e.OwnerIDs,
 		Details: e.Details, RequestID: e.RequestID, ClientRequestID: e.ClientRequestID,
 	}
 	if doc.ActorRoles == nil {
@@ -118,11 +124,25 @@ func (s *AuditStore) List(ctx context.Context, f audit.Filter, limit int, cursor
 	filter := bson.D{}
 	for _, c := range []struct{ key, value string }{
 		{"actor", f.Actor}, {"action", string(f.Action)}, {"resource_type", f.ResourceType},
-		{"resource_id", f.ResourceID}, {"owner_id", f.OwnerID},
 	} {
 		if c.value != "" {
 			filter = append(filter, bson.E{Key: c.key, Value: c.value})
 		}
+	}
+	// An owner or resource is named alone (one act) or among many (a
+	// list read): either matches.
+	var either bson.A
+	for _, c := range []struct{ one, many, value string }{
+		{"resource_id", "resource_ids", f.ResourceID}, {"owner_id", "owner_ids", f.OwnerID},
+	} {
+		if c.value != "" {
+			either = append(either, bson.D{{Key: "$or", Value: bson.A{
+				bson.D{{Key: c.one, Value: c.value}}, bson.D{{Key: c.many, Value: c.value}},
+			}}})
+		}
+	}
+	if len(either) > 0 {
+		filter = append(filter, bson.E{Key: "$and", Value: either})
 	}
 	at := bson.D{}
 	if !f.From.IsZero() {
@@ -158,7 +178,7 @@ func (s *AuditStore) List(ctx context.Context, f audit.Filter, limit int, cursor
 		out[i] = audit.Entry{
 			ID: d.ID, At: d.At.UTC(), Actor: d.Actor, ActorRoles: d.ActorRoles, Action: audit.Action(d.Action),
 			ResourceType: d.ResourceType, ResourceID: d.ResourceID, OwnerID: d.OwnerID, Reason: d.Reason,
-			Details: d.Details, RequestID: d.RequestID, ClientRequestID: d.ClientRequestID,
+			ResourceIDs: d.ResourceIDs, OwnerIDs: d.OwnerIDs, Details: d.Details, RequestID: d.RequestID, ClientRequestID: d.ClientRequestID,
 		}
 	}
 	return out, next, nil

@@ -300,6 +300,9 @@ func (s *CaseStore) List(ctx context.Context, f review.Filter, limit int, cursor
 	if f.EmployeeID != "" {
 		return s.listOfEmployee(ctx, f, limit, cursor)
 	}
+	if f.Extended() {
+		return s.search(ctx, f, limit, cursor) // casesearch.go
+	}
 	filter := bson.D{}
 	for _, c := range []struct{ key, value string }{
 		{"status", f.Status}, {"severity", f.Severity}, {"employee_id", f.EmployeeID},
@@ -371,6 +374,7 @@ func (s *CaseStore) listOfEmployee(ctx context.Context, f review.Filter, limit i
 			f.Rule != "" && !slices.Contains(c.Rules(), f.Rule),
 			f.Counterparty != "" && !slices.Contains(c.Counterparties(), f.Counterparty),
 			f.Subject != "" && c.Subject != f.Subject,
+			!f.Match(c),
 			cursor != "" && (c.Score > afterScore || c.Score == afterScore && c.ID >= afterID):
 			continue
 		}

@@ -67,6 +67,14 @@ type historyDoc struct {
 	To               string       `bson:"to"`
 	Comment          string       `bson:"comment,omitempty"`
 	PreviousDecision *decisionDoc `bson:"previous_decision,omitempty"`
+	Changes          []changeRec  `bson:"changes,omitempty"`
+}
+
+// changeRec is a disclosure.FieldChange as stored.
+type changeRec struct {
+	Field string `bson:"field"`
+	From  string `bson:"from"`
+	To    string `bson:"to"`
 }
 
 func disclosureIndexes() []index {
@@ -271,6 +279,9 @@ func toDisclosureDoc(d disclosure.Disclosure) disclosureDoc {
 	for i, h := range d.History {
 		doc.History[i] = historyDoc{At: storedTime(h.At), Actor: h.Actor, Action: string(h.Action),
 			From: string(h.From), To: string(h.To), Comment: h.Comment, PreviousDecision: toDecisionDoc(h.PreviousDecision)}
+		for _, c := range h.Changes {
+			doc.History[i].Changes = append(doc.History[i].Changes, changeRec{Field: c.Field, From: c.From, To: c.To})
+		}
 	}
 	return doc
 }
@@ -311,6 +322,9 @@ func fromDisclosureDoc(doc disclosureDoc) disclosure.Disclosure {
 		d.History[i] = disclosure.HistoryEntry{At: h.At.UTC(), Actor: h.Actor, Action: disclosure.Action(h.Action),
 			From: disclosure.Status(h.From), To: disclosure.Status(h.To), Comment: h.Comment,
 			PreviousDecision: fromDecisionDoc(h.PreviousDecision)}
+		for _, c := range h.Changes {
+			d.History[i].Changes = append(d.History[i].Changes, disclosure.FieldChange{Field: c.Field, From: c.From, To: c.To})
+		}
 	}
 	return d
 }

@@ -14,5 +14,7 @@ func extraIndexes() []index {
 	all = append(all, unmaskIndexes()...)
 	all = append(all, outboxIndexes()...)
 	all = append(all, launchIndexes()...)
+	all = append(all, savedFilterIndexes()...)
+	all = append(all, idempotencyIndexes()...)
 	return all
 }

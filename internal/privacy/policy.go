@@ -54,6 +54,16 @@ func (p *Policy) AuditRows(es []audit.Entry, lookedUp string) []AuditRow {
 	out := make([]AuditRow, len(es))
 	for i, e := range es {
 		out[i] = AuditRow{Entry: e, Owner: p.Subject(e.OwnerID)}
+		if p.On() && len(e.OwnerIDs) > 0 {
+			// A read of many (issue 14) names its people by pseudonym too.
+			ids := make([]string, len(e.OwnerIDs))
+			for j, id := range e.OwnerIDs {
+				if ids[j] = p.Subject(id); id == lookedUp {
+					ids[j] = id
+				}
+			}
+			out[i].Entry.OwnerIDs = ids
+		}
 		if !p.On() || e.OwnerID == "" || (lookedUp != "" && e.OwnerID == lookedUp) {
 			continue
 		}

@@ -41,6 +41,9 @@ const (
 	ActionConfirmRequested = "confirmation_requested"
 	ActionConfirmDeclined  = "confirmation_declined"
 	ActionConfirmDropped   = "confirmation_dropped"
+	ActionReassigned       = "reassigned"
+	ActionUnassigned       = "unassigned"
+	ActionReopened         = "reopened"
 )
 
 // System is the actor of automatic changes.
@@ -216,7 +219,7 @@ func Sync(cfg detect.Config, open *Case, handled map[string]bool, findings []det
 		if c.Severity == "" {
 			c.Severity = open.Severity // keep the last severity on record when auto-clearing
 		}
-		c.History = append(c.History, Change{At: now, Actor: System, Action: ActionFindingsUpdated,
+		c.History = appendFindingsUpdated(c.History, Change{At: now, Actor: System, Action: ActionFindingsUpdated,
 			Reason: fmt.Sprintf("%d finding(s), %d without an approved disclosure", len(current), uncovered),
 			Note:   explain.C(explain.CodeHistoryUpdated).With("findings", explain.Int(len(current))).With("uncovered", explain.Int(uncovered))})
 		if c.Confirmation != nil {
@@ -229,7 +232,7 @@ func Sync(cfg detect.Config, open *Case, handled map[string]bool, findings []det
 		changed = true
 	}
 	res := SyncResult{Case: c}
-	if uncovered == 0 {
+	if uncovered == 0 && !reopenedSinceFindings(c.History) {
 		reason, note := "every finding is covered by an approved disclosure", explain.C(explain.CodeHistoryAllCovered)
 		if len(current) == 0 {
 			reason, note = "no finding remains once all information arrived", explain.C(explain.CodeHistoryNoneRemains)
@@ -246,6 +249,34 @@ func Sync(cfg detect.Config, open *Case, handled map[string]bool, findings []det
 	}
 	res.Changed = changed
 	return res
+}
+
+// appendFindingsUpdated adds ch to h, or, when the last line already says
+// the same (detection refined a finding's details, its counts stayed), moves
+// that line's time instead: the history showed the same "Findings updated"
+// line twice in a row otherwise (issue 14).
+func appendFindingsUpdated(h []Change, ch Change) []Change {
+	if n := len(h); n > 0 && h[n-1].Action == ch.Action && h[n-1].Actor == ch.Actor && h[n-1].Reason == ch.Reason {
+		h[n-1].At = ch.At
+		return h
+	}
+	return append(h, ch)
+}
+
+// reopenedSinceFindings reports whether a person reopened the case after
+// its findings last changed: it then stays open, even when every finding is
+// covered, until a reviewer decides it or new findings arrive (a reviewer
+// reopens an auto-cleared case because they doubt the cover).
+func reopenedSinceFindings(h []Change) bool {
+	for i := len(h) - 1; i >= 0; i-- {
+		switch h[i].Action {
+		case ActionReopened:
+			return true
+		case ActionFindingsUpdated, ActionOpened:
+			return false
+		}
+	}
+	return false
 }
 
 func sameFindings(a, b []detect.Finding) bool {
@@ -401,6 +432,19 @@ type Filter struct {
 	Counterparty string
 	// Subject is a pseudonym (privacy.IsSubject): the cases of that person.
 	Subject string
+
+	// The queue's search (issue 14), matched by Filter.Match. Statuses is
+	// a set of statuses (the default queue: open and in review); Status,
+	// when set too, must be among them.
+	Statuses []string
+	// Assignee selects the cases of one reviewer; Unassigned those of none.
+	Assignee   string
+	Unassigned bool
+	// Project is a confidential project a finding names.
+	Project string
+	// OpenedFrom (inclusive) and OpenedTo (exclusive) bound when the case
+	// was opened.
+	OpenedFrom, OpenedTo time.Time
 }
 
 // Store persists cases.
@@ -431,6 +475,9 @@ type Store interface {
 	// Stats returns the counts the dashboard and the queue's filter
 	// choices show, in a few bounded reads whatever the number of cases.
 	Stats(ctx context.Context) (QueueStats, error)
+	// Count returns how many cases match f, counting at most max (a
+	// result of max means "max or more").
+	Count(ctx context.Context, f Filter, max int) (int, error)
 }
 
 // QueueStats counts cases: all of them by status, and the open and

@@ -185,15 +185,12 @@ func (s *Service) List(ctx context.Context, actor Actor, f Filter, limit int, cu
 	// The actor's own cases are left out of every page (a page may then
 	// hold fewer than limit, its cursor still goes on).
 	cs = slices.DeleteFunc(cs, func(c Case) bool { return c.EmployeeID == actor.ID })
-	// One write for the page instead of one per case listed.
-	var es []audit.Entry
-	for _, c := range cs {
-		if e, ok := s.readEntry(actor, c, "list"); ok {
-			es = append(es, e)
+	// One entry for the page, naming every case and person it showed
+	// (issue 14: one per case flooded the log).
+	if e, ok := s.listEntry(actor, cs, "list"); ok {
+		if err := s.Audit.Append(ctx, e); err != nil {
+			return nil, "", fmt.Errorf("record read of %d cases: %w", len(cs), err)
 		}
-	}
-	if err := s.Audit.AppendMany(ctx, es); err != nil {
-		return nil, "", fmt.Errorf("record reads of %d cases: %w", len(es), err)
 	}
 	cs, err = s.viewAll(ctx, actor, cs, viewOpts{lookedUp: f.EmployeeID})
 	if err != nil {

@@ -3,6 +3,7 @@ package review_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -79,7 +80,11 @@ func TestServiceAuditsReadsAndDecisions(t *testing.T) {
 		t.Fatalf("%d case.read entries, want 2 (get and list by C1; none for the subject's own read)", len(reads))
 	}
 	for _, e := range reads {
-		if e.Actor != "C1" || e.OwnerID != "E1" || e.ResourceID != c.ID || e.RequestID != "req-1" || e.Reason != "case review" {
+		// One entry per read: the get names the case, the listed page
+		// names every case and person it showed.
+		one := e.OwnerID == "E1" && e.ResourceID == c.ID
+		many := slices.Equal(e.OwnerIDs, []string{"E1"}) && slices.Equal(e.ResourceIDs, []string{c.ID}) && e.Details["count"] == "1"
+		if e.Actor != "C1" || !one && !many || e.RequestID != "req-1" || e.Reason != "case review" {
 			t.Errorf("read entry = %+v", e)
 		}
 	}

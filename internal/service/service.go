@@ -183,7 +183,8 @@ func (s *Service) init(ctx context.Context) error {
 		Zone: s.Zone,
 	}
 
-	cases := &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now, Reviewers: mongostore.NewReviewerStore(s.db),
+	reviewers := mongostore.NewReviewerStore(s.db)
+	cases := &review.Service{Cases: s.Cases, Audit: s.Audit, Now: time.Now, Reviewers: reviewers,
 		Comments: mongostore.NewCommentStore(s.db), Notices: s.Outbox,
 		// Issue 15: pseudonymised views, unmasking, four eyes on confirmations.
 		Privacy: policy, Directory: s.Employees, Names: s.Employees, Unmasks: mongostore.NewUnmaskStore(s.db),
@@ -203,6 +204,8 @@ func (s *Service) init(ctx context.Context) error {
 		Zone:  s.Zone,
 		Names: names, Preferences: mongostore.NewProfileStore(s.db),
 		Launch: s.launchPages(),
+		// The queue's saved filters and assignable reviewers (issue 14).
+		SavedFilters: mongostore.NewSavedFilterStore(s.db), Reviewers: reviewers,
 	})
 	if err != nil {
 		return err
@@ -228,7 +231,7 @@ func (s *Service) init(ctx context.Context) error {
 				Grants: cfg.Events.Grants, Audit: s.Audit},
 			httpapi.CaseRoutes{Service: cases, Names: names},
 			&httpapi.AdminRoutes{Rules: s.RuleService, Rescans: s.Rescans},
-			httpapi.DisclosureRoutes{Service: s.DisclosureService},
+			httpapi.DisclosureRoutes{Service: s.DisclosureService, Idempotency: mongostore.NewIdempotencyStore(s.db)},
 			httpapi.AuditRoutes{Store: s.Audit, Privacy: policy},
 			httpapi.SessionRoutes{Revoker: &session.Revoker{Store: s.Sessions, Audit: s.Audit, Now: time.Now}},
 			httpapi.NotificationRoutes{Service: s.Notifications},

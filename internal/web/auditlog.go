@@ -5,7 +5,9 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
 	"github.com/moonlight-oss/moonlight/internal/review"
+	"github.com/moonlight-oss/moonlight/internal/tabular"
 )
 
 // auditActions are the actions the filter offers.
@@ -25,6 +28,7 @@ var auditActions = []audit.Action{
 	// Issue 15.
 	review.ActionAuditUnmask, review.ActionAuditUnmaskRequest, review.ActionAuditUnmaskDecide, privacy.ActionIdentityLookup,
 	review.ActionAuditConfirmRequest, review.ActionAuditConfirm, review.ActionAuditConfirmDecline,
+	review.ActionAuditCaseReassign, review.ActionAuditCaseReopen, audit.ActionCaseExport, audit.ActionAuditExport, audit.ActionAccessDenied,
 }
 
 type auditForm struct {
@@ -35,6 +39,7 @@ type auditRow struct {
 	audit.Entry
 	// Owner is the owner's pseudonym (issue 15).
 	Owner      string
+	ActorName  string
 	DetailList []kv2
 }
 
@@ -47,10 +52,14 @@ type auditData struct {
 	Next    string
 	// MoreHref is the next page with the same filter.
 	MoreHref template.URL
-	Error    string
+	// ExportHref downloads the filtered log as CSV.
+	ExportHref template.URL
+	Error      string
 }
 
-func (u *UI) auditLog(c *gin.Context) {
+// auditFilter reads the audit log's filter from the query; data.Error
+// names a bad date.
+func auditFilter(c *gin.Context) (audit.Filter, auditForm, url.Values, string) {
 	form := auditForm{
 		Actor: strings.TrimSpace(c.Query("actor")), Action: c.Query("action"), ResourceType: c.Query("resource_type"),
 		ResourceID: strings.TrimSpace(c.Query("resource_id")), OwnerID: strings.TrimSpace(c.Query("owner_id")),
@@ -58,12 +67,12 @@ func (u *UI) auditLog(c *gin.Context) {
 	}
 	f := audit.Filter{Actor: form.Actor, Action: audit.Action(form.Action), ResourceType: form.ResourceType,
 		ResourceID: form.ResourceID, OwnerID: form.OwnerID}
-	data := auditData{Form: form, Actions: auditActions}
+	errKey := ""
 	// Dates are calendar days in the company's zone; To is inclusive on the page.
 	if form.From != "" {
 		d, err := civil.Parse(form.From)
 		if err != nil {
-			data.Error = "audit.error.date"
+			errKey = "audit.error.date"
 		} else {
 			f.From = dayStart(d, langOf(c).Zone)
 		}
@@ -71,7 +80,7 @@ func (u *UI) auditLog(c *gin.Context) {
 	if form.To != "" {
 		d, err := civil.Parse(form.To)
 		if err != nil {
-			data.Error = "audit.error.date"
+			errKey = "audit.error.date"
 		} else {
 			f.To = dayStart(d.AddDays(1), langOf(c).Zone)
 		}
@@ -83,6 +92,13 @@ func (u *UI) auditLog(c *gin.Context) {
 			q.Set(k, v)
 		}
 	}
+	return f, form, q, errKey
+}
+
+func (u *UI) auditLog(c *gin.Context) {
+	f, form, q, errKey := auditFilter(c)
+	data := auditData{Form: form, Actions: auditActions, Error: errKey}
+	data.ExportHref = template.URL("/audit/export?" + q.Encode())
 	if data.Error != "" {
 		u.render(c, http.StatusBadRequest, "audit", "audit.title", data)
 		return
@@ -104,10 +120,24 @@ func (u *UI) auditLog(c *gin.Context) {
 		u.fail(c, wrapf(err, "list audit log"))
 		return
 	}
+	rows := u.d.Privacy.AuditRows(stored, f.OwnerID)
+	var plain []audit.Entry
+	for _, row := range rows {
+		plain = append(plain, row.Entry)
+	}
+	// Actors by name; under pseudonymisation by id only, as the API shows
+	// them (a reviewer's name can identify the subject's team).
+	names := map[string]string{}
+	if !u.d.Privacy.On() {
+		if names, err = u.names(c.Request.Context(), actorsOf(plain)); err != nil {
+			u.fail(c, err)
+			return
+		}
+	}
 	// The same projection as the API's (privacy.Policy.AuditRows).
-	for _, row := range u.d.Privacy.AuditRows(stored, f.OwnerID) {
+	for _, row := range rows {
 		e := row.Entry
-		r := auditRow{Entry: e, Owner: row.Owner}
+		r := auditRow{Entry: e, Owner: row.Owner, ActorName: names[e.Actor]}
 		for k, v := range e.Details {
 			r.DetailList = append(r.DetailList, kv2{k, v})
 		}
@@ -120,6 +150,105 @@ func (u *UI) auditLog(c *gin.Context) {
 		data.MoreHref = template.URL("/audit?" + q.Encode())
 	}
 	u.render(c, http.StatusOK, "audit", "audit.title", data)
+}
+
+// actorsOf lists the people who acted in es (not the system).
+func actorsOf(es []audit.Entry) []string {
+	var ids []string
+	for _, e := range es {
+		if e.Actor != "" && e.Actor != audit.SystemActor && !slices.Contains(ids, e.Actor) {
+			ids = append(ids, e.Actor)
+		}
+	}
+	return ids
+}
+
+// maxAuditExport bounds one export of the audit log (read in pages).
+const maxAuditExport = 10000
+
+// exportAudit downloads the filtered audit log as CSV (UTF-8 with a BOM);
+// the export is itself an audited act.
+func (u *UI) exportAudit(c *gin.Context) {
+	f, _, _, errKey := auditFilter(c)
+	if errKey != "" {
+		u.errorPage(c, http.StatusBadRequest, "error.badrequest")
+		return
+	}
+	ctx := c.Request.Context()
+	var all []audit.Entry
+	cursor, truncated := "", false
+	for {
+		es, next, err := u.d.Audit.List(ctx, f, audit.MaxLimit, cursor)
+		if err != nil {
+			u.fail(c, wrapf(err, "export audit log"))
+			return
+		}
+		all = append(all, es...)
+		if len(all) >= maxAuditExport {
+			all, truncated = all[:maxAuditExport], next != "" || len(all) > maxAuditExport
+			break
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	s := sessionOf(c)
+	if f.OwnerID != "" {
+		lookup := audit.Entry{At: u.now(), Actor: s.Subject, ActorRoles: s.Roles, RequestID: c.GetString("request_id"), Reason: "audit log export by owner"}
+		if err := u.d.Privacy.RecordLookup(ctx, u.d.Audit, lookup, f.OwnerID, "audit log export"); err != nil {
+			u.fail(c, wrapf(err, "record identity lookup"))
+			return
+		}
+	}
+	// The file shows what the page shows (privacy.Policy.AuditRows).
+	rows := u.d.Privacy.AuditRows(all, f.OwnerID)
+	all = all[:0]
+	owners := make([]string, 0, len(rows))
+	for _, row := range rows {
+		all = append(all, row.Entry)
+		owners = append(owners, row.Owner)
+	}
+	e := audit.Entry{ID: audit.NewID(), At: u.now().UTC(), Actor: s.Subject, ActorRoles: s.Roles, Action: audit.ActionAuditExport,
+		ResourceType: "audit", Reason: "audit log export",
+		Details: map[string]string{"rows": strconv.Itoa(len(all)), "truncated": strconv.FormatBool(truncated)}, RequestID: c.GetString("request_id")}
+	if err := u.d.Audit.Append(ctx, e); err != nil {
+		u.fail(c, wrapf(err, "audit the export"))
+		return
+	}
+	names := map[string]string{}
+	if !u.d.Privacy.On() {
+		var err error
+		if names, err = u.names(ctx, actorsOf(all)); err != nil {
+			u.fail(c, err)
+			return
+		}
+	}
+	l := langOf(c)
+	t := tabular.Table{Sheet: l.T("audit.title")}
+	for _, col := range []string{"at", "actor", "actor_name", "roles", "action", "action_id", "resource_type", "resource", "owner", "reason", "details", "request_id"} {
+		t.Header = append(t.Header, l.T("audit.col."+col))
+	}
+	for i, e := range all {
+		var det []string
+		for k, v := range e.Details {
+			det = append(det, k+"="+v)
+		}
+		sort.Strings(det)
+		res, owner := e.ResourceID, e.OwnerID
+		if owner == "" {
+			owner = owners[i] // the pseudonym under pseudonymisation
+		}
+		if len(e.ResourceIDs) > 0 {
+			res = strings.Join(e.ResourceIDs, " ")
+		}
+		if len(e.OwnerIDs) > 0 {
+			owner = strings.Join(e.OwnerIDs, " ")
+		}
+		t.Rows = append(t.Rows, []string{e.At.UTC().Format(time.RFC3339), e.Actor, names[e.Actor], strings.Join(e.ActorRoles, " "),
+			l.Label("audit.action", string(e.Action)), string(e.Action), e.ResourceType, res, owner, e.Reason, strings.Join(det, " "), e.RequestID})
+	}
+	writeDownload(c, "audit", tabular.CSV, t, truncated)
 }
 
 // dayStart is the first instant of day d in the viewer's zone (the dates

@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"strings"
 
@@ -31,59 +30,9 @@ const queueLimit = review.MaxLimit
 // Sort orders of the queue.
 var queueSorts = []string{"score", "severity", "opened", "updated", "employee"}
 
-type queueData struct {
-	Filter  review.Filter
-	Sort    string
-	Sorts   []string
-	Items   []review.Case
-	Next    string
-	Options queueOptions
-	// MoreHref is the next page with the same filter.
-	MoreHref template.URL
-}
-
 // queueOptions are the choices of the filter's selects.
 type queueOptions struct {
 	Statuses, Severities, Departments, Rules, Counterparties []string
-}
-
-func (u *UI) caseQueue(c *gin.Context) {
-	f := review.Filter{
-		Status: c.Query("status"), Severity: c.Query("severity"), Department: c.Query("department"),
-		Rule: c.Query("rule"), Counterparty: c.Query("counterparty"),
-		// A pseudonym (issue 15): a key match on the stored subject.
-		Subject: strings.TrimSpace(c.Query("subject")),
-	}
-	if _, set := c.GetQuery("status"); !set {
-		f.Status = review.StatusOpen // the work to do comes first
-	}
-	sortBy := c.DefaultQuery("sort", "score")
-	if !slices.Contains(queueSorts, sortBy) {
-		sortBy = "score"
-	}
-	ctx := c.Request.Context()
-	items, next, err := u.d.Cases.List(ctx, reviewActor(c, "case queue"), f, queueLimit, c.Query("cursor"))
-	if errors.Is(err, review.ErrInvalid) {
-		c.Redirect(http.StatusSeeOther, "/cases")
-		return
-	}
-	if err != nil {
-		u.failErr(c, err)
-		return
-	}
-	sortCases(items, sortBy)
-	opts, err := u.queueOptions(ctx)
-	if err != nil {
-		u.fail(c, err)
-		return
-	}
-	q := url.Values{}
-	for k, v := range map[string]string{"status": f.Status, "severity": f.Severity, "department": f.Department,
-		"rule": f.Rule, "counterparty": f.Counterparty, "subject": f.Subject, "sort": sortBy} {
-		q.Set(k, v)
-	}
-	u.render(c, http.StatusOK, "cases", "cases.title", queueData{Filter: f, Sort: sortBy, Sorts: queueSorts, Items: items,
-		Next: next, Options: opts, MoreHref: template.URL("/cases?" + q.Encode() + "&cursor=" + url.QueryEscape(next))})
 }
 
 func severityRank(s string) int {
@@ -188,6 +137,7 @@ type caseData struct {
 	Employee     employee.Employee
 	ManagerName  string
 	Timeline     template.HTML
+	Legend       []legendItem
 	Rows         []timelineRow
 	Findings     []findingView
 	Declarations []disclosure.Disclosure
@@ -200,6 +150,10 @@ type caseData struct {
 	CanUnmask  bool
 	CanConfirm bool
 	TwoPerson  bool
+	// The queue's changes (queue.go): who has the case, to whom it can go.
+	AssigneeName string
+	Reviewers    []person
+	CanReopen    bool
 }
 
 func (u *UI) casePage(c *gin.Context) { u.renderCase(c, http.StatusOK, "", "", "") }
@@ -268,14 +222,19 @@ func (u *UI) renderCase(c *gin.Context, status int, outcome, reason, errKey stri
 	reviewer := s.has(auth.RoleCompliance) && cs.IsOpen() && key != s.Subject
 	st := cs.Unmask()
 	live := st != nil && (st.Status == review.UnmaskPending || st.Status == review.UnmaskApproved)
-	u.render(c, status, "case", "case.title", caseData{
-		C: cs, Employee: emp, ManagerName: managerName, Timeline: tl.SVG(), Rows: tl.Rows, Findings: views,
+	data := caseData{
+		C: cs, Employee: emp, ManagerName: managerName, Timeline: tl.SVG(), Legend: tl.Legend(), Rows: tl.Rows, Findings: views,
 		Declarations: decls, CanDecide: reviewer && cs.Confirmation == nil,
 		Outcome: outcome, Reason: reason, Error: errKey,
 		Who: w, CanUnmask: s.has(auth.RoleCompliance) && key != s.Subject && cs.Masked() && !live,
 		CanConfirm: reviewer && cs.Confirmation != nil && cs.Confirmation.By != s.Subject,
 		TwoPerson:  u.cfg.TwoPersonUnmask,
-	})
+	}
+	if err := u.caseQueueExtras(ctx, s, key, &data); err != nil {
+		u.fail(c, err)
+		return
+	}
+	u.render(c, status, "case", "case.title", data)
 }
 
 // maskTimeline masks the subject's identity in the timeline's texts (the

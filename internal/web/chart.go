@@ -202,21 +202,25 @@ func (t timeline) SVG() template.HTML {
 	b.f(`<title id="tl-title">%s</title>`, esc(t.l.T("tl.svgtitle", string(t.From), string(t.To))))
 	// Month ticks.
 	start := t.From.Time()
+	first := true
 	for m := time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1, 0); !civil.Of(m).After(t.To); m = m.AddDate(0, 1, 0) {
 		d := civil.Of(m)
 		xx := x(d)
 		b.f(`<line class="tl-grid" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>`, xx, top-6, xx, height-8)
-		label := m.Format("01")
-		if m.Month() == time.January {
-			label = m.Format("2006")
+		label := tickLabel(m, first) // timeline_legend.go
+		first = false
+		if xx > float64(width-right-56) { // the last ticks end at their line, not past the edge
+			b.f(`<text class="tl-tick" x="%.1f" y="%d" text-anchor="end">%s</text>`, xx-2, top-10, esc(label))
+		} else {
+			b.f(`<text class="tl-tick" x="%.1f" y="%d">%s</text>`, xx+2, top-10, esc(label))
 		}
-		b.f(`<text class="tl-tick" x="%.1f" y="%d">%s</text>`, xx+2, top-10, esc(label))
 	}
 	for i, ln := range t.Lanes {
 		y := top + i*laneH
 		b.f(`<rect class="tl-lane tl-lane-%d" x="0" y="%d" width="%d" height="%d"/>`, i%2, y, width, laneH)
 		b.f(`<text class="tl-lane-name" x="8" y="%d">%s</text>`, y+laneH/2+5, esc(ln.Name))
 		cy := float64(y + laneH/2)
+		var dots []float64 // x of the dots drawn on this lane, to spread close ones
 		for _, it := range ln.Items {
 			if it.Start.IsZero() && it.End.IsZero() {
 				continue
@@ -226,10 +230,18 @@ func (t timeline) SVG() template.HTML {
 					continue
 				}
 				xx := x(it.Start)
+				near := 0
+				for _, dx := range dots {
+					if dx-xx < 10 && xx-dx < 10 {
+						near++
+					}
+				}
+				dots = append(dots, xx)
+				py := cy + spread(near)
 				if strings.Contains(it.Class, "tl-launch") || strings.Contains(it.Class, "tl-left") {
-					b.f(`<path class="%s" d="M%.1f %.1f l7 7 l-7 7 l-7 -7 z"><title>%s</title></path>`, esc(it.Class), xx, cy-7, esc(it.Title))
+					b.f(`<path class="%s" d="M%.1f %.1f l7 7 l-7 7 l-7 -7 z"><title>%s</title></path>`, esc(it.Class), xx, py-7, esc(it.Title))
 				} else {
-					b.f(`<circle class="%s" cx="%.1f" cy="%.1f" r="6"><title>%s</title></circle>`, esc(it.Class), xx, cy, esc(it.Title))
+					b.f(`<circle class="%s" cx="%.1f" cy="%.1f" r="6"><title>%s</title></circle>`, esc(it.Class), xx, py, esc(it.Title))
 				}
 				continue
 			}

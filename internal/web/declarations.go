@@ -41,7 +41,9 @@ func (f declForm) input() disclosure.Input {
 	if in.EndDate == "" {
 		in.EndDate = in.StartDate // a one-day engagement
 	}
-	if f.Paid || f.Amount != "" {
+	if f.Paid {
+		// An unpaid engagement carries no amount, whatever the hidden
+		// amount field still holds (issue 14).
 		in.Compensation = &disclosure.Compensation{Amount: f.Amount, Currency: f.Currency}
 	}
 	return in
@@ -91,6 +93,10 @@ type declFormData struct {
 	Action   string
 	Status   disclosure.Status
 	Decision *disclosure.Decision
+	// TooLarge: the form was larger than the server takes; what arrived
+	// is kept. Duplicates: the visitor declared this engagement already.
+	TooLarge   bool
+	Duplicates []disclosure.Disclosure
 }
 
 func (u *UI) formPage(c *gin.Context, status int, title string, d declFormData) {
@@ -99,7 +105,7 @@ func (u *UI) formPage(c *gin.Context, status int, title string, d declFormData) 
 }
 
 func (u *UI) newDeclaration(c *gin.Context) {
-	form := declForm{Kind: string(disclosure.KindPaidSeminar), Currency: "CNY", Paid: true}
+	form := declForm{Kind: string(disclosure.KindPaidSeminar), Currency: "CNY"} // nothing is paid until said so
 	if f, ok := u.renewalForm(c); ok {
 		form = f
 	}
@@ -108,6 +114,21 @@ func (u *UI) newDeclaration(c *gin.Context) {
 
 func (u *UI) createDeclaration(c *gin.Context) {
 	f := formOf(c)
+	if bodyTruncated(c) {
+		u.formPage(c, http.StatusRequestEntityTooLarge, "decl.new.title", declFormData{Action: "/declarations", Form: f, TooLarge: true})
+		return
+	}
+	if c.PostForm("confirm_duplicate") == "" {
+		dups, err := u.d.Disclosures.Similar(c.Request.Context(), actor(c), f.input())
+		if err != nil {
+			u.failErr(c, err)
+			return
+		}
+		if len(dups) > 0 {
+			u.formPage(c, http.StatusOK, "decl.new.title", declFormData{Action: "/declarations", Form: f, Duplicates: dups})
+			return
+		}
+	}
 	d, err := u.d.Disclosures.Create(c.Request.Context(), actor(c), f.input())
 	if fe := fieldErrors(langOf(c), err); fe != nil {
 		u.formPage(c, http.StatusUnprocessableEntity, "decl.new.title", declFormData{Action: "/declarations", Form: f, Errors: fe})
@@ -205,6 +226,10 @@ func (u *UI) updateDeclaration(c *gin.Context) {
 		return
 	}
 	f := formOf(c)
+	if bodyTruncated(c) {
+		u.formPage(c, http.StatusRequestEntityTooLarge, "decl.edit.title", declFormData{ID: id, Action: "/declarations/" + id + "/edit", Form: f, TooLarge: true})
+		return
+	}
 	d, err := u.d.Disclosures.Edit(c.Request.Context(), actor(c), id, f.input())
 	if fe := fieldErrors(langOf(c), err); fe != nil {
 		u.formPage(c, http.StatusUnprocessableEntity, "decl.edit.title", declFormData{ID: id, Action: "/declarations/" + id + "/edit", Form: f, Errors: fe})
@@ -239,4 +264,19 @@ func (u *UI) withdrawDeclaration(c *gin.Context) {
 		return
 	}
 	redirectDone(c, "/declarations/"+d.ID, "withdrawn")
+}
+
+// BodyTruncatedKey is set on a page request whose body was larger than the
+// server takes (httpapi's limit): the form then comes back with what fit
+// and a message, never a JSON error page (issue 14).
+const BodyTruncatedKey = "moonlight.body_truncated"
+
+func bodyTruncated(c *gin.Context) bool { return c.GetBool(BodyTruncatedKey) }
+
+// keepsTruncatedForm reports whether the request is a declaration form,
+// whose page shows what fit of a too-large body (createDeclaration,
+// updateDeclaration); every other form refuses it.
+func keepsTruncatedForm(c *gin.Context) bool {
+	p := c.Request.URL.Path
+	return p == "/declarations" || strings.HasPrefix(p, "/declarations/") && strings.HasSuffix(p, "/edit")
 }

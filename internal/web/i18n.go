@@ -57,6 +57,7 @@ var catalogueParts = []struct{ en, zh map[string]string }{
 	{messagesNotifyEN, messagesNotifyZH},
 	{messagesI18nEN, messagesI18nZH},
 	{messagesLaunchEN, messagesLaunchZH},
+	{messagesReviewerEN, messagesReviewerZH},
 }
 
 // catalogues merges the parts into one catalogue per language.

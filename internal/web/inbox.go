@@ -54,7 +54,16 @@ func (u *UI) renderInbox(c *gin.Context, status int, refused *inboxItem) {
 	for _, d := range ds {
 		prev, ok := earlier[d.EmployeeID]
 		if !ok {
-			prev, _, err = u.d.Disclosures.List(ctx, a, disclosure.ListFilter{EmployeeID: d.EmployeeID}, disclosure.Page{Limit: earlierLimit + 5})
+			// The pending ones this page already read are left out, so no
+			// read is recorded twice (issue 14).
+			var pendingIDs []string
+			for _, x := range ds {
+				if x.EmployeeID == d.EmployeeID {
+					pendingIDs = append(pendingIDs, x.ID)
+				}
+			}
+			prev, _, err = u.d.Disclosures.List(ctx, a, disclosure.ListFilter{EmployeeID: d.EmployeeID, ExcludeIDs: pendingIDs},
+				disclosure.Page{Limit: earlierLimit + len(pendingIDs)})
 			if err != nil {
 				u.failErr(c, err)
 				return

@@ -87,6 +87,9 @@ type Disclosures interface {
 	Decide(ctx context.Context, a disclosure.Actor, id string, in disclosure.DecisionInput) (disclosure.Disclosure, error)
 	Inbox(ctx context.Context, a disclosure.Actor, page disclosure.Page) ([]disclosure.Disclosure, string, error)
 	List(ctx context.Context, a disclosure.Actor, f disclosure.ListFilter, page disclosure.Page) ([]disclosure.Disclosure, string, error)
+	// Similar finds the actor's declarations of the same engagement (the
+	// form's duplicate warning).
+	Similar(ctx context.Context, a disclosure.Actor, in disclosure.Input) ([]disclosure.Disclosure, error)
 }
 
 // Cases is the reviewers' use of cases (review.Service): every read and
@@ -102,6 +105,12 @@ type Cases interface {
 	UnmaskRequests(ctx context.Context, a review.Actor, status string) ([]review.UnmaskRequest, error)
 	DecideUnmask(ctx context.Context, a review.Actor, id, decision, comment string, version int64) (review.UnmaskRequest, error)
 	Confirm(ctx context.Context, a review.Actor, id string, version int64, agree bool, reason string) (review.Case, error)
+	// The queue's work (queue.go).
+	Count(ctx context.Context, a review.Actor, f review.Filter) (int, error)
+	Export(ctx context.Context, a review.Actor, f review.Filter) ([]review.Case, bool, error)
+	Reassign(ctx context.Context, a review.Actor, id string, version int64, assignee, reason string) (review.Case, error)
+	Reopen(ctx context.Context, a review.Actor, id string, version int64, reason string) (review.Case, error)
+	Bulk(ctx context.Context, a review.Actor, action string, items []review.BulkItem, assignee, reason string) ([]review.BulkResult, error)
 }
 
 // Events reads stored raw events, the evidence behind findings.
@@ -161,6 +170,10 @@ type Deps struct {
 	Preferences profile.Store
 	// Launch serves My tasks, insider lists, partners and incidents; nil hides them.
 	Launch *Launch
+	// SavedFilters keeps the queue's saved filters; nil hides them.
+	SavedFilters SavedFilters
+	// Reviewers lists whom a case can be given to; nil offers the visitor only.
+	Reviewers ReviewerList
 }
 
 // UI is the web interface.
@@ -257,6 +270,12 @@ func (u *UI) Register(r *gin.Engine) {
 	anyone.GET("/inbox", u.inbox)
 	anyone.POST("/inbox/:id/decide", u.decideDeclaration)
 	anyone.GET("/cases", u.caseQueue)
+	anyone.GET("/cases/export", u.exportCases)
+	anyone.POST("/cases/bulk", u.bulkCases)
+	anyone.POST("/cases/filters", u.saveFilter)
+	anyone.POST("/cases/filters/:id/delete", u.deleteFilter)
+	anyone.POST("/cases/:id/reassign", u.reassignCase)
+	anyone.POST("/cases/:id/reopen", u.reopenCase)
 	anyone.GET("/cases/:id", u.casePage)
 	anyone.POST("/cases/:id/decide", u.decideCase)
 	anyone.POST("/cases/:id/assign", u.assignCase)
@@ -265,6 +284,7 @@ func (u *UI) Register(r *gin.Engine) {
 
 	g.GET("/dashboard", u.need(auth.RoleCompliance, auth.RoleAuditor, auth.RoleAdmin), u.dashboard)
 	g.GET("/audit", u.need(auth.RoleAuditor, auth.RoleAdmin), u.auditLog)
+	g.GET("/audit/export", u.need(auth.RoleAuditor, auth.RoleAdmin), u.exportAudit)
 	u.registerAdmin(g)
 	u.registerProfile(anyone)
 	u.registerLaunch(g)
@@ -399,6 +419,13 @@ func (u *UI) checkCSRF(c *gin.Context) {
 	}
 	if !sameToken(tok, sessionOf(c).CSRF) {
 		u.csrfFail(c)
+		return
+	}
+	if bodyTruncated(c) && !keepsTruncatedForm(c) {
+		// Only the declaration form answers a too-large body with what fit
+		// of it; no other change acts on a cut-off form.
+		u.errorPage(c, http.StatusRequestEntityTooLarge, "error.toolarge")
+		c.Abort()
 		return
 	}
 	c.Next()

@@ -154,8 +154,9 @@ func newEnvDB(t *testing.T, mode string, mutate func(*web.Deps, *mongostore.DB))
 		Log:    log, Now: clk.Now, Employees: emps, Sessions: sessStore, Audit: auditStore, Events: events, Signals: signals,
 		Disclosures: &disclosure.Service{Store: declStore, Directory: disclosure.EmployeeDirectory{Employees: emps}, Audit: auditStore,
 			Policy: disclosure.DefaultPolicy(), Limits: disclosure.DefaultLimits(), Now: clk.Now},
-		Cases:     &review.Service{Cases: caseStore, Audit: auditStore, Now: clk.Now},
+		Cases:     &review.Service{Cases: caseStore, Audit: auditStore, Now: clk.Now, Reviewers: mongostore.NewReviewerStore(db)},
 		CaseStore: caseStore, Gatherer: reg, Activity: events,
+		SavedFilters: mongostore.NewSavedFilterStore(db), Reviewers: mongostore.NewReviewerStore(db),
 	}
 	mutate(&deps, db)
 	ui, err := web.New(deps)

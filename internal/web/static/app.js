@@ -11,20 +11,57 @@
     }
   });
 
-  // Declaration form: amount and currency only when paid; inline validation
-  // by the server's own rules (POST to data-validate) as fields are left.
+  // Case queue: j / k move a marker through the rows, Enter opens the
+  // marked case, x ticks it (not while typing in a field).
+  var queue = document.querySelector("table[data-keynav]");
+  if (queue) {
+    var rows = Array.prototype.slice.call(queue.querySelectorAll("tbody tr"));
+    var at = -1;
+    var mark = function (i) {
+      if (!rows.length) { return; }
+      at = Math.max(0, Math.min(rows.length - 1, i));
+      rows.forEach(function (r, j) { r.classList.toggle("kb-current", j === at); });
+      var link = rows[at].querySelector("a[href]");
+      if (link) { link.focus({ preventScroll: true }); }
+      rows[at].scrollIntoView({ block: "nearest" });
+    };
+    document.addEventListener("keydown", function (e) {
+      var t = e.target;
+      if (e.altKey || e.ctrlKey || e.metaKey || (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)))) {
+        return;
+      }
+      if (e.key === "j") { mark(at + 1); e.preventDefault(); }
+      else if (e.key === "k") { mark(at < 0 ? 0 : at - 1); e.preventDefault(); }
+      else if (e.key === "x" && at >= 0) {
+        var box = rows[at].querySelector("input[type=checkbox]");
+        if (box) { box.checked = !box.checked; }
+        e.preventDefault();
+      } else if (e.key === "Enter" && at >= 0 && !(t && t.tagName === "A")) {
+        var a = rows[at].querySelector("a[href]");
+        if (a) { window.location.href = a.getAttribute("href"); e.preventDefault(); }
+      }
+    });
+  }
+
+  // Declaration form: amount and currency only when paid (shown without
+  // this script); inline validation by the server's own rules (POST to
+  // data-validate) as fields are left.
   var form = document.querySelector("form[data-validate]");
   if (!form) {
     return;
   }
   var paid = form.querySelector("#paid");
   var money = [form.querySelector("#amount"), form.querySelector("#currency")];
+  var moneyBox = form.querySelector("[data-paid-only]");
   function syncPaid() {
     money.forEach(function (el) {
       if (el) {
         el.disabled = !paid.checked;
       }
     });
+    if (moneyBox) {
+      moneyBox.hidden = !paid.checked;
+    }
   }
   if (paid) {
     paid.addEventListener("change", syncPaid);
