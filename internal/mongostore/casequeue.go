@@ -315,7 +315,18 @@ func (s *CaseStore) listByFacets(ctx context.Context, f review.Filter, limit int
 		}
 		after = &key{score, id}
 	}
-	docs, err := s.facets.list(ctx, facetsFor(f.Status, f.Severity), after, limit, func(d caseDoc) bool { return keepRow(f, d) })
+	facets := facetsFor(f.Status, f.Severity)
+	if f.Status == "" && len(f.Statuses) > 0 {
+		facets = nil
+		for _, st := range f.Statuses {
+			facets = append(facets, facetsFor(st, f.Severity)...)
+		}
+	}
+	// keepRow selects by the rows' top-level fields; the search's fields
+	// (assignee, project, opened date, statuses) by review.Filter.Match.
+	docs, err := s.facets.list(ctx, facets, after, limit, func(d caseDoc) bool {
+		return keepRow(f, d) && (!f.Extended() || f.Match(fromCaseDoc(d)))
+	})
 	if err != nil {
 		return nil, "", fmt.Errorf("list cases: %w", err)
 	}

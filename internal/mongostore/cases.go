@@ -300,6 +300,10 @@ func (s *CaseStore) List(ctx context.Context, f review.Filter, limit int, cursor
 	if f.EmployeeID != "" {
 		return s.listOfEmployee(ctx, f, limit, cursor)
 	}
+	if s.db.queueByFacets(ctx) {
+		// Every filter, the search's included, streams through the facets.
+		return s.listByFacets(ctx, f, limit, cursor)
+	}
 	if f.Extended() {
 		return s.search(ctx, f, limit, cursor) // casesearch.go
 	}
@@ -321,9 +325,6 @@ func (s *CaseStore) List(ctx context.Context, f review.Filter, limit int, cursor
 			bson.D{{Key: "score", Value: bson.D{{Key: "$lt", Value: score}}}},
 			bson.D{{Key: "score", Value: score}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: id}}}},
 		}})
-	}
-	if s.db.queueByFacets(ctx) {
-		return s.listByFacets(ctx, f, limit, cursor)
 	}
 	// Open and in-review cases are listed from the queue rows: the queue
 	// never reads closed cases (nor, on FerretDB, decodes them).

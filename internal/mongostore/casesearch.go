@@ -101,6 +101,9 @@ func (s *CaseStore) search(ctx context.Context, f review.Filter, limit int, curs
 // Without the search's fields the database counts; with them the rows are
 // matched as search does, bounded by max matches and searchScanMax rows.
 func (s *CaseStore) Count(ctx context.Context, f review.Filter, max int) (int, error) {
+	if s.db.queueByFacets(ctx) {
+		return s.countByPages(ctx, f, max)
+	}
 	coll := s.coll
 	if f.OnlyActive() && f.Subject == "" {
 		coll = s.queue
@@ -112,9 +115,14 @@ func (s *CaseStore) Count(ctx context.Context, f review.Filter, max int) (int, e
 		}
 		return int(n), nil
 	}
+	return s.countByPages(ctx, f, max)
+}
+
+// countByPages counts the matches of f by listing them, at most max.
+func (s *CaseStore) countByPages(ctx context.Context, f review.Filter, max int) (int, error) {
 	n, cursor := 0, ""
 	for {
-		page, next, err := s.search(ctx, f, review.MaxLimit, cursor)
+		page, next, err := s.List(ctx, f, review.MaxLimit, cursor)
 		if err != nil {
 			return 0, err
 		}

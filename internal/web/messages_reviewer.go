@@ -47,16 +47,11 @@ var messagesReviewerEN = map[string]string{
 	"audit.col.action": "Action", "audit.col.action_id": "Action code", "audit.col.resource_type": "Resource type",
 	"audit.col.resource": "Resources", "audit.col.owner": "Whose data", "audit.col.reason": "Reason",
 	"audit.col.details": "Details", "audit.col.request_id": "Request id",
-	"audit.action.disclosure.create": "Declared", "audit.action.disclosure.edit": "Changed a declaration",
-	"audit.action.disclosure.withdraw": "Withdrew a declaration", "audit.action.disclosure.decide": "Decided a declaration",
-	"audit.action.disclosure.read": "Read declarations", "audit.action.case.read": "Read cases",
-	"audit.action.case.open": "Case opened", "audit.action.case.assign": "Took a case", "audit.action.case.comment": "Noted on a case",
-	"audit.action.case.decide": "Decided a case", "audit.action.case.auto_clear": "Case cleared automatically",
-	"audit.action.watchlist.reload": "Reloaded the watchlist", "audit.action.rescan": "Rescanned events",
+
 	"audit.action.case.reassign": "Reassigned a case", "audit.action.case.reopen": "Reopened a case",
 	"audit.action.case.export": "Exported cases", "audit.action.audit.export": "Exported the audit log",
-	"audit.action.access.denied": "Refused access",
-	"audit.rt.disclosure":        "Declaration", "audit.rt.case": "Case", "audit.rt.watchlist": "Watchlist", "audit.rt.page": "Page",
+
+	"audit.rt.disclosure": "Declaration", "audit.rt.case": "Case", "audit.rt.watchlist": "Watchlist", "audit.rt.page": "Page",
 	"audit.rt.route": "API route", "audit.rt.audit": "Audit log",
 
 	"tl.legend.left": "Employment ended", "tl.legend.project": "Project",
@@ -118,16 +113,11 @@ var messagesReviewerZH = map[string]string{
 	"audit.col.action": "操作", "audit.col.action_id": "操作代码", "audit.col.resource_type": "资源类型",
 	"audit.col.resource": "资源", "audit.col.owner": "数据所属人", "audit.col.reason": "理由",
 	"audit.col.details": "详情", "audit.col.request_id": "请求编号",
-	"audit.action.disclosure.create": "提交申报", "audit.action.disclosure.edit": "修改申报",
-	"audit.action.disclosure.withdraw": "撤回申报", "audit.action.disclosure.decide": "审批申报",
-	"audit.action.disclosure.read": "查看申报", "audit.action.case.read": "查看案件",
-	"audit.action.case.open": "立案", "audit.action.case.assign": "领取案件", "audit.action.case.comment": "备注案件",
-	"audit.action.case.decide": "决定案件", "audit.action.case.auto_clear": "案件自动排除",
-	"audit.action.watchlist.reload": "重新加载监控名单", "audit.action.rescan": "重新扫描事件",
+
 	"audit.action.case.reassign": "转交案件", "audit.action.case.reopen": "重新打开案件",
 	"audit.action.case.export": "导出案件", "audit.action.audit.export": "导出审计日志",
-	"audit.action.access.denied": "拒绝访问",
-	"audit.rt.disclosure":        "申报", "audit.rt.case": "案件", "audit.rt.watchlist": "监控名单", "audit.rt.page": "页面",
+
+	"audit.rt.disclosure": "申报", "audit.rt.case": "案件", "audit.rt.watchlist": "监控名单", "audit.rt.page": "页面",
 	"audit.rt.route": "API 路由", "audit.rt.audit": "审计日志",
 
 	"tl.legend.left": "雇佣结束", "tl.legend.project": "项目",

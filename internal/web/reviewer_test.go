@@ -242,12 +242,12 @@ func TestAuditLogReadableAndExport(t *testing.T) {
 	a := e.browser(t)
 	a.signIn("E4", auth.RoleAuditor)
 	p := a.get("/audit?action=case.read")
-	for _, want := range []string{"郑雪", "Read cases", "1 items"} {
+	for _, want := range []string{"郑雪", "Read a case", "1 items"} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("audit page lacks %q", want)
 		}
 	}
-	if p := a.get("/audit?owner_id=E1&action=case.read"); !strings.Contains(p.body, "Read cases") {
+	if p := a.get("/audit?owner_id=E1&action=case.read"); !strings.Contains(p.body, "Read a case") {
 		t.Error("the owner filter does not find the list read")
 	}
 	x := a.get("/audit/export?action=case.read")
