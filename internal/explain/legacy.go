@@ -64,11 +64,7 @@ func Reason(s string) (Clause, bool) {
 // roleList reads "compliance or auditor" / "compliance, auditor or manager"
 // as role names.
 func roleList(s string) Param {
-	var out []string
-	for _, r := range regexp.MustCompile(`, | or `).Split(s, -1) {
-		out = append(out, r)
-	}
-	return Param{Type: TypeRoles, Values: out}
+	return Param{Type: TypeRoles, Values: regexp.MustCompile(`, | or `).Split(s, -1)}
 }
 
 func intParam(s string) Param {

@@ -45,7 +45,7 @@ var (
 // Audit actions.
 const (
 	ActionInsidersRead audit.Action = "project.insiders_read"
-	ResourceProject                 = "project"
+	ResourceProject    string       = "project"
 )
 
 // Roles as tokens name them.
