@@ -13,5 +13,6 @@ func extraIndexes() []index {
 	all = append(all, commentIndexes()...)
 	all = append(all, unmaskIndexes()...)
 	all = append(all, outboxIndexes()...)
+	all = append(all, purgeIndexes()...)
 	return all
 }
