@@ -27,6 +27,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/notify"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
 	"github.com/moonlight-oss/moonlight/internal/rescan"
+	"github.com/moonlight-oss/moonlight/internal/retention"
 	"github.com/moonlight-oss/moonlight/internal/review"
 	"github.com/moonlight-oss/moonlight/internal/ruleset"
 	"github.com/moonlight-oss/moonlight/internal/session"
@@ -80,6 +81,8 @@ type Service struct {
 	Zone *time.Location
 	// tracing exports spans when tracing.endpoint is set.
 	tracing *tracing.Tracing
+	// Purger removes data past its retention period, daily, on one replica.
+	Purger *retention.Purger
 }
 
 // New connects to MongoDB and Kafka, creates indexes and topics, and builds
@@ -171,6 +174,7 @@ func (s *Service) init(ctx context.Context) error {
 		return err
 	}
 	s.Engine.Notices = s.Outbox
+	s.wireRetention()
 
 	s.DisclosureService = &disclosure.Service{
 		Store: s.Disclosures, Directory: disclosure.EmployeeDirectory{Employees: s.Employees}, Audit: s.Audit,
@@ -339,6 +343,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	}()
 	s.runBackground(ctx, &wg)
 	s.runNotify(ctx, &wg)
+	s.runRetention(ctx, &wg)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

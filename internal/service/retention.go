@@ -1,0 +1,30 @@
+package service
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/moonlight-oss/moonlight/internal/mongostore"
+	"github.com/moonlight-oss/moonlight/internal/retention"
+)
+
+// wireRetention builds the daily purge (internal/retention): every
+// replica runs the loop, one at a time holds the lease and purges.
+func (s *Service) wireRetention() {
+	cfg := s.cfg.Retention
+	s.Purger = &retention.Purger{Store: mongostore.NewPurge(s.db, cfg.BatchSize), Audit: s.Audit, Config: cfg,
+		Now: time.Now, Log: s.log, Leases: mongostore.NewLeases(s.db, time.Now), Holder: ReplicaID()}
+}
+
+// runRetention starts the daily purge when retention.enabled.
+func (s *Service) runRetention(ctx context.Context, wg *sync.WaitGroup) {
+	if !s.cfg.Retention.Enabled || s.Purger == nil {
+		return
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.Purger.RunDaily(ctx)
+	}()
+}
