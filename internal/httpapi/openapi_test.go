@@ -32,6 +32,7 @@ func allRoutes() []httpapi.Routes {
 		&httpapi.AdminRoutes{},
 		httpapi.SessionRoutes{},
 		httpapi.NotificationRoutes{},
+		httpapi.RightsRoutes{},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
 	"github.com/moonlight-oss/moonlight/internal/retention"
+	"github.com/moonlight-oss/moonlight/internal/rights"
 )
 
 // wireRetention builds the daily purge (internal/retention): every
@@ -27,4 +28,11 @@ func (s *Service) runRetention(ctx context.Context, wg *sync.WaitGroup) {
 		defer wg.Done()
 		s.Purger.RunDaily(ctx)
 	}()
+}
+
+// wireRights builds the employees' and privacy officers' access to the
+// data held about a person (internal/rights).
+func (s *Service) wireRights() {
+	s.Rights = &rights.Service{Employees: s.Employees, Signals: s.Signals, Disclosures: s.Disclosures, Cases: s.Cases,
+		Audit: s.Audit, Store: mongostore.NewRights(s.db), FindingsPolicy: s.cfg.Privacy.EmployeeSeesFindings, Now: time.Now}
 }

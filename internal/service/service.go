@@ -29,6 +29,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/rescan"
 	"github.com/moonlight-oss/moonlight/internal/retention"
 	"github.com/moonlight-oss/moonlight/internal/review"
+	"github.com/moonlight-oss/moonlight/internal/rights"
 	"github.com/moonlight-oss/moonlight/internal/ruleset"
 	"github.com/moonlight-oss/moonlight/internal/session"
 	"github.com/moonlight-oss/moonlight/internal/tracing"
@@ -83,6 +84,8 @@ type Service struct {
 	tracing *tracing.Tracing
 	// Purger removes data past its retention period, daily, on one replica.
 	Purger *retention.Purger
+	// Rights answers "my data" and privacy officers' exports.
+	Rights *rights.Service
 }
 
 // New connects to MongoDB and Kafka, creates indexes and topics, and builds
@@ -175,6 +178,7 @@ func (s *Service) init(ctx context.Context) error {
 	}
 	s.Engine.Notices = s.Outbox
 	s.wireRetention()
+	s.wireRights()
 
 	s.DisclosureService = &disclosure.Service{
 		Store: s.Disclosures, Directory: disclosure.EmployeeDirectory{Employees: s.Employees}, Audit: s.Audit,
@@ -202,6 +206,7 @@ func (s *Service) init(ctx context.Context) error {
 		Mail:        s.MailSink, Profiles: s.People,
 		Zone:  s.Zone,
 		Names: names, Preferences: mongostore.NewProfileStore(s.db),
+		Rights: s.Rights,
 	})
 	if err != nil {
 		return err
@@ -231,9 +236,10 @@ func (s *Service) init(ctx context.Context) error {
 			httpapi.AuditRoutes{Store: s.Audit, Privacy: policy},
 			httpapi.SessionRoutes{Revoker: &session.Revoker{Store: s.Sessions, Audit: s.Audit, Now: time.Now}},
 			httpapi.NotificationRoutes{Service: s.Notifications},
+			httpapi.RightsRoutes{Service: s.Rights},
 		},
 		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapRulesErrors,
-			httpapi.MapSessionErrors, httpapi.MapNotifyErrors},
+			httpapi.MapSessionErrors, httpapi.MapNotifyErrors, httpapi.MapRightsErrors},
 		Extra:  ui.Register,
 		Audit:  s.Audit,
 		Tracer: s.tracing.TracerProvider(),

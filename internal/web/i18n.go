@@ -56,6 +56,7 @@ var catalogueParts = []struct{ en, zh map[string]string }{
 	{messagesPrivacyEN, messagesPrivacyZH},
 	{messagesNotifyEN, messagesNotifyZH},
 	{messagesI18nEN, messagesI18nZH},
+	{messagesRightsEN, messagesRightsZH},
 }
 
 // catalogues merges the parts into one catalogue per language.

@@ -159,6 +159,8 @@ type Deps struct {
 	// Preferences keeps each person's language and time zone for the UI;
 	// nil hides the profile page (browser language, business zone).
 	Preferences profile.Store
+	// Rights serves "My data" and the privacy officer's export; nil hides them.
+	Rights Rights
 }
 
 // UI is the web interface.
@@ -260,6 +262,7 @@ func (u *UI) Register(r *gin.Engine) {
 	anyone.POST("/cases/:id/assign", u.assignCase)
 	anyone.POST("/cases/:id/comment", u.commentCase)
 	u.registerPrivacy(anyone)
+	u.registerRights(anyone)
 
 	g.GET("/dashboard", u.need(auth.RoleCompliance, auth.RoleAuditor, auth.RoleAdmin), u.dashboard)
 	g.GET("/audit", u.need(auth.RoleAuditor, auth.RoleAdmin), u.auditLog)
