@@ -158,4 +158,3 @@ func dropFields(d bson.D, keys ...string) bson.D {
 	}
 	return out
 }
-

@@ -2,8 +2,8 @@ package web
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
