@@ -27,7 +27,9 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/httpapi"
 	"github.com/moonlight-oss/moonlight/internal/ingest"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
+	"github.com/moonlight-oss/moonlight/internal/privacy"
 	"github.com/moonlight-oss/moonlight/internal/review"
+	"github.com/moonlight-oss/moonlight/internal/rights"
 	"github.com/moonlight-oss/moonlight/internal/testenv"
 	"github.com/moonlight-oss/moonlight/internal/web"
 )
@@ -156,6 +158,8 @@ func newEnvDB(t *testing.T, mode string, mutate func(*web.Deps, *mongostore.DB))
 			Policy: disclosure.DefaultPolicy(), Limits: disclosure.DefaultLimits(), Now: clk.Now},
 		Cases:     &review.Service{Cases: caseStore, Audit: auditStore, Now: clk.Now},
 		CaseStore: caseStore, Gatherer: reg, Activity: events,
+		Rights: &rights.Service{Employees: emps, Signals: signals, Disclosures: declStore, Cases: caseStore, Audit: auditStore,
+			Store: mongostore.NewRights(db), FindingsPolicy: privacy.FindingsAfterDecision, Now: clk.Now},
 	}
 	mutate(&deps, db)
 	ui, err := web.New(deps)
