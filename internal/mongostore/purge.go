@@ -112,7 +112,13 @@ type Purge struct {
 	db        *DB
 	cases     *CaseStore
 	batchSize int
+	now       func() time.Time
 }
+
+// signalGrace leaves alone a signal whose event arrived this recently,
+// however old its date: detection may still be opening the case that
+// will refer to it (a late claim for an old expense).
+const signalGrace = 24 * time.Hour
 
 var _ retention.Store = (*Purge)(nil)
 
@@ -121,7 +127,7 @@ func NewPurge(db *DB, batchSize int) *Purge {
 	if batchSize < 1 {
 		batchSize = 500
 	}
-	return &Purge{db: db, cases: NewCaseStore(db), batchSize: batchSize}
+	return &Purge{db: db, cases: NewCaseStore(db), batchSize: batchSize, now: time.Now}
 }
 
 // Purge implements retention.Store: every collection of kind k.
@@ -477,6 +483,40 @@ func (p *Purge) deleteWhere(ctx context.Context, coll string, filter bson.D, dry
 	}
 }
 
+// recentEvents returns the keys of the events behind the old signals of
+// docs that arrived within signalGrace.
+func (p *Purge) recentEvents(ctx context.Context, docs []rawActivity, bound string) (map[string]bool, error) {
+	var keys []string
+	for _, a := range docs {
+		for _, raw := range a.Signals {
+			if rawString(raw, "date") < bound {
+				keys = append(keys, event.Ref{Source: rawString(raw, "source"), ID: rawString(raw, "id")}.Key())
+			}
+		}
+	}
+	evs, err := byIDs[struct {
+		ID         string    `bson:"_id"`
+		ReceivedAt time.Time `bson:"received_at"`
+	}](ctx, p.db, p.db.DB.Collection(eventsCollection), keys)
+	if err != nil {
+		return nil, err
+	}
+	since := p.now().Add(-signalGrace)
+	out := map[string]bool{}
+	for _, e := range evs {
+		if e.ReceivedAt.After(since) {
+			out[e.ID] = true
+		}
+	}
+	return out, nil
+}
+
+// rawActivity is an activity document with its signals as stored.
+type rawActivity struct {
+	ID      string     `bson:"_id"`
+	Signals []bson.Raw `bson:"signals"`
+}
+
 // purgeSignals removes expired signals from inside the activity documents
 // (one per employee): those dated before the cutoff that no case still
 // kept refers to, with their entries in counterparty_months when no signal
@@ -489,10 +529,6 @@ func purgeSignals(ctx context.Context, p *Purge, cutoff time.Time, dry bool) ([]
 	result := func() []retention.Removed {
 		return []retention.Removed{{Kind: retention.Signals, Collection: activityCollection, Count: removedSignals},
 			{Kind: retention.Signals, Collection: counterpartyMonthsCollection, Count: removedMonths}}
-	}
-	type rawActivity struct {
-		ID      string     `bson:"_id"`
-		Signals []bson.Raw `bson:"signals"`
 	}
 	after := ""
 	for {
@@ -515,6 +551,10 @@ func purgeSignals(ctx context.Context, p *Purge, cutoff time.Time, dry bool) ([]
 		if err != nil {
 			return result(), err
 		}
+		recent, err := p.recentEvents(ctx, docs, bound)
+		if err != nil {
+			return result(), err
+		}
 		for _, a := range docs {
 			var gone []any
 			goneMonths, keptMonths := map[string]bool{}, map[string]bool{}
@@ -527,7 +567,7 @@ func purgeSignals(ctx context.Context, p *Purge, cutoff time.Time, dry bool) ([]
 				if sd.CounterpartyID != "" && sd.Date != "" {
 					key = monthKey(sd.CounterpartyID, civil.Date(sd.Date))
 				}
-				if sd.Date < bound && !ev.events[event.Ref{Source: sd.Source, ID: sd.ID}.Key()] {
+				if k := (event.Ref{Source: sd.Source, ID: sd.ID}).Key(); sd.Date < bound && !ev.events[k] && !recent[k] {
 					gone = append(gone, raw)
 					if key != "" {
 						goneMonths[key] = true

@@ -101,6 +101,10 @@ func newPurgeWorld(t *testing.T) *purgeWorld {
 	}
 	oldMonth := w.ago(13, 0)
 	w.must(signals.AddSignals(ctx, "E1", []detect.Signal{sig("ev-sig-old", "E1", oldMonth), sig("ev-sig-new", "E1", w.ago(1, 0))}))
+	// A late claim for an old expense, received an hour ago: detection may
+	// still be opening its case, so it stays (and its event, by age).
+	w.kept["events"] = append(w.kept["events"], w.event("ev-late", "E1", w.now.Add(-time.Hour)))
+	w.must(signals.AddSignals(ctx, "E1", []detect.Signal{sig("ev-late", "E1", oldMonth)}))
 	w.must(signals.AddSignals(ctx, "E2", []detect.Signal{sig("ev-evidence", "E2", w.ago(40, 0)), sig("ev-sig-b", "E2", oldMonth)}))
 
 	// Declarations: A's old decided one goes (with its transition), B's old
@@ -245,7 +249,7 @@ func TestPurgeRemovesExactlyTheExpired(t *testing.T) {
 	w.check(w.gone, true, "after the dry run")
 	w.check(w.kept, true, "after the dry run")
 	want := map[retention.Kind]int{
-		retention.RawEvents: 3, retention.Signals: 4, retention.Declarations: 2, retention.AuditLog: 2,
+		retention.RawEvents: 3, retention.Signals: 3, retention.Declarations: 2, retention.AuditLog: 2,
 		retention.ClearedCases: 5, retention.ConfirmedCases: 2, retention.Sessions: 1, retention.Transitions: 1,
 		retention.Leases: 1, retention.Reviewers: 1,
 	}
@@ -265,15 +269,15 @@ func TestPurgeRemovesExactlyTheExpired(t *testing.T) {
 	w.check(w.gone, false, "after the purge")
 	w.check(w.kept, true, "after the purge")
 	w.check(w.late, true, "after the first purge")
-	if got := w.signalIDs("E1"); got != "ev-sig-new" {
-		t.Errorf("E1's signals = %s, want only the new one", got)
+	if got := w.signalIDs("E1"); got != "ev-sig-new,ev-late" {
+		t.Errorf("E1's signals = %s, want the new one and the one just received", got)
 	}
 	if got := w.signalIDs("E2"); got != "ev-evidence" {
 		t.Errorf("E2's signals = %s, want only the evidence of the kept case (the old one in no case goes)", got)
 	}
 	oldKey := "CP1|" + string(civil.Of(w.ago(13, 0)))[:7]
-	if got := w.monthEmployees(oldKey); got != "" {
-		t.Errorf("counterparty month %s lists %q after both employees' signals there went", oldKey, got)
+	if got := w.monthEmployees(oldKey); got != "E1" {
+		t.Errorf("counterparty month %s lists %q, want only E1 (its late signal stays; E2's went)", oldKey, got)
 	}
 	refs, err := mongostore.NewCaseStore(w.db).CasesOf(t.Context(), []string{"E1"})
 	w.must(err)
