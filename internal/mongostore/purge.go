@@ -50,7 +50,8 @@ type purgeSpec struct {
 	// still kept, say).
 	keep func(ctx context.Context, p *Purge, docs []bson.Raw) (map[string]bool, error)
 	// cascade removes what other collections hold of the removed docs.
-	cascade func(ctx context.Context, p *Purge, docs []bson.Raw, dry bool) ([]retention.Removed, error)
+	// cutoffs are every kind's, for evidence that goes with a case.
+	cascade func(ctx context.Context, p *Purge, docs []bson.Raw, cutoffs map[retention.Kind]time.Time, dry bool) ([]retention.Removed, error)
 	// walk replaces the generic walk (signals are removed from inside
 	// documents, not as documents).
 	walk func(ctx context.Context, p *Purge, cutoff time.Time, dry bool) ([]retention.Removed, error)
@@ -59,6 +60,9 @@ type purgeSpec struct {
 func timeBound(t time.Time) any { return storedTime(t) }
 func dateBound(t time.Time) any { return string(civil.Of(t.UTC())) }
 func hourBound(t time.Time) any { return t.UTC().Format(hourKey) }
+
+// caseFields are what a case's cascade reads: whose, and its evidence.
+var caseFields = []string{"employee_id", "findings.event_refs", "findings.disclosure_ids", "findings.covered_by"}
 
 func purgeTable() []purgeSpec {
 	closed := func(status string) bson.D { return bson.D{{Key: "status", Value: status}} }
@@ -75,9 +79,9 @@ func purgeTable() []purgeSpec {
 		{kind: retention.AuditLog, coll: auditCollection, field: "at", bound: timeBound,
 			fields: []string{"resource_type", "resource_id"}, keep: keepAuditOfKeptData},
 		{kind: retention.ClearedCases, coll: casesCollection, field: "decision.at", bound: timeBound,
-			filter: closed(review.StatusCleared), fields: []string{"employee_id"}, cascade: cascadeCases},
+			filter: closed(review.StatusCleared), fields: caseFields, cascade: cascadeCases},
 		{kind: retention.ConfirmedCases, coll: casesCollection, field: "decision.at", bound: timeBound,
-			filter: closed(review.StatusConfirmed), fields: []string{"employee_id"}, cascade: cascadeCases},
+			filter: closed(review.StatusConfirmed), fields: caseFields, cascade: cascadeCases},
 		{kind: retention.Sessions, coll: sessionsCollection, field: "expires", bound: timeBound},
 		{kind: retention.Transitions, coll: transitionsCollection, field: "at", bound: timeBound},
 		{kind: retention.Leases, coll: leasesCollection, field: "expires_at", bound: timeBound},
@@ -131,7 +135,11 @@ func NewPurge(db *DB, batchSize int) *Purge {
 }
 
 // Purge implements retention.Store: every collection of kind k.
-func (p *Purge) Purge(ctx context.Context, k retention.Kind, cutoff time.Time, dry bool) ([]retention.Removed, error) {
+func (p *Purge) Purge(ctx context.Context, k retention.Kind, cutoffs map[retention.Kind]time.Time, dry bool) ([]retention.Removed, error) {
+	cutoff, ok := cutoffs[k]
+	if !ok {
+		return nil, fmt.Errorf("purge %s: no cutoff", k)
+	}
 	var out []retention.Removed
 	for _, s := range purgeTable() {
 		if s.kind != k {
@@ -139,11 +147,11 @@ func (p *Purge) Purge(ctx context.Context, k retention.Kind, cutoff time.Time, d
 		}
 		walk := p.walk
 		if s.walk != nil {
-			walk = func(ctx context.Context, _ purgeSpec, cutoff time.Time, dry bool) ([]retention.Removed, error) {
+			walk = func(ctx context.Context, _ purgeSpec, cutoff time.Time, _ map[retention.Kind]time.Time, dry bool) ([]retention.Removed, error) {
 				return s.walk(ctx, p, cutoff, dry)
 			}
 		}
-		rs, err := walk(ctx, s, cutoff, dry)
+		rs, err := walk(ctx, s, cutoff, cutoffs, dry)
 		out = append(out, rs...)
 		if err != nil {
 			return out, fmt.Errorf("purge %s from %s: %w", k, s.coll, err)
@@ -153,7 +161,7 @@ func (p *Purge) Purge(ctx context.Context, k retention.Kind, cutoff time.Time, d
 }
 
 // walk is the generic purge of one spec.
-func (p *Purge) walk(ctx context.Context, s purgeSpec, cutoff time.Time, dry bool) ([]retention.Removed, error) {
+func (p *Purge) walk(ctx context.Context, s purgeSpec, cutoff time.Time, cutoffs map[retention.Kind]time.Time, dry bool) ([]retention.Removed, error) {
 	coll := p.db.DB.Collection(s.coll)
 	counts := map[string]int{}
 	path := strings.Split(s.field, ".")
@@ -207,7 +215,7 @@ func (p *Purge) walk(ctx context.Context, s purgeSpec, cutoff time.Time, dry boo
 		}
 		counts[s.coll] += len(ids)
 		if s.cascade != nil && len(gone) > 0 {
-			rs, err := s.cascade(ctx, p, gone, dry)
+			rs, err := s.cascade(ctx, p, gone, cutoffs, dry)
 			for _, r := range rs {
 				counts[r.Collection] += r.Count
 			}
@@ -396,7 +404,7 @@ func keepAuditOfKeptData(ctx context.Context, p *Purge, docs []bson.Raw) (map[st
 
 // cascadeCases removes what is kept beside removed cases: their queue
 // rows, their ids in case_refs, their comments and their transitions.
-func cascadeCases(ctx context.Context, p *Purge, docs []bson.Raw, dry bool) ([]retention.Removed, error) {
+func cascadeCases(ctx context.Context, p *Purge, docs []bson.Raw, cutoffs map[retention.Kind]time.Time, dry bool) ([]retention.Removed, error) {
 	ids := make([]string, 0, len(docs))
 	for _, d := range docs {
 		ids = append(ids, rawString(d, "_id"))
@@ -434,14 +442,19 @@ func cascadeCases(ctx context.Context, p *Purge, docs []bson.Raw, dry bool) ([]r
 	if err != nil {
 		return out, err
 	}
-	rs, err := cascadeTransitions("case/")(ctx, p, docs, dry)
+	rs, err := cascadeTransitions("case/")(ctx, p, docs, cutoffs, dry)
+	out = append(out, rs...)
+	if err != nil {
+		return out, err
+	}
+	rs, err = p.freeEvidence(ctx, docs, cutoffs, dry)
 	return append(out, rs...), err
 }
 
 // cascadeTransitions removes the transition documents of removed
 // resources ("<prefix><id>:<version>").
-func cascadeTransitions(prefix string) func(ctx context.Context, p *Purge, docs []bson.Raw, dry bool) ([]retention.Removed, error) {
-	return func(ctx context.Context, p *Purge, docs []bson.Raw, dry bool) ([]retention.Removed, error) {
+func cascadeTransitions(prefix string) func(ctx context.Context, p *Purge, docs []bson.Raw, _ map[retention.Kind]time.Time, dry bool) ([]retention.Removed, error) {
+	return func(ctx context.Context, p *Purge, docs []bson.Raw, _ map[retention.Kind]time.Time, dry bool) ([]retention.Removed, error) {
 		resources := make([]string, 0, len(docs))
 		for _, d := range docs {
 			resources = append(resources, prefix+rawString(d, "_id"))
@@ -523,7 +536,6 @@ type rawActivity struct {
 // left keeps them.
 func purgeSignals(ctx context.Context, p *Purge, cutoff time.Time, dry bool) ([]retention.Removed, error) {
 	coll := p.db.DB.Collection(activityCollection)
-	months := p.db.DB.Collection(counterpartyMonthsCollection)
 	bound := string(civil.Of(cutoff.UTC()))
 	removedSignals, removedMonths := 0, 0
 	result := func() []retention.Removed {
@@ -556,53 +568,12 @@ func purgeSignals(ctx context.Context, p *Purge, cutoff time.Time, dry bool) ([]
 			return result(), err
 		}
 		for _, a := range docs {
-			var gone []any
-			goneMonths, keptMonths := map[string]bool{}, map[string]bool{}
-			for _, raw := range a.Signals {
-				var sd signalDoc
-				if err := bson.Unmarshal(raw, &sd); err != nil {
-					return result(), fmt.Errorf("signal of %s: %w", a.ID, err)
-				}
-				key := ""
-				if sd.CounterpartyID != "" && sd.Date != "" {
-					key = monthKey(sd.CounterpartyID, civil.Date(sd.Date))
-				}
-				if k := (event.Ref{Source: sd.Source, ID: sd.ID}).Key(); sd.Date < bound && !ev.events[k] && !recent[k] {
-					gone = append(gone, raw)
-					if key != "" {
-						goneMonths[key] = true
-					}
-				} else if key != "" {
-					keptMonths[key] = true
-				}
-			}
-			if len(gone) == 0 {
-				continue
-			}
-			if !dry {
-				if _, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: a.ID}},
-					bson.D{{Key: "$pullAll", Value: bson.D{{Key: "signals", Value: gone}}}}); err != nil {
-					return result(), fmt.Errorf("remove %d signals of %s: %w", len(gone), a.ID, err)
-				}
-				if len(gone) == len(a.Signals) && !p.db.IsFerretDB(ctx) {
-					// Atomic on MongoDB: a signal added meanwhile keeps the document.
-					if _, err := coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: a.ID}, {Key: "signals", Value: bson.D{{Key: "$size", Value: 0}}}}); err != nil {
-						return result(), fmt.Errorf("remove the empty activity of %s: %w", a.ID, err)
-					}
-				}
-			}
-			removedSignals += len(gone)
-			for k := range goneMonths {
-				if keptMonths[k] {
-					continue
-				}
-				if !dry {
-					if _, err := months.UpdateOne(ctx, bson.D{{Key: "_id", Value: k}},
-						bson.D{{Key: "$pull", Value: bson.D{{Key: "employees", Value: a.ID}}}}); err != nil {
-						return result(), fmt.Errorf("counterparty month %s of %s: %w", k, a.ID, err)
-					}
-				}
-				removedMonths++
+			ns, nm, err := p.pullSignals(ctx, a, func(sd signalDoc, key string) bool {
+				return sd.Date < bound && !ev.events[key] && !recent[key]
+			}, dry)
+			removedSignals, removedMonths = removedSignals+ns, removedMonths+nm
+			if err != nil {
+				return result(), err
 			}
 		}
 		if len(docs) < p.batchSize {
@@ -610,4 +581,196 @@ func purgeSignals(ctx context.Context, p *Purge, cutoff time.Time, dry bool) ([]
 		}
 		after = ids[len(ids)-1]
 	}
+}
+
+// pullSignals removes from one activity document the signals remove
+// picks (by the signal and its event's key), and the employee's entries in
+// counterparty_months that no signal left keeps. It returns how many
+// signals and entries it removed (or would, when dry).
+func (p *Purge) pullSignals(ctx context.Context, a rawActivity, remove func(sd signalDoc, key string) bool, dry bool) (int, int, error) {
+	coll := p.db.DB.Collection(activityCollection)
+	months := p.db.DB.Collection(counterpartyMonthsCollection)
+	var gone []any
+	goneMonths, keptMonths := map[string]bool{}, map[string]bool{}
+	for _, raw := range a.Signals {
+		var sd signalDoc
+		if err := bson.Unmarshal(raw, &sd); err != nil {
+			return 0, 0, fmt.Errorf("signal of %s: %w", a.ID, err)
+		}
+		month := ""
+		if sd.CounterpartyID != "" && sd.Date != "" {
+			month = monthKey(sd.CounterpartyID, civil.Date(sd.Date))
+		}
+		if remove(sd, event.Ref{Source: sd.Source, ID: sd.ID}.Key()) {
+			gone = append(gone, raw)
+			if month != "" {
+				goneMonths[month] = true
+			}
+		} else if month != "" {
+			keptMonths[month] = true
+		}
+	}
+	if len(gone) == 0 {
+		return 0, 0, nil
+	}
+	if !dry {
+		if _, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: a.ID}},
+			bson.D{{Key: "$pullAll", Value: bson.D{{Key: "signals", Value: gone}}}}); err != nil {
+			return 0, 0, fmt.Errorf("remove %d signals of %s: %w", len(gone), a.ID, err)
+		}
+		if len(gone) == len(a.Signals) && !p.db.IsFerretDB(ctx) {
+			// Atomic on MongoDB: a signal added meanwhile keeps the document.
+			if _, err := coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: a.ID}, {Key: "signals", Value: bson.D{{Key: "$size", Value: 0}}}}); err != nil {
+				return 0, 0, fmt.Errorf("remove the empty activity of %s: %w", a.ID, err)
+			}
+		}
+	}
+	n := 0
+	for k := range goneMonths {
+		if keptMonths[k] {
+			continue
+		}
+		if !dry {
+			if _, err := months.UpdateOne(ctx, bson.D{{Key: "_id", Value: k}},
+				bson.D{{Key: "$pull", Value: bson.D{{Key: "employees", Value: a.ID}}}}); err != nil {
+				return len(gone), n, fmt.Errorf("counterparty month %s of %s: %w", k, a.ID, err)
+			}
+		}
+		n++
+	}
+	return len(gone), n, nil
+}
+
+// freeEvidence removes, with purged cases, what only they kept: their
+// evidence events and signals and their declarations, where those have
+// expired by their own kind's period. Left behind, they would make the
+// next re-evaluation raise the same findings again, no longer handled by
+// a decided case.
+func (p *Purge) freeEvidence(ctx context.Context, docs []bson.Raw, cutoffs map[retention.Kind]time.Time, dry bool) ([]retention.Removed, error) {
+	type caseEvidence struct {
+		ID         string `bson:"_id"`
+		EmployeeID string `bson:"employee_id"`
+		Findings   []struct {
+			EventRefs     []refDoc `bson:"event_refs"`
+			DisclosureIDs []string `bson:"disclosure_ids"`
+			CoveredBy     string   `bson:"covered_by"`
+		} `bson:"findings"`
+	}
+	purged := map[string]bool{}
+	events, decls := map[string]bool{}, map[string]bool{}
+	var employees []string
+	for _, raw := range docs {
+		var c caseEvidence
+		if err := bson.Unmarshal(raw, &c); err != nil {
+			return nil, fmt.Errorf("evidence of case: %w", err)
+		}
+		purged[c.ID] = true
+		employees = append(employees, c.EmployeeID)
+		for _, f := range c.Findings {
+			for _, r := range f.EventRefs {
+				events[event.Ref{Source: r.Source, ID: r.ID}.Key()] = true
+			}
+			for _, d := range f.DisclosureIDs {
+				decls[d] = true
+			}
+			if f.CoveredBy != "" {
+				decls[f.CoveredBy] = true
+			}
+		}
+	}
+	// What the employees' other cases still refer to stays.
+	others, err := p.cases.CasesOf(ctx, employees)
+	if err != nil {
+		return nil, err
+	}
+	for _, cs := range others {
+		for _, c := range cs {
+			if purged[c.ID] {
+				continue // still stored in a dry run
+			}
+			for _, f := range c.Findings {
+				for _, r := range f.EventRefs {
+					delete(events, r.Key())
+				}
+				for _, d := range f.DisclosureIDs {
+					delete(decls, d)
+				}
+				delete(decls, f.CoveredBy)
+			}
+		}
+	}
+	var out []retention.Removed
+	// Events, expired by time received.
+	keys := make([]string, 0, len(events))
+	for k := range events {
+		keys = append(keys, k)
+	}
+	evs, err := byIDs[struct {
+		ID         string    `bson:"_id"`
+		ReceivedAt time.Time `bson:"received_at"`
+	}](ctx, p.db, p.db.DB.Collection(eventsCollection), keys)
+	if err != nil {
+		return out, err
+	}
+	var goneEvents []string
+	for _, e := range evs {
+		if e.ReceivedAt.Before(cutoffs[retention.RawEvents]) {
+			goneEvents = append(goneEvents, e.ID)
+		}
+	}
+	if !dry {
+		if err := p.deleteIDs(ctx, p.db.DB.Collection(eventsCollection), goneEvents); err != nil {
+			return out, err
+		}
+	}
+	out = append(out, retention.Removed{Collection: eventsCollection, Count: len(goneEvents)})
+	// Signals, expired by date.
+	bound := string(civil.Of(cutoffs[retention.Signals].UTC()))
+	acts, err := byIDs[rawActivity](ctx, p.db, p.db.DB.Collection(activityCollection), employees)
+	if err != nil {
+		return out, err
+	}
+	ns, nm := 0, 0
+	for _, a := range acts {
+		s, m, err := p.pullSignals(ctx, a, func(sd signalDoc, key string) bool { return events[key] && sd.Date < bound }, dry)
+		ns, nm = ns+s, nm+m
+		if err != nil {
+			return out, err
+		}
+	}
+	out = append(out, retention.Removed{Collection: activityCollection, Count: ns}, retention.Removed{Collection: counterpartyMonthsCollection, Count: nm})
+	// Declarations, decided and expired by end date.
+	ids := make([]string, 0, len(decls))
+	for id := range decls {
+		ids = append(ids, id)
+	}
+	ds, err := byIDs[bson.Raw](ctx, p.db, p.db.DB.Collection(disclosuresCollection), ids)
+	if err != nil {
+		return out, err
+	}
+	endBound := string(civil.Of(cutoffs[retention.Declarations].UTC()))
+	var goneDecls []bson.Raw
+	var goneIDs []string
+	for _, d := range ds {
+		switch disclosure.Status(rawString(d, "status")) {
+		case disclosure.StatusApproved, disclosure.StatusRejected, disclosure.StatusWithdrawn:
+			if rawString(d, "end_date") < endBound {
+				goneDecls, goneIDs = append(goneDecls, d), append(goneIDs, rawString(d, "_id"))
+			}
+		}
+	}
+	if !dry {
+		if err := p.deleteIDs(ctx, p.db.DB.Collection(disclosuresCollection), goneIDs); err != nil {
+			return out, err
+		}
+	}
+	out = append(out, retention.Removed{Collection: disclosuresCollection, Count: len(goneIDs)})
+	if len(goneDecls) > 0 {
+		rs, err := cascadeTransitions("disclosure/")(ctx, p, goneDecls, cutoffs, dry)
+		out = append(out, rs...)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }

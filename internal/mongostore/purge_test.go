@@ -37,7 +37,7 @@ func TestStaleWriterLosesAfterItsClaimWasPurged(t *testing.T) {
 	}
 	// The purge removes the transitions (they are older than its period).
 	p := NewPurge(db, 10)
-	if _, err := p.Purge(ctx, retention.Transitions, time.Now().Add(time.Hour), false); err != nil {
+	if _, err := p.Purge(ctx, retention.Transitions, map[retention.Kind]time.Time{retention.Transitions: time.Now().Add(time.Hour)}, false); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := db.DB.Collection(transitionsCollection).CountDocuments(ctx, bson.D{}); n != 0 {

@@ -22,11 +22,12 @@ type Removed struct {
 }
 
 // Store removes expired data. Purge removes the data of kind k older than
-// cutoff from every collection that holds it, in bounded batches, and
+// its cutoff from every collection that holds it, in bounded batches, and
 // returns the counts per collection; with dryRun it removes nothing and
-// returns what it would remove.
+// returns what it would remove. The other kinds' cutoffs are for what goes
+// with k's data (a purged case's expired evidence).
 type Store interface {
-	Purge(ctx context.Context, k Kind, cutoff time.Time, dryRun bool) ([]Removed, error)
+	Purge(ctx context.Context, k Kind, cutoffs map[Kind]time.Time, dryRun bool) ([]Removed, error)
 }
 
 // ActionPurge is the audit action of a purge: its details are counts per
@@ -108,7 +109,7 @@ func (p *Purger) Run(ctx context.Context, dryRun bool, via string) (Report, erro
 	}
 	var failed []string
 	for _, k := range Kinds() {
-		rs, err := p.Store.Purge(ctx, k, cutoffs[k], dryRun)
+		rs, err := p.Store.Purge(ctx, k, cutoffs, dryRun)
 		rep.Removed = append(rep.Removed, rs...)
 		if err != nil {
 			if ctx.Err() != nil {
