@@ -134,6 +134,13 @@ func NewPurge(db *DB, batchSize int) *Purge {
 	return &Purge{db: db, cases: NewCaseStore(db), batchSize: batchSize, now: time.Now}
 }
 
+// WithClock sets the clock the purge reads (time.Now by default; tests
+// inject theirs, the same as retention.Purger's).
+func (p *Purge) WithClock(now func() time.Time) *Purge {
+	p.now = now
+	return p
+}
+
 // Purge implements retention.Store: every collection of kind k.
 func (p *Purge) Purge(ctx context.Context, k retention.Kind, cutoffs map[retention.Kind]time.Time, dry bool) ([]retention.Removed, error) {
 	cutoff, ok := cutoffs[k]
@@ -453,13 +460,19 @@ func cascadeCases(ctx context.Context, p *Purge, docs []bson.Raw, cutoffs map[re
 
 // cascadeTransitions removes the transition documents of removed
 // resources ("<prefix><id>:<version>").
-func cascadeTransitions(prefix string) func(ctx context.Context, p *Purge, docs []bson.Raw, _ map[retention.Kind]time.Time, dry bool) ([]retention.Removed, error) {
-	return func(ctx context.Context, p *Purge, docs []bson.Raw, _ map[retention.Kind]time.Time, dry bool) ([]retention.Removed, error) {
+// Transitions older than their own period are left to the transitions
+// kind, purged later in the run, so a dry run counts none twice.
+func cascadeTransitions(prefix string) func(ctx context.Context, p *Purge, docs []bson.Raw, cutoffs map[retention.Kind]time.Time, dry bool) ([]retention.Removed, error) {
+	return func(ctx context.Context, p *Purge, docs []bson.Raw, cutoffs map[retention.Kind]time.Time, dry bool) ([]retention.Removed, error) {
 		resources := make([]string, 0, len(docs))
 		for _, d := range docs {
 			resources = append(resources, prefix+rawString(d, "_id"))
 		}
-		n, err := p.deleteWhere(ctx, transitionsCollection, bson.D{{Key: "resource", Value: bson.D{{Key: "$in", Value: resources}}}}, dry)
+		filter := bson.D{{Key: "resource", Value: bson.D{{Key: "$in", Value: resources}}}}
+		if t, ok := cutoffs[retention.Transitions]; ok {
+			filter = append(filter, bson.E{Key: "at", Value: bson.D{{Key: "$gte", Value: storedTime(t)}}})
+		}
+		n, err := p.deleteWhere(ctx, transitionsCollection, filter, dry)
 		return []retention.Removed{{Collection: transitionsCollection, Count: n}}, err
 	}
 }

@@ -68,9 +68,9 @@ func newPurgeWorld(t *testing.T) *purgeWorld {
 	if err := db.EnsureIndexes(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	// The clock is the real one (transitions are stamped by it), and every
-	// seeded age is relative to it.
-	w := &purgeWorld{t: t, db: db, now: time.Now().UTC().Truncate(time.Second),
+	// The injected clock runs 100 days ahead of the real one (which stamps
+	// the arbiter's transitions); every seeded age is relative to it.
+	w := &purgeWorld{t: t, db: db, now: time.Now().UTC().Truncate(time.Second).AddDate(0, 0, 100),
 		gone: map[string][]string{}, kept: map[string][]string{}}
 	ctx := t.Context()
 	cases, signals := mongostore.NewCaseStore(db), mongostore.NewSignalStore(db)
@@ -152,6 +152,9 @@ func newPurgeWorld(t *testing.T) *purgeWorld {
 	w.kept["cases"] = []string{"case-confirmed", "case-open"}
 	w.gone["case_comments"] = []string{"cm-1"}
 	w.gone["transitions"] = append(w.gone["transitions"], "case/case-cleared:1")
+	// A recent transition of it (by this clock) goes with the case, not by age.
+	w.insert("transitions", bson.D{{Key: "_id", Value: "case/case-cleared:7"}, {Key: "resource", Value: "case/case-cleared"}, {Key: "at", Value: w.ago(0, 1)}})
+	w.gone["transitions"] = append(w.gone["transitions"], "case/case-cleared:7")
 	w.kept["case_queue"] = []string{"case-open"}
 	w.gone["case_queue"] = []string{"case-cleared"}
 
@@ -240,8 +243,8 @@ func TestPurgeRemovesExactlyTheExpired(t *testing.T) {
 	cfg := retention.DefaultConfig()
 	cfg.BatchSize = 2 // pages, on few documents
 	auditStore := mongostore.NewAuditStore(w.db)
-	p := &retention.Purger{Store: mongostore.NewPurge(w.db, cfg.BatchSize), Audit: auditStore, Config: cfg,
-		Now: func() time.Time { return w.now }}
+	clock := func() time.Time { return w.now }
+	p := &retention.Purger{Store: mongostore.NewPurge(w.db, cfg.BatchSize).WithClock(clock), Audit: auditStore, Config: cfg, Now: clock}
 
 	dry, err := p.Run(t.Context(), true, "test")
 	if err != nil {
@@ -250,8 +253,10 @@ func TestPurgeRemovesExactlyTheExpired(t *testing.T) {
 	w.check(w.gone, true, "after the dry run")
 	w.check(w.kept, true, "after the dry run")
 	want := map[retention.Kind]int{
-		retention.RawEvents: 3, retention.Signals: 3, retention.Declarations: 2, retention.AuditLog: 2,
-		retention.ClearedCases: 8, retention.ConfirmedCases: 3, retention.Sessions: 1, retention.Transitions: 1,
+		// The transitions of the removed case and declaration are older than
+		// 30 days by this clock: the transitions kind counts them.
+		retention.RawEvents: 3, retention.Signals: 3, retention.Declarations: 1, retention.AuditLog: 2,
+		retention.ClearedCases: 8, retention.ConfirmedCases: 3, retention.Sessions: 1, retention.Transitions: 3,
 		retention.Leases: 1, retention.Reviewers: 1,
 	}
 	for k, n := range want {
