@@ -180,6 +180,7 @@ type (
 		HiddenCases    int               `json:"cases_not_shown"`
 		Reads          []readJSON        `json:"reads"`
 		ReadsTruncated bool              `json:"reads_truncated"`
+		Retention      map[string]string `json:"retention"`
 	}
 	employeeJSON struct {
 		Name        string       `json:"name"`
@@ -288,7 +289,11 @@ func (d Data) JSON() any {
 		HiddenCases: d.HiddenCases, ReadsTruncated: d.ReadsTruncated, EventsTrimmed: d.EventsTrimmed,
 		Employee: employeeJSON{Name: e.Name, Email: e.Email, Department: e.Department, Title: e.Title, ManagerID: e.ManagerID,
 			Location: e.Location, Employments: []periodJSON{}, Projects: []projJSON{}, Leaves: []leaveJSON{}},
-		Signals: []signalJSON{}, Events: []eventJSON{}, Declarations: []declarationJSON{}, Cases: []caseJSON{}, Reads: []readJSON{}}
+		Signals: []signalJSON{}, Events: []eventJSON{}, Declarations: []declarationJSON{}, Cases: []caseJSON{}, Reads: []readJSON{},
+		Retention: map[string]string{}}
+	for _, kp := range d.Retention {
+		out.Retention[string(kp.Kind)] = string(kp.Period)
+	}
 	for _, i := range e.Employments {
 		out.Employee.Employments = append(out.Employee.Employments, periodJSON{Start: string(i.Start), End: string(i.End), Reason: i.Reason})
 	}

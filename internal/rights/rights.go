@@ -28,6 +28,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
+	"github.com/moonlight-oss/moonlight/internal/retention"
 	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
@@ -102,7 +103,16 @@ type Service struct {
 	Store       Store
 	// FindingsPolicy is privacy.employee_sees_findings.
 	FindingsPolicy string
-	Now            func() time.Time
+	// Retention is how long each kind is kept (shown on the page); zero
+	// shows nothing.
+	Retention retention.Config
+	Now       func() time.Time
+}
+
+// KindPeriod is how long one kind of data is kept.
+type KindPeriod struct {
+	Kind   retention.Kind
+	Period retention.Period
 }
 
 // Actor is who asks.
@@ -129,6 +139,8 @@ type Data struct {
 	Reads          []Read
 	ReadsTruncated bool
 	EventsTrimmed  bool
+	// Retention is how long each kind of data about people is kept.
+	Retention []KindPeriod
 }
 
 // CaseView is a case as its subject sees it: what was found and how it was
@@ -188,6 +200,12 @@ func (s *Service) MyData(ctx context.Context, a Actor, format string) (Data, err
 
 func (s *Service) gather(ctx context.Context, id string) (Data, error) {
 	d := Data{EmployeeID: id, GeneratedAt: s.Now().UTC(), FindingsPolicy: s.FindingsPolicy}
+	for _, k := range []retention.Kind{retention.RawEvents, retention.Signals, retention.Declarations,
+		retention.ClearedCases, retention.ConfirmedCases, retention.AuditLog} {
+		if p := s.Retention.Period(k); p != "" {
+			d.Retention = append(d.Retention, KindPeriod{Kind: k, Period: p})
+		}
+	}
 	e, err := s.Employees.Get(ctx, id)
 	switch {
 	case errors.Is(err, employee.ErrNotFound):

@@ -34,5 +34,6 @@ func (s *Service) runRetention(ctx context.Context, wg *sync.WaitGroup) {
 // data held about a person (internal/rights).
 func (s *Service) wireRights() {
 	s.Rights = &rights.Service{Employees: s.Employees, Signals: s.Signals, Disclosures: s.Disclosures, Cases: s.Cases,
-		Audit: s.Audit, Store: mongostore.NewRights(s.db), FindingsPolicy: s.cfg.Privacy.EmployeeSeesFindings, Now: time.Now}
+		Audit: s.Audit, Store: mongostore.NewRights(s.db), FindingsPolicy: s.cfg.Privacy.EmployeeSeesFindings,
+		Retention: s.cfg.Retention, Now: time.Now}
 }

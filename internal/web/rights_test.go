@@ -26,7 +26,8 @@ func TestMyDataPage(t *testing.T) {
 		t.Fatalf("my data: %d %s", p.status, p.body)
 	}
 	for _, want := range []string{`href="/my-data"`, "张伟", "Motor Control Engineer", "MS11", "Moonshot 11", "中信证券股份有限公司",
-		`data-testid="mydata-reads"`, "compliance", "read a review", "case review", "expense.claim.submitted"} {
+		`data-testid="mydata-reads"`, "compliance", "read a review", "case review", "expense.claim.submitted",
+		`data-testid="mydata-retention"`, "Confirmed reviews, after closing", "60mo"} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("my data page lacks %q", want)
 		}

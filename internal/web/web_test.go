@@ -28,6 +28,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/ingest"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
+	"github.com/moonlight-oss/moonlight/internal/retention"
 	"github.com/moonlight-oss/moonlight/internal/review"
 	"github.com/moonlight-oss/moonlight/internal/rights"
 	"github.com/moonlight-oss/moonlight/internal/testenv"
@@ -159,7 +160,7 @@ func newEnvDB(t *testing.T, mode string, mutate func(*web.Deps, *mongostore.DB))
 		Cases:     &review.Service{Cases: caseStore, Audit: auditStore, Now: clk.Now},
 		CaseStore: caseStore, Gatherer: reg, Activity: events,
 		Rights: &rights.Service{Employees: emps, Signals: signals, Disclosures: declStore, Cases: caseStore, Audit: auditStore,
-			Store: mongostore.NewRights(db), FindingsPolicy: privacy.FindingsAfterDecision, Now: clk.Now},
+			Store: mongostore.NewRights(db), FindingsPolicy: privacy.FindingsAfterDecision, Retention: retention.DefaultConfig(), Now: clk.Now},
 	}
 	mutate(&deps, db)
 	ui, err := web.New(deps)
