@@ -58,6 +58,7 @@ test("the employee's My data page lists their facts and who read them", async ()
   }
   // After decision (the default policy): the open case is not shown yet, and the page says so.
   assert.match(await page.textContent('[data-testid="mydata-cases"]'), /not yet decided are not shown/);
+  assert.match(await page.textContent('[data-testid="mydata-retention"]'), /Confirmed reviews, after closing\s*60mo/);
   await shot(page, 'rights-01-my-data');
 
   const res = await page.request.get(BASE + '/my-data/download?format=csv');
