@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -66,6 +67,22 @@ func exportSources() []exportSource {
 		{coll: activityCollection, filter: byID},
 		{coll: counterpartyMonthsCollection, filter: byField("employees"), redact: func(id string, d bson.D) bson.D {
 			return setField(d, "employees", bson.A{id}) // the bucket's other employees are not this one's data
+		}},
+		{coll: presenceDaysCollection, filter: func(id string, _ exportKeys) bson.D {
+			// Their payment and leave days ("at:…:<id>", "leave:…:<id>"), and the
+			// function and seniority keys that list them (others left out).
+			// A scan of the collection: exports are rare.
+			return bson.D{{Key: "$or", Value: bson.A{
+				bson.D{{Key: "_id", Value: bson.D{{Key: "$regex", Value: "^(at|leave):.*:" + regexp.QuoteMeta(id) + "$"}}}},
+				bson.D{{Key: "employees", Value: id}},
+			}}}
+		}, redact: func(id string, d bson.D) bson.D {
+			for _, e := range d {
+				if e.Key == "employees" {
+					return setField(d, "employees", bson.A{id})
+				}
+			}
+			return d
 		}},
 		{coll: disclosuresCollection, filter: byField("employee_id")},
 		{coll: reevaluationsCollection, filter: byField("employee_id")},

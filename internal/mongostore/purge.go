@@ -74,6 +74,11 @@ func purgeTable() []purgeSpec {
 		{kind: retention.RawEvents, coll: seminarsCollection, field: "date", bound: dateBound},
 		{kind: retention.RawEvents, coll: eventStatsCollection, field: "_id", bound: hourBound},
 		{kind: retention.Signals, coll: activityCollection, walk: purgeSignals},
+		// Payment and leave days of seminar-speaker-match (presence.go), by their day.
+		{kind: retention.Signals, coll: presenceDaysCollection, field: "d", bound: dateBound},
+		// Speaker seminars by month ("sem:<YYYY-MM>"), with the seminars.
+		{kind: retention.RawEvents, coll: presenceDaysCollection, field: "_id", bound: func(t time.Time) any { return speakerKey(civil.Of(t.UTC())) },
+			filter: bson.D{{Key: "$and", Value: bson.A{bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: "sem:"}}}}}}}},
 		{kind: retention.Declarations, coll: disclosuresCollection, field: "end_date", bound: dateBound, filter: decided,
 			fields: []string{"employee_id"}, keep: keepCaseDeclarations, cascade: cascadeTransitions("disclosure/")},
 		{kind: retention.AuditLog, coll: auditCollection, field: "at", bound: timeBound,
@@ -101,6 +106,8 @@ func purgeIndexes() []index {
 	return []index{
 		ix(eventsCollection, "received_id", "received_at", "_id"),
 		ix(activityCollection, "signal_date", "signals.date"),
+		ix(activityCollection, "presence_date", "presence.date"),
+		ix(presenceDaysCollection, "day_id", "d", "_id"),
 		ix(disclosuresCollection, "end_id", "end_date", "_id"),
 		ix(casesCollection, "status_decided_id", "status", "decision.at", "_id"),
 		ix(sessionsCollection, "expires_id", "expires", "_id"),
@@ -184,11 +191,13 @@ func (p *Purge) walk(ctx context.Context, s purgeSpec, cutoff time.Time, cutoffs
 	lastID := ""
 	for {
 		filter := append(bson.D{}, s.filter...)
-		filter = append(filter, bson.E{Key: s.field, Value: bson.D{{Key: "$lt", Value: s.bound(cutoff)}}})
+		cond := bson.D{{Key: "$lt", Value: s.bound(cutoff)}}
+		if lastID != "" && s.field == "_id" {
+			cond = append(cond, bson.E{Key: "$gt", Value: lastID}) // one _id condition: no key twice
+		}
+		filter = append(filter, bson.E{Key: s.field, Value: cond})
 		if lastID != "" {
-			if s.field == "_id" {
-				filter = append(filter, bson.E{Key: "$and", Value: bson.A{bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: lastID}}}}}})
-			} else {
+			if s.field != "_id" {
 				filter = append(filter, bson.E{Key: "$or", Value: bson.A{
 					bson.D{{Key: s.field, Value: bson.D{{Key: "$gt", Value: lastT}}}},
 					bson.D{{Key: s.field, Value: lastT}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: lastID}}}},
@@ -514,7 +523,7 @@ func (p *Purge) deleteWhere(ctx context.Context, coll string, filter bson.D, dry
 func (p *Purge) recentEvents(ctx context.Context, docs []rawActivity, bound string) (map[string]bool, error) {
 	var keys []string
 	for _, a := range docs {
-		for _, raw := range a.Signals {
+		for _, raw := range append(append([]bson.Raw{}, a.Signals...), a.Presence...) {
 			if rawString(raw, "date") < bound {
 				keys = append(keys, event.Ref{Source: rawString(raw, "source"), ID: rawString(raw, "id")}.Key())
 			}
@@ -537,10 +546,35 @@ func (p *Purge) recentEvents(ctx context.Context, docs []rawActivity, bound stri
 	return out, nil
 }
 
-// rawActivity is an activity document with its signals as stored.
+// rawActivity is an activity document with its signals and kept
+// presence as stored.
 type rawActivity struct {
-	ID      string     `bson:"_id"`
-	Signals []bson.Raw `bson:"signals"`
+	ID       string     `bson:"_id"`
+	Signals  []bson.Raw `bson:"signals"`
+	Presence []bson.Raw `bson:"presence"`
+}
+
+// pullPresence removes from one activity document the kept payments
+// (seminar-speaker-match's corroboration) remove picks.
+func (p *Purge) pullPresence(ctx context.Context, a rawActivity, remove func(pd presenceDoc) bool, dry bool) (int, error) {
+	var gone []any
+	for _, raw := range a.Presence {
+		var pd presenceDoc
+		if err := bson.Unmarshal(raw, &pd); err != nil {
+			return 0, fmt.Errorf("presence of %s: %w", a.ID, err)
+		}
+		if remove(pd) {
+			gone = append(gone, raw)
+		}
+	}
+	if len(gone) == 0 || dry {
+		return len(gone), nil
+	}
+	if _, err := p.db.DB.Collection(activityCollection).UpdateOne(ctx, bson.D{{Key: "_id", Value: a.ID}},
+		bson.D{{Key: "$pullAll", Value: bson.D{{Key: "presence", Value: gone}}}}); err != nil {
+		return 0, fmt.Errorf("remove %d kept payments of %s: %w", len(gone), a.ID, err)
+	}
+	return len(gone), nil
 }
 
 // purgeSignals removes expired signals from inside the activity documents
@@ -550,14 +584,17 @@ type rawActivity struct {
 func purgeSignals(ctx context.Context, p *Purge, cutoff time.Time, dry bool) ([]retention.Removed, error) {
 	coll := p.db.DB.Collection(activityCollection)
 	bound := string(civil.Of(cutoff.UTC()))
-	removedSignals, removedMonths := 0, 0
+	removedSignals, removedMonths, removedPresence := 0, 0, 0
 	result := func() []retention.Removed {
-		return []retention.Removed{{Kind: retention.Signals, Collection: activityCollection, Count: removedSignals},
+		return []retention.Removed{{Kind: retention.Signals, Collection: activityCollection, Count: removedSignals + removedPresence},
 			{Kind: retention.Signals, Collection: counterpartyMonthsCollection, Count: removedMonths}}
 	}
 	after := ""
 	for {
-		filter := bson.D{{Key: "signals.date", Value: bson.D{{Key: "$lt", Value: bound}}}}
+		filter := bson.D{{Key: "$or", Value: bson.A{
+			bson.D{{Key: "signals.date", Value: bson.D{{Key: "$lt", Value: bound}}}},
+			bson.D{{Key: "presence.date", Value: bson.D{{Key: "$lt", Value: bound}}}},
+		}}}
 		if after != "" {
 			filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
 		}
@@ -585,6 +622,14 @@ func purgeSignals(ctx context.Context, p *Purge, cutoff time.Time, dry bool) ([]
 				return sd.Date < bound && !ev.events[key] && !recent[key]
 			}, dry)
 			removedSignals, removedMonths = removedSignals+ns, removedMonths+nm
+			if err != nil {
+				return result(), err
+			}
+			np, err := p.pullPresence(ctx, a, func(pd presenceDoc) bool {
+				key := event.Ref{Source: pd.Source, ID: pd.EventID}.Key()
+				return pd.Date < bound && !ev.events[key] && !recent[key]
+			}, dry)
+			removedPresence += np
 			if err != nil {
 				return result(), err
 			}
@@ -633,7 +678,9 @@ func (p *Purge) pullSignals(ctx context.Context, a rawActivity, remove func(sd s
 		}
 		if len(gone) == len(a.Signals) && !p.db.IsFerretDB(ctx) {
 			// Atomic on MongoDB: a signal added meanwhile keeps the document.
-			if _, err := coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: a.ID}, {Key: "signals", Value: bson.D{{Key: "$size", Value: 0}}}}); err != nil {
+			if _, err := coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: a.ID}, {Key: "signals", Value: bson.D{{Key: "$size", Value: 0}}},
+				{Key: "$or", Value: bson.A{bson.D{{Key: "presence", Value: bson.D{{Key: "$exists", Value: false}}}},
+					bson.D{{Key: "presence", Value: bson.D{{Key: "$size", Value: 0}}}}}}}); err != nil {
 				return 0, 0, fmt.Errorf("remove the empty activity of %s: %w", a.ID, err)
 			}
 		}

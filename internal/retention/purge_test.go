@@ -105,6 +105,34 @@ func newPurgeWorld(t *testing.T) *purgeWorld {
 	w.must(signals.AddSignals(ctx, "E2", []detect.Signal{sig("ev-evidence", "E2", w.ago(40, 0)), sig("ev-sig-b", "E2", oldMonth)}))
 	w.must(signals.AddSignals(ctx, "E1", []detect.Signal{sig("ev-in-cleared", "E1", w.ago(30, 0))}))
 
+	// Presence of seminar-speaker-match: old payment days and kept payments
+	// go with the signals' period, old speaker-seminar months with the raw
+	// events'; HR function keys have no age and stay.
+	day := func(t time.Time) string { return string(civil.Of(t)) }
+	for _, e := range []struct {
+		id, d string
+		gone  bool
+	}{{"at:shanghai:" + day(w.ago(13, 0)) + ":E1", day(w.ago(13, 0)), true}, {"at:shanghai:" + day(w.ago(1, 0)) + ":E1", day(w.ago(1, 0)), false},
+		{"leave:" + day(w.ago(14, 0)) + ":E1", day(w.ago(14, 0)), true}} {
+		w.insert("presence_days", bson.D{{Key: "_id", Value: e.id}, {Key: "d", Value: e.d}})
+		if e.gone {
+			w.gone["presence_days"] = append(w.gone["presence_days"], e.id)
+		} else {
+			w.kept["presence_days"] = append(w.kept["presence_days"], e.id)
+		}
+	}
+	oldSem, newSem := "sem:"+day(w.ago(25, 0))[:7], "sem:"+day(w.ago(1, 0))[:7]
+	w.insert("presence_days", bson.D{{Key: "_id", Value: oldSem}, {Key: "seminars", Value: bson.A{}}})
+	w.insert("presence_days", bson.D{{Key: "_id", Value: newSem}, {Key: "seminars", Value: bson.A{}}})
+	w.insert("presence_days", bson.D{{Key: "_id", Value: "fit:fn:motor"}, {Key: "employees", Value: bson.A{"E1"}}})
+	w.gone["presence_days"] = append(w.gone["presence_days"], oldSem)
+	w.kept["presence_days"] = append(w.kept["presence_days"], newSem, "fit:fn:motor")
+	_, err := db.DB.Collection("activity").UpdateOne(ctx, bson.D{{Key: "_id", Value: "E1"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "presence", Value: bson.A{
+		bson.D{{Key: "source", Value: "expense/test"}, {Key: "id", Value: "pay-old"}, {Key: "date", Value: day(w.ago(13, 0))}, {Key: "city", Value: "上海"}},
+		bson.D{{Key: "source", Value: "expense/test"}, {Key: "id", Value: "pay-new"}, {Key: "date", Value: day(w.ago(1, 0))}, {Key: "city", Value: "上海"}},
+	}}}}})
+	w.must(err)
+
 	// Declarations: A's old decided one goes (with its transition), B's old
 	// one covering the kept case stays, a pending one never goes, a recent
 	// one stays.
@@ -119,7 +147,7 @@ func newPurgeWorld(t *testing.T) *purgeWorld {
 	}
 	old := decl("D-old", "E1", disclosure.StatusPending, w.ago(61, 0))
 	old.Status = disclosure.StatusApproved
-	_, err := discl.Update(ctx, old)
+	_, err = discl.Update(ctx, old)
 	w.must(err)
 	decl("D-covering", "E2", disclosure.StatusApproved, w.ago(70, 0))
 	decl("D-pending", "E1", disclosure.StatusPending, w.ago(70, 0))
@@ -255,7 +283,7 @@ func TestPurgeRemovesExactlyTheExpired(t *testing.T) {
 	want := map[retention.Kind]int{
 		// The transitions of the removed case and declaration are older than
 		// 30 days by this clock: the transitions kind counts them.
-		retention.RawEvents: 3, retention.Signals: 3, retention.Declarations: 1, retention.AuditLog: 2,
+		retention.RawEvents: 4, retention.Signals: 6, retention.Declarations: 1, retention.AuditLog: 2,
 		retention.ClearedCases: 8, retention.ConfirmedCases: 3, retention.Sessions: 1, retention.Transitions: 3,
 		retention.Leases: 1, retention.Reviewers: 1,
 	}
@@ -280,6 +308,15 @@ func TestPurgeRemovesExactlyTheExpired(t *testing.T) {
 	if got := w.signalIDs("E2"); got != "ev-evidence" {
 		t.Errorf("E2's signals = %s, want only the evidence of the kept case (the old one in no case goes)", got)
 	}
+	var act struct {
+		Presence []struct {
+			ID string `bson:"id"`
+		} `bson:"presence"`
+	}
+	w.must(w.db.DB.Collection("activity").FindOne(t.Context(), bson.D{{Key: "_id", Value: "E1"}}).Decode(&act))
+	if len(act.Presence) != 1 || act.Presence[0].ID != "pay-new" {
+		t.Errorf("E1's kept payments = %+v, want only the new one", act.Presence)
+	}
 	oldKey := "CP1|" + string(civil.Of(w.ago(13, 0)))[:7]
 	if got := w.monthEmployees(oldKey); got != "E1" {
 		t.Errorf("counterparty month %s lists %q, want only E1 (its late signal stays; E2's went)", oldKey, got)
@@ -293,7 +330,7 @@ func TestPurgeRemovesExactlyTheExpired(t *testing.T) {
 	// The counts, not the contents, are audited.
 	es, _, err := auditStore.List(t.Context(), audit.Filter{Action: retention.ActionPurge}, 10, "")
 	w.must(err)
-	if len(es) != 1 || es[0].Actor != audit.SystemActor || es[0].Details["raw_events"] != "3" || es[0].Details["cleared_cases"] != "8" {
+	if len(es) != 1 || es[0].Actor != audit.SystemActor || es[0].Details["raw_events"] != "4" || es[0].Details["cleared_cases"] != "8" {
 		t.Fatalf("purge audit entries = %+v, want one by the system with counts per kind", es)
 	}
 

@@ -124,6 +124,17 @@ func newRightsWorld(t *testing.T) *rightsWorld {
 			Action: audit.ActionCaseRead, ResourceType: audit.ResourceCase, ResourceID: r.c, OwnerID: r.owner, Reason: "case review"}}))
 	}
 	w.must(mongostore.NewReviewerStore(db).Seen(ctx, reviewer, w.now))
+	// seminar-speaker-match's presence index: payment days of both, and an
+	// HR function key listing both.
+	for _, doc := range []bson.D{
+		{{Key: "_id", Value: "at:shanghai:2026-01-05:" + idA}, {Key: "d", Value: "2026-01-05"}},
+		{{Key: "_id", Value: "at:shanghai:2026-01-05:" + idB}, {Key: "d", Value: "2026-01-05"}},
+		{{Key: "_id", Value: "leave:2026-02-01:" + idA}, {Key: "d", Value: "2026-02-01"}},
+		{{Key: "_id", Value: "fit:fn:motor"}, {Key: "employees", Value: bson.A{idA, idB}}},
+	} {
+		_, err := db.DB.Collection("presence_days").InsertOne(ctx, doc)
+		w.must(err)
+	}
 	w.svc = &rights.Service{Employees: emps, Signals: signals, Disclosures: discl, Cases: cases, Audit: auditStore,
 		Store: mongostore.NewRights(db), FindingsPolicy: privacy.FindingsAfterDecision, Now: func() time.Time { return w.now }}
 	return w
@@ -200,7 +211,7 @@ func TestExportHasEverythingAboutTheEmployeeAndNothingAboutOthers(t *testing.T) 
 			t.Errorf("export has %d sessions of %s, the database %d", counts[name], idA, n)
 		}
 	}
-	for _, want := range []string{"employees", "events", "activity", "counterparty_months", "disclosures", "reevaluations", "cases",
+	for _, want := range []string{"employees", "events", "activity", "counterparty_months", "presence_days", "disclosures", "reevaluations", "cases",
 		"case_queue", "case_refs", "case_comments", "transitions", "audit", "sessions"} {
 		if counts[want] == 0 {
 			t.Errorf("the export has no %s document (has %v)", want, counts)
