@@ -32,7 +32,8 @@ async function signInAs(id) {
 test('a reviewer opens a case, so there is a read to show', async () => {
   await signIn(page, 'E1045');
   await page.goto(BASE + '/cases');
-  await page.click(`[data-testid="open-case-${subject}"]`);
+  // Reviewers see pseudonyms; run.sh looks E1020's up (SUBJECT_E1020).
+  await page.click(`[data-testid="open-case-${process.env.SUBJECT_E1020 || subject}"]`);
   await page.waitForURL(/\/cases\/case-/);
   assert.ok(await page.locator('[data-testid="finding"]').first().isVisible());
   await signOut(page);
