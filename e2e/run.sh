@@ -75,6 +75,10 @@ wait_for "the sample cases" has_cases
 SUBJECT_E1012=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/cases?status=open&employee_id=E1012&limit=50" |
 	sed -n 's/.*"subject":"\(P-[0-9A-Z]\{4\}-[0-9A-Z]\{4\}\)".*/\1/p')
 export SUBJECT_E1012
+# rights.test.mjs opens E1020's case as a reviewer, by its pseudonym.
+SUBJECT_E1020=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/cases?status=open&employee_id=E1020&limit=50" |
+	sed -n 's/.*"subject":"\(P-[0-9A-Z]\{4\}-[0-9A-Z]\{4\}\)".*/\1/p')
+export SUBJECT_E1020
 
 cd e2e
 BASE_URL=$BASE SCREENSHOTS=$OUT node --test --test-concurrency=1 tests/*.test.mjs

@@ -36,6 +36,7 @@ func rootCommand(environ []string, stdout, stderr io.Writer) *cobra.Command {
 		rescanCommand(load, stdout),
 		dlqCommand(load, stdout),
 		healthcheckCommand(stdout),
+		purgeCommand(load, stdout),
 		embeddedMongoCommand(stdout, stderr), embeddedKafkaCommand(stdout),
 	)
 	return root

@@ -15,7 +15,8 @@ const (
 	RoleAdmin      = "admin"      // config, watchlists, rescans
 	RoleIngest     = "ingest"     // service accounts that post events
 	// RolePrivacyOfficer approves reviewers' requests to unmask a case's
-	// subject (privacy.unmask: two_person); an extension of the contract.
+	// subject (privacy.unmask: two_person) and exports all data about an
+	// employee for a subject-access request; an extension of the contract.
 	RolePrivacyOfficer = "privacy_officer"
 )
 

@@ -25,6 +25,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/incident/backtrace"
 	"github.com/moonlight-oss/moonlight/internal/notify"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
+	"github.com/moonlight-oss/moonlight/internal/retention"
 )
 
 // EnvPrefix starts every environment override, e.g. MOONLIGHT_HTTP_ADDR or
@@ -51,6 +52,8 @@ type Config struct {
 	Incident    backtrace.Config `koanf:"incident"`
 	Review      Review           `koanf:"review"`
 	Notify      notify.Config    `koanf:"notify"`
+	// Retention says how long each kind of data is kept (internal/retention).
+	Retention retention.Config `koanf:"retention"`
 }
 
 // Review configures the reviewers' workflow.
@@ -229,6 +232,7 @@ func Default() Config {
 
 		Attestation: attest.DefaultConfig(),
 		Incident:    backtrace.DefaultConfig(),
+		Retention:   retention.DefaultConfig(),
 	}
 }
 
@@ -402,6 +406,9 @@ func (c Config) Validate() error {
 	}
 	if c.Auth.Mode == auth.ModeOIDC {
 		check(c.Privacy.PseudonymKey != "", "privacy.pseudonym_key must be set in oidc mode (at least %d bytes, the same on every replica)", privacy.MinKeyBytes)
+	}
+	if err := c.Retention.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.Events.Grants.Validate(); err != nil {
 		errs = append(errs, err)

@@ -33,6 +33,7 @@ func allRoutes() []httpapi.Routes {
 		httpapi.SessionRoutes{},
 		httpapi.NotificationRoutes{},
 		httpapi.LaunchRoutes{},
+		httpapi.RightsRoutes{},
 	}
 }
 

@@ -16,5 +16,6 @@ func extraIndexes() []index {
 	all = append(all, launchIndexes()...)
 	all = append(all, savedFilterIndexes()...)
 	all = append(all, idempotencyIndexes()...)
+	all = append(all, purgeIndexes()...)
 	return all
 }

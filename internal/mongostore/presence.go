@@ -49,6 +49,8 @@ type presenceEntry struct {
 	Source  string `bson:"s,omitempty"`
 	EventID string `bson:"id,omitempty"`
 	City    string `bson:"c,omitempty"`
+	// Date is the day of the _id, for the retention purge's range (purge.go).
+	Date string `bson:"d,omitempty"`
 }
 
 type presenceIndexDoc struct {
@@ -86,14 +88,15 @@ func (s *SignalStore) IndexPresence(ctx context.Context, paid []review.Paid, lea
 		id := paidKey(ck, p.Presence.Date, p.EmployeeID)
 		if !seen[id] {
 			seen[id] = true
-			docs = append(docs, presenceEntry{ID: id, Source: p.Presence.Ref.Source, EventID: p.Presence.Ref.ID, City: p.Presence.City})
+			docs = append(docs, presenceEntry{ID: id, Source: p.Presence.Ref.Source, EventID: p.Presence.Ref.ID, City: p.Presence.City,
+				Date: string(p.Presence.Date)})
 		}
 	}
 	for emp, days := range leave {
 		for _, d := range days {
 			if id := leaveKey(d, emp); !seen[id] {
 				seen[id] = true
-				docs = append(docs, presenceEntry{ID: id})
+				docs = append(docs, presenceEntry{ID: id, Date: string(d)})
 			}
 		}
 	}

@@ -88,11 +88,13 @@ func (t *transitions) apply(ctx context.Context, target *mongo.Collection, resou
 		}
 		return fmt.Errorf("claim %s: %w", td.ID, err)
 	}
-	return t.finish(ctx, target, id, td)
+	return t.finish(ctx, target, id, td, true)
 }
 
 // finish writes a claimed transition: the document, then its audit entries.
-func (t *transitions) finish(ctx context.Context, target *mongo.Collection, id string, td transitionDoc) error {
+// own says the caller has just made the claim (apply), not found it
+// abandoned (recover).
+func (t *transitions) finish(ctx context.Context, target *mongo.Collection, id string, td transitionDoc, own bool) error {
 	matched, err := t.replaceAt(ctx, target, id, td)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", td.ID, err)
@@ -111,6 +113,16 @@ func (t *transitions) finish(ctx context.Context, target *mongo.Collection, id s
 			return fmt.Errorf("check %s: %w", td.ID, err)
 		case cur.Version <= td.From:
 			return fmt.Errorf("write %s: version %d did not move: %w", td.ID, cur.Version, errTransitionLost)
+		case own && t.now().Sub(td.At) < transitionGrace:
+			// Nobody finishes a claim younger than the grace (recover
+			// waits for it), so the version moved without this claim:
+			// the writer read a version whose claim the retention purge
+			// has removed since. It lost; its claim is withdrawn, so it
+			// is never finished for it.
+			if _, err := t.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: td.ID}}); err != nil {
+				return fmt.Errorf("withdraw %s: %w", td.ID, err)
+			}
+			return fmt.Errorf("write %s: version %d is past it: %w", td.ID, cur.Version, errTransitionLost)
 		}
 	}
 	for _, d := range td.Audit {
@@ -166,7 +178,7 @@ func (t *transitions) recover(ctx context.Context, target *mongo.Collection, id,
 	if t.now().Sub(td.At) < transitionGrace {
 		return
 	}
-	_ = t.finish(ctx, target, id, td)
+	_ = t.finish(ctx, target, id, td, false)
 }
 
 // appendDoc inserts one already validated entry; a duplicate _id is the

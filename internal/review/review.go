@@ -353,6 +353,11 @@ func (c *Case) Decide(actor, outcome, reason string, now time.Time) error {
 	if reason == "" || len([]rune(reason)) > 4000 {
 		return fmt.Errorf("reason must have 1 to 4000 characters: %w", ErrInvalid)
 	}
+	if outcome == StatusConfirmed && (actor == System || strings.TrimSpace(actor) == "") {
+		// No adverse decision is automated (issue 15): software opens and
+		// may clear cases, only a person confirms one.
+		return fmt.Errorf("case %s: a breach is confirmed by a person, never by %q: %w", c.ID, actor, ErrForbidden)
+	}
 	if !c.IsOpen() {
 		return fmt.Errorf("decide case %s (%s): %w", c.ID, c.Status, ErrInvalidState)
 	}

@@ -27,7 +27,9 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/notify"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
 	"github.com/moonlight-oss/moonlight/internal/rescan"
+	"github.com/moonlight-oss/moonlight/internal/retention"
 	"github.com/moonlight-oss/moonlight/internal/review"
+	"github.com/moonlight-oss/moonlight/internal/rights"
 	"github.com/moonlight-oss/moonlight/internal/ruleset"
 	"github.com/moonlight-oss/moonlight/internal/session"
 	"github.com/moonlight-oss/moonlight/internal/tracing"
@@ -82,6 +84,10 @@ type Service struct {
 	tracing *tracing.Tracing
 	// Launch is the launch workflow (attestations, insiders, partners, incidents).
 	Launch *Launch
+	// Purger removes data past its retention period, daily, on one replica.
+	Purger *retention.Purger
+	// Rights answers "my data" and privacy officers' exports.
+	Rights *rights.Service
 }
 
 // New connects to MongoDB and Kafka, creates indexes and topics, and builds
@@ -175,6 +181,8 @@ func (s *Service) init(ctx context.Context) error {
 	}
 	s.Engine.Notices = s.Outbox
 	s.Launch.Attest.Outbox = s.Outbox // attestation.due / attestation.overdue
+	s.wireRetention()
+	s.wireRights()
 
 	s.DisclosureService = &disclosure.Service{
 		Store: s.Disclosures, Directory: disclosure.EmployeeDirectory{Employees: s.Employees}, Audit: s.Audit,
@@ -206,6 +214,7 @@ func (s *Service) init(ctx context.Context) error {
 		Launch: s.launchPages(),
 		// The queue's saved filters and assignable reviewers (issue 14).
 		SavedFilters: mongostore.NewSavedFilterStore(s.db), Reviewers: reviewers,
+		Rights: s.Rights,
 	})
 	if err != nil {
 		return err
@@ -236,9 +245,10 @@ func (s *Service) init(ctx context.Context) error {
 			httpapi.SessionRoutes{Revoker: &session.Revoker{Store: s.Sessions, Audit: s.Audit, Now: time.Now}},
 			httpapi.NotificationRoutes{Service: s.Notifications},
 			s.launchRoutes(),
+			httpapi.RightsRoutes{Service: s.Rights},
 		},
 		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapRulesErrors,
-			httpapi.MapSessionErrors, httpapi.MapNotifyErrors, httpapi.MapLaunchErrors},
+			httpapi.MapSessionErrors, httpapi.MapNotifyErrors, httpapi.MapLaunchErrors, httpapi.MapRightsErrors},
 		Extra:  ui.Register,
 		Audit:  s.Audit,
 		Tracer: s.tracing.TracerProvider(),
@@ -349,6 +359,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	s.runBackground(ctx, &wg)
 	s.runNotify(ctx, &wg)
 	s.runLaunch(ctx, &wg)
+	s.runRetention(ctx, &wg)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

@@ -58,6 +58,7 @@ var catalogueParts = []struct{ en, zh map[string]string }{
 	{messagesI18nEN, messagesI18nZH},
 	{messagesLaunchEN, messagesLaunchZH},
 	{messagesReviewerEN, messagesReviewerZH},
+	{messagesRightsEN, messagesRightsZH},
 }
 
 // catalogues merges the parts into one catalogue per language.

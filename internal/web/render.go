@@ -210,6 +210,12 @@ func (u *UI) nav(c *gin.Context, l *lang, s session) []navItem {
 		}{"/profile", "nav.profile", []string{auth.RoleEmployee}})
 	}
 	items = append(items, u.launchNav()...)
+	if u.d.Rights != nil {
+		items = append(items, []struct {
+			href, key string
+			roles     []string
+		}{{"/my-data", "nav.mydata", []string{auth.RoleEmployee}}, {"/privacy/export", "nav.privexport", []string{auth.RolePrivacyOfficer}}}...)
+	}
 	var out []navItem
 	for _, it := range items {
 		if s.has(it.roles...) {

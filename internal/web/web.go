@@ -174,6 +174,8 @@ type Deps struct {
 	SavedFilters SavedFilters
 	// Reviewers lists whom a case can be given to; nil offers the visitor only.
 	Reviewers ReviewerList
+	// Rights serves "My data" and the privacy officer's export; nil hides them.
+	Rights Rights
 }
 
 // UI is the web interface.
@@ -281,6 +283,7 @@ func (u *UI) Register(r *gin.Engine) {
 	anyone.POST("/cases/:id/assign", u.assignCase)
 	anyone.POST("/cases/:id/comment", u.commentCase)
 	u.registerPrivacy(anyone)
+	u.registerRights(anyone)
 
 	g.GET("/dashboard", u.need(auth.RoleCompliance, auth.RoleAuditor, auth.RoleAdmin), u.dashboard)
 	g.GET("/audit", u.need(auth.RoleAuditor, auth.RoleAdmin), u.auditLog)

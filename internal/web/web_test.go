@@ -27,7 +27,10 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/httpapi"
 	"github.com/moonlight-oss/moonlight/internal/ingest"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
+	"github.com/moonlight-oss/moonlight/internal/privacy"
+	"github.com/moonlight-oss/moonlight/internal/retention"
 	"github.com/moonlight-oss/moonlight/internal/review"
+	"github.com/moonlight-oss/moonlight/internal/rights"
 	"github.com/moonlight-oss/moonlight/internal/testenv"
 	"github.com/moonlight-oss/moonlight/internal/web"
 )
@@ -157,6 +160,8 @@ func newEnvDB(t *testing.T, mode string, mutate func(*web.Deps, *mongostore.DB))
 		Cases:     &review.Service{Cases: caseStore, Audit: auditStore, Now: clk.Now, Reviewers: mongostore.NewReviewerStore(db)},
 		CaseStore: caseStore, Gatherer: reg, Activity: events,
 		SavedFilters: mongostore.NewSavedFilterStore(db), Reviewers: mongostore.NewReviewerStore(db),
+		Rights: &rights.Service{Employees: emps, Signals: signals, Disclosures: declStore, Cases: caseStore, Audit: auditStore,
+			Store: mongostore.NewRights(db), FindingsPolicy: privacy.FindingsAfterDecision, Retention: retention.DefaultConfig(), Now: clk.Now},
 	}
 	mutate(&deps, db)
 	ui, err := web.New(deps)
