@@ -211,8 +211,10 @@ func TestExportHasEverythingAboutTheEmployeeAndNothingAboutOthers(t *testing.T) 
 			t.Errorf("export has %d sessions of %s, the database %d", counts[name], idA, n)
 		}
 	}
+	// (case_queue rows exist only where the queue is not kept in facets:
+	// on MongoDB; every document that exists is checked above.)
 	for _, want := range []string{"employees", "events", "activity", "counterparty_months", "presence_days", "disclosures", "reevaluations", "cases",
-		"case_queue", "case_refs", "case_comments", "transitions", "audit", "sessions"} {
+		"case_refs", "case_comments", "transitions", "audit", "sessions"} {
 		if counts[want] == 0 {
 			t.Errorf("the export has no %s document (has %v)", want, counts)
 		}
