@@ -251,8 +251,14 @@ func maskTimeline(t *timeline, cs review.Case) {
 	}
 	for i := range t.Rows {
 		// The marked-up text quotes event data as given: masked pages show
-		// the masked plain text instead.
-		t.Rows[i].Text, t.Rows[i].HTML = cs.MaskText(t.Rows[i].Text), ""
+		// the masked plain text instead, still marked as data where the
+		// row quoted some (a seminar's title, a merchant) so translators
+		// and the reader know it is not the UI's language.
+		r := &t.Rows[i]
+		r.Text = cs.MaskText(r.Text)
+		if r.HTML != "" {
+			r.HTML = template.HTML(`<span translate="no">` + template.HTMLEscapeString(r.Text) + `</span>`)
+		}
 	}
 }
 
