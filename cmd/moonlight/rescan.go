@@ -13,9 +13,9 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/config"
+	"github.com/moonlight-oss/moonlight/internal/evaluate"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
 	"github.com/moonlight-oss/moonlight/internal/rescan"
-	"github.com/moonlight-oss/moonlight/internal/review"
 	"github.com/moonlight-oss/moonlight/internal/service"
 )
 
@@ -71,9 +71,9 @@ func runRescan(ctx context.Context, cfg config.Config, stdout, progress io.Write
 		return err
 	}
 	signals, disclosures := mongostore.NewSignalStore(db), mongostore.NewDisclosureStore(db)
-	engine := &review.Engine{
+	engine := &evaluate.Engine{
 		Rules: rules, Employees: mongostore.NewEmployeeStore(db), Signals: signals, Seminars: signals, Presence: signals,
-		Engagements: review.DisclosureEngagements{Store: disclosures}, Cases: mongostore.NewCaseStore(db),
+		Engagements: evaluate.DisclosureEngagements{Store: disclosures}, Cases: mongostore.NewCaseStore(db),
 		Audit: mongostore.NewAuditStore(db), Now: time.Now, Zone: zone,
 	}
 	runner := service.NewRescanRunner(db, engine, "cli-"+service.ReplicaID(), cfg.Detect, log)

@@ -3,7 +3,7 @@
 // have declared all outside engagements, know the project's pre-launch
 // blackout and hold its NDA. A task not done in time becomes overdue: the
 // employee (and their manager) are told, and an `attestation-overdue`
-// finding joins the employee's case through the review engine. Everyone
+// finding joins the employee's case through the evaluation engine. Everyone
 // still on a sensitive project attests again every year.
 //
 // Decisions:

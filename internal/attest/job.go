@@ -23,7 +23,7 @@ const JobLease = "attestation-check"
 // midway is finished by the next round.
 type Job struct {
 	Service *Service
-	// Reevaluate re-runs detection for an employee (review.Engine.Reevaluate),
+	// Reevaluate re-runs detection for an employee (evaluate.Engine.Reevaluate),
 	// so the overdue finding joins their case.
 	Reevaluate func(ctx context.Context, employeeID string) error
 	Leases     lease.Lessor

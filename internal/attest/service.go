@@ -396,7 +396,7 @@ func (s *Service) ByProject(ctx context.Context, code string) ([]Task, error) {
 	return s.Store.ByProject(ctx, code)
 }
 
-// FindingsFor implements review.FindingSource: one low finding per overdue
+// FindingsFor implements evaluate.FindingSource: one low finding per overdue
 // task, explained with its project, assignment and due date. It is pure
 // given the stored tasks: the same tasks give the same findings. Someone
 // never assigned to a sensitive project has no task: no read.

@@ -228,7 +228,7 @@ type Finding struct {
 	// Project is the confidential project whose blackout the finding falls in.
 	Project string
 	// RulesVersion is the rule-set version that produced the finding (set by
-	// the review engine, not by Evaluate; 0 for rules read from files).
+	// the evaluation engine, not by Evaluate; 0 for rules read from files).
 	RulesVersion int64
 	// Points says how Score was made: the rule's weight and each bonus, or
 	// the cooling-off points that replace them. They add up to Score.

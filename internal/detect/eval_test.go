@@ -20,7 +20,7 @@ import (
 // each person's story, independently of the detector) runs through the
 // contract decoder, the HR projection and detection with the shipped rules
 // and registry. A person "gets a case" when Score gives a severity, as the
-// review engine opens a case then.
+// evaluation engine opens a case then.
 const (
 	evalDir      = "../../testdata/eval/"
 	minPrecision = 0.97
@@ -81,7 +81,7 @@ func TestEvaluationCorpus(t *testing.T) {
 	defer f.Close()
 	facts := map[string][]employee.Fact{}
 	signals := map[string][]detect.Signal{}
-	// Presence as the review engine keeps it: every payment naming a city.
+	// Presence as the evaluation engine keeps it: every payment naming a city.
 	presence := map[string][]detect.Presence{}
 	var seminars []detect.Seminar
 	sc := bufio.NewScanner(f)

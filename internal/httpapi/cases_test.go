@@ -15,6 +15,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
+	"github.com/moonlight-oss/moonlight/internal/evaluate"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/httpapi"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
@@ -49,8 +50,8 @@ func newCaseServer(t *testing.T) *caseServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine := &review.Engine{Rules: rules, Employees: mongostore.NewEmployeeStore(db), Signals: signals, Seminars: signals, Presence: signals,
-		Engagements: review.DisclosureEngagements{Store: discl}, Cases: cs.cases, Audit: auditStore, Now: time.Now}
+	engine := &evaluate.Engine{Rules: rules, Employees: mongostore.NewEmployeeStore(db), Signals: signals, Seminars: signals, Presence: signals,
+		Engagements: evaluate.DisclosureEngagements{Store: discl}, Cases: cs.cases, Audit: auditStore, Now: time.Now}
 	rescans := &rescan.Runner{Store: mongostore.NewRescanStore(db), Leases: mongostore.NewLeases(db, time.Now), Engine: engine,
 		Events: mongostore.NewEventStore(db), Employees: mongostore.NewRescanEmployees(db), Signals: signals, Audit: auditStore,
 		Holder: "test", Log: slog.New(slog.DiscardHandler), Now: time.Now}

@@ -77,7 +77,7 @@ func months(counterpartyID string, from, to civil.Date) []string {
 	return out
 }
 
-// EmployeesNear implements review.SignalStore.
+// EmployeesNear implements evaluate.SignalStore.
 func (s *SignalStore) EmployeesNear(ctx context.Context, counterpartyID string, from, to civil.Date) ([]string, error) {
 	buckets, err := byIDs[counterpartyMonthDoc](ctx, s.db, s.months, months(counterpartyID, from, to))
 	if err != nil {

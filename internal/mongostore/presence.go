@@ -12,8 +12,8 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
+	"github.com/moonlight-oss/moonlight/internal/evaluate"
 	"github.com/moonlight-oss/moonlight/internal/event"
-	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
 // Presence for seminar-speaker-match, read only by exact _id (the one
@@ -67,7 +67,7 @@ type presenceDoc struct {
 	City    string `bson:"city"`
 }
 
-var _ review.PresenceStore = (*SignalStore)(nil)
+var _ evaluate.PresenceStore = (*SignalStore)(nil)
 
 func paidKey(cityKey string, d civil.Date, employeeID string) string {
 	return "at:" + cityKey + ":" + string(d) + ":" + employeeID
@@ -76,8 +76,8 @@ func leaveKey(d civil.Date, employeeID string) string { return "leave:" + string
 func speakerKey(d civil.Date) string                  { return "sem:" + string(d)[:7] }
 func fitKey(k string) string                          { return "fit:" + k }
 
-// IndexPresence implements review.PresenceStore.
-func (s *SignalStore) IndexPresence(ctx context.Context, paid []review.Paid, leave map[string][]civil.Date) error {
+// IndexPresence implements evaluate.PresenceStore.
+func (s *SignalStore) IndexPresence(ctx context.Context, paid []evaluate.Paid, leave map[string][]civil.Date) error {
 	seen := map[string]bool{}
 	var docs []any
 	for _, p := range paid {
@@ -110,7 +110,7 @@ func (s *SignalStore) IndexPresence(ctx context.Context, paid []review.Paid, lea
 	return nil
 }
 
-// IndexSpeakerSeminars implements review.PresenceStore.
+// IndexSpeakerSeminars implements evaluate.PresenceStore.
 func (s *SignalStore) IndexSpeakerSeminars(ctx context.Context, ss []detect.Seminar) error {
 	byKey := map[string]bson.A{}
 	for _, sm := range ss {
@@ -131,7 +131,7 @@ func (s *SignalStore) IndexSpeakerSeminars(ctx context.Context, ss []detect.Semi
 	return nil
 }
 
-// SpeakerSeminarsOn implements review.PresenceStore.
+// SpeakerSeminarsOn implements evaluate.PresenceStore.
 func (s *SignalStore) SpeakerSeminarsOn(ctx context.Context, days []civil.Date) ([]detect.Seminar, error) {
 	want := map[civil.Date]bool{}
 	seen := map[string]bool{}
@@ -158,7 +158,7 @@ func (s *SignalStore) SpeakerSeminarsOn(ctx context.Context, days []civil.Date) 
 	return out, nil
 }
 
-// IndexSpeakerKeys implements review.PresenceStore.
+// IndexSpeakerKeys implements evaluate.PresenceStore.
 func (s *SignalStore) IndexSpeakerKeys(ctx context.Context, keys map[string][]string) error {
 	ks := make([]string, 0, len(keys))
 	for k := range keys {
@@ -176,7 +176,7 @@ func (s *SignalStore) IndexSpeakerKeys(ctx context.Context, keys map[string][]st
 	return nil
 }
 
-// SpeakerCandidates implements review.PresenceStore.
+// SpeakerCandidates implements evaluate.PresenceStore.
 func (s *SignalStore) SpeakerCandidates(ctx context.Context, keys []string) (map[string][]string, error) {
 	ids := make([]string, len(keys))
 	for i, k := range keys {
@@ -193,8 +193,8 @@ func (s *SignalStore) SpeakerCandidates(ctx context.Context, keys []string) (map
 	return out, nil
 }
 
-// PresentAt implements review.PresenceStore.
-func (s *SignalStore) PresentAt(ctx context.Context, city string, paidOn []civil.Date, leaveOn civil.Date, employees []string) ([]review.Paid, []string, error) {
+// PresentAt implements evaluate.PresenceStore.
+func (s *SignalStore) PresentAt(ctx context.Context, city string, paidOn []civil.Date, leaveOn civil.Date, employees []string) ([]evaluate.Paid, []string, error) {
 	ck := detect.CityKey(city)
 	type want struct {
 		employee string
@@ -221,7 +221,7 @@ func (s *SignalStore) PresentAt(ctx context.Context, city string, paidOn []civil
 	if err != nil {
 		return nil, nil, fmt.Errorf("presence of %d employees in %s: %w", len(employees), city, err)
 	}
-	var paid []review.Paid
+	var paid []evaluate.Paid
 	var onLeave []string
 	for _, d := range docs {
 		w, ok := wanted[d.ID]
@@ -230,7 +230,7 @@ func (s *SignalStore) PresentAt(ctx context.Context, city string, paidOn []civil
 		case w.leave:
 			onLeave = append(onLeave, w.employee)
 		default:
-			paid = append(paid, review.Paid{EmployeeID: w.employee, Presence: detect.Presence{
+			paid = append(paid, evaluate.Paid{EmployeeID: w.employee, Presence: detect.Presence{
 				Ref: event.Ref{Source: d.Source, ID: d.EventID}, Date: w.date, City: d.City}})
 		}
 	}
@@ -244,7 +244,7 @@ func (s *SignalStore) PresentAt(ctx context.Context, city string, paidOn []civil
 	return paid, onLeave, nil
 }
 
-// AddPresence implements review.SignalStore.
+// AddPresence implements evaluate.SignalStore.
 func (s *SignalStore) AddPresence(ctx context.Context, employeeID string, ps []detect.Presence) error {
 	docs := make(bson.A, 0, len(ps))
 	for _, p := range ps {
@@ -259,10 +259,10 @@ func (s *SignalStore) AddPresence(ctx context.Context, employeeID string, ps []d
 	return nil
 }
 
-// ActivityOf implements review.SignalStore: signals and kept presence of
+// ActivityOf implements evaluate.SignalStore: signals and kept presence of
 // ids, one document each, read by _id.
-func (s *SignalStore) ActivityOf(ctx context.Context, ids []string) (map[string]review.Activity, error) {
-	out := make(map[string]review.Activity, len(ids))
+func (s *SignalStore) ActivityOf(ctx context.Context, ids []string) (map[string]evaluate.Activity, error) {
+	out := make(map[string]evaluate.Activity, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -271,7 +271,7 @@ func (s *SignalStore) ActivityOf(ctx context.Context, ids []string) (map[string]
 		return nil, fmt.Errorf("activity of %d employees: %w", len(ids), err)
 	}
 	for _, d := range docs {
-		a := review.Activity{Signals: fromActivityDoc(d)}
+		a := evaluate.Activity{Signals: fromActivityDoc(d)}
 		for _, p := range d.Presence {
 			a.Presence = append(a.Presence, detect.Presence{Ref: event.Ref{Source: p.Source, ID: p.EventID}, Date: civil.Date(p.Date), City: p.City})
 		}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
+	"github.com/moonlight-oss/moonlight/internal/evaluate"
 	"github.com/moonlight-oss/moonlight/internal/event"
-	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
 // TestPresenceIndex: payments and leave days of given employees are found
@@ -21,10 +21,10 @@ func TestPresenceIndex(t *testing.T) {
 	ctx := t.Context()
 	s := NewSignalStore(db)
 	day := civil.MustParse("2024-05-19")
-	pay := func(emp, id, city string, d civil.Date) review.Paid {
-		return review.Paid{EmployeeID: emp, Presence: detect.Presence{Ref: event.Ref{Source: "card/t", ID: id}, Date: d, City: city}}
+	pay := func(emp, id, city string, d civil.Date) evaluate.Paid {
+		return evaluate.Paid{EmployeeID: emp, Presence: detect.Presence{Ref: event.Ref{Source: "card/t", ID: id}, Date: d, City: city}}
 	}
-	var paid []review.Paid
+	var paid []evaluate.Paid
 	for i := range 30 { // 30 employees in Shanghai over 3 spellings, and noise elsewhere: > 40 keys
 		city := []string{"上海市", "Shanghai", "SHANGHAI City"}[i%3]
 		paid = append(paid, pay(fmt.Sprintf("E%02d", i), fmt.Sprintf("t%d", i), city, day))

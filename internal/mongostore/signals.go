@@ -11,8 +11,8 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
+	"github.com/moonlight-oss/moonlight/internal/evaluate"
 	"github.com/moonlight-oss/moonlight/internal/event"
-	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
 const (
@@ -69,7 +69,7 @@ func signalIndexes() []index {
 	}
 }
 
-// SignalStore implements review.SignalStore and review.SeminarStore.
+// SignalStore implements evaluate.SignalStore and evaluate.SeminarStore.
 type SignalStore struct {
 	db       *DB
 	activity *mongo.Collection
@@ -78,8 +78,8 @@ type SignalStore struct {
 }
 
 var (
-	_ review.SignalStore  = (*SignalStore)(nil)
-	_ review.SeminarStore = (*SignalStore)(nil)
+	_ evaluate.SignalStore  = (*SignalStore)(nil)
+	_ evaluate.SeminarStore = (*SignalStore)(nil)
 )
 
 // NewSignalStore returns the store on db.
@@ -87,7 +87,7 @@ func NewSignalStore(db *DB) *SignalStore {
 	return &SignalStore{db: db, activity: db.DB.Collection(activityCollection), months: db.DB.Collection(counterpartyMonthsCollection), seminars: db.DB.Collection(seminarsCollection)}
 }
 
-// AddSignals implements review.SignalStore.
+// AddSignals implements evaluate.SignalStore.
 func (s *SignalStore) AddSignals(ctx context.Context, employeeID string, sigs []detect.Signal) error {
 	if err := s.addNearby(ctx, employeeID, sigs); err != nil {
 		return err
@@ -114,7 +114,7 @@ func toSignalDoc(sg detect.Signal) signalDoc {
 	}
 }
 
-// Signals implements review.SignalStore. Signals repeated by an earlier
+// Signals implements evaluate.SignalStore. Signals repeated by an earlier
 // version of a rule (same event, other fields) count once: the newest wins.
 func (s *SignalStore) Signals(ctx context.Context, employeeID string) ([]detect.Signal, error) {
 	var d activityDoc
@@ -128,7 +128,7 @@ func (s *SignalStore) Signals(ctx context.Context, employeeID string) ([]detect.
 	return fromActivityDoc(d), nil
 }
 
-// SignalsOf implements review.SignalStore: one query by _id for many
+// SignalsOf implements evaluate.SignalStore: one query by _id for many
 // employees.
 func (s *SignalStore) SignalsOf(ctx context.Context, ids []string) (map[string][]detect.Signal, error) {
 	out := make(map[string][]detect.Signal, len(ids))
@@ -197,7 +197,7 @@ func (s *SignalStore) ReplaceSignals(ctx context.Context, employeeID string, sig
 	return nil
 }
 
-// AddSeminars implements review.SeminarStore.
+// AddSeminars implements evaluate.SeminarStore.
 func (s *SignalStore) AddSeminars(ctx context.Context, ss []detect.Seminar) error {
 	docs := make([]any, 0, len(ss))
 	for _, sm := range ss {
@@ -229,7 +229,7 @@ func toSeminarDoc(sm detect.Seminar) seminarDoc {
 		Descriptors: sm.Descriptors}
 }
 
-// SeminarsBetween implements review.SeminarStore.
+// SeminarsBetween implements evaluate.SeminarStore.
 func (s *SignalStore) SeminarsBetween(ctx context.Context, from, to civil.Date) ([]detect.Seminar, error) {
 	docs, err := findAll[seminarDoc](ctx, s.seminars, bson.D{{Key: "date", Value: bson.D{{Key: "$gte", Value: string(from)}, {Key: "$lte", Value: string(to)}}}},
 		options.Find().SetSort(bson.D{{Key: "date", Value: 1}, {Key: "_id", Value: 1}}))

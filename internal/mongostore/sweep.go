@@ -14,7 +14,7 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
-	"github.com/moonlight-oss/moonlight/internal/review"
+	"github.com/moonlight-oss/moonlight/internal/evaluate"
 )
 
 const (
@@ -53,31 +53,31 @@ func markReevaluation(ctx context.Context, coll *mongo.Collection, employeeID, i
 	return nil
 }
 
-// MarkerStore implements review.MarkerStore.
+// MarkerStore implements evaluate.MarkerStore.
 type MarkerStore struct{ coll *mongo.Collection }
 
-var _ review.MarkerStore = (*MarkerStore)(nil)
+var _ evaluate.MarkerStore = (*MarkerStore)(nil)
 
 // NewMarkerStore returns the store on db.
 func NewMarkerStore(db *DB) *MarkerStore {
 	return &MarkerStore{coll: db.DB.Collection(reevaluationsCollection)}
 }
 
-// MarkersBefore implements review.MarkerStore.
-func (s *MarkerStore) MarkersBefore(ctx context.Context, t time.Time, limit int) ([]review.Marker, error) {
+// MarkersBefore implements evaluate.MarkerStore.
+func (s *MarkerStore) MarkersBefore(ctx context.Context, t time.Time, limit int) ([]evaluate.Marker, error) {
 	docs, err := findAll[markerDoc](ctx, s.coll, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: storedTime(t)}}}},
 		options.Find().SetSort(bson.D{{Key: "at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("re-evaluation markers: %w", err)
 	}
-	out := make([]review.Marker, len(docs))
+	out := make([]evaluate.Marker, len(docs))
 	for i, d := range docs {
-		out[i] = review.Marker{ID: d.ID, EmployeeID: d.EmployeeID, At: d.At.UTC()}
+		out[i] = evaluate.Marker{ID: d.ID, EmployeeID: d.EmployeeID, At: d.At.UTC()}
 	}
 	return out, nil
 }
 
-// DeleteMarkers implements review.MarkerStore, one delete by _id each
+// DeleteMarkers implements evaluate.MarkerStore, one delete by _id each
 // (cheap on FerretDB, unlike $in).
 func (s *MarkerStore) DeleteMarkers(ctx context.Context, ids []string) error {
 	for _, id := range ids {
@@ -88,9 +88,9 @@ func (s *MarkerStore) DeleteMarkers(ctx context.Context, ids []string) error {
 	return nil
 }
 
-var _ review.DueLister = (*DisclosureStore)(nil)
+var _ evaluate.DueLister = (*DisclosureStore)(nil)
 
-// EmployeesDue implements review.DueLister with the status_start index:
+// EmployeesDue implements evaluate.DueLister with the status_start index:
 // only not approved disclosures starting in [from, today).
 func (s *DisclosureStore) EmployeesDue(ctx context.Context, from, today civil.Date) ([]string, error) {
 	dates := bson.D{{Key: "$lt", Value: string(today)}}
@@ -134,18 +134,18 @@ func (s *DisclosureStore) EmployeesDue(ctx context.Context, from, today civil.Da
 	return out, nil
 }
 
-// SweepState implements review.SweepState: one document, written only by
+// SweepState implements evaluate.SweepState: one document, written only by
 // the replica holding the sweep lease.
 type SweepState struct{ coll *mongo.Collection }
 
-var _ review.SweepState = (*SweepState)(nil)
+var _ evaluate.SweepState = (*SweepState)(nil)
 
 // NewSweepState returns the state on db.
 func NewSweepState(db *DB) *SweepState {
 	return &SweepState{coll: db.DB.Collection(sweepStateCollection)}
 }
 
-// SweptThrough implements review.SweepState.
+// SweptThrough implements evaluate.SweepState.
 func (s *SweepState) SweptThrough(ctx context.Context) (civil.Date, error) {
 	var d struct {
 		Through string `bson:"through"`
@@ -160,7 +160,7 @@ func (s *SweepState) SweptThrough(ctx context.Context) (civil.Date, error) {
 	return civil.Date(d.Through), nil
 }
 
-// SetSweptThrough implements review.SweepState.
+// SetSweptThrough implements evaluate.SweepState.
 func (s *SweepState) SetSweptThrough(ctx context.Context, day civil.Date) error {
 	_, err := s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: sweepStateID}},
 		bson.D{{Key: "_id", Value: sweepStateID}, {Key: "through", Value: string(day)}}, options.Replace().SetUpsert(true))

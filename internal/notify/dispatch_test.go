@@ -19,10 +19,10 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
 	"github.com/moonlight-oss/moonlight/internal/employee"
+	"github.com/moonlight-oss/moonlight/internal/evaluate"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
 	"github.com/moonlight-oss/moonlight/internal/notify"
-	"github.com/moonlight-oss/moonlight/internal/review"
 	"github.com/moonlight-oss/moonlight/internal/smtpsink"
 	"github.com/moonlight-oss/moonlight/internal/testenv"
 )
@@ -459,7 +459,7 @@ func TestApprovalLapsesAndReminds(t *testing.T) {
 		t.Errorf("lapsed on the day before / the day: %v %v, want false true", stored.Lapsed("2026-03-09"), stored.Lapsed("2026-03-10"))
 	}
 	// Detection sees the approval only up to the day before it lapsed.
-	if eng := review.EngagementOf(stored); eng.End != "2026-03-09" || eng.Status != "approved" {
+	if eng := evaluate.EngagementOf(stored); eng.End != "2026-03-09" || eng.Status != "approved" {
 		t.Errorf("engagement for detection ends %s (%s), want 2026-03-09", eng.End, eng.Status)
 	}
 

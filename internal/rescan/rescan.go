@@ -30,9 +30,9 @@ import (
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/detect"
+	"github.com/moonlight-oss/moonlight/internal/evaluate"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/lease"
-	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
 // Stages of a job.
@@ -120,10 +120,10 @@ type EmployeePager interface {
 type Runner struct {
 	Store     Store
 	Leases    lease.Lessor
-	Engine    *review.Engine
+	Engine    *evaluate.Engine
 	Events    EventPager
 	Employees EmployeePager
-	Signals   review.SignalRewriter
+	Signals   evaluate.SignalRewriter
 	Audit     audit.Store
 	// Holder names this replica in leases and steps.
 	Holder   string
@@ -412,7 +412,7 @@ func (r *Runner) rewrite(ctx context.Context, evs []event.Received) (int, int, e
 			return keep[a].Ref.Key() < keep[b].Ref.Key()
 		})
 		n += len(fresh[id])
-		if review.SameSignals(stored, keep) {
+		if evaluate.SameSignals(stored, keep) {
 			continue
 		}
 		if err := r.Signals.ReplaceSignals(ctx, id, keep); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/civil"
+	"github.com/moonlight-oss/moonlight/internal/evaluate"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/ingest"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
@@ -48,8 +49,8 @@ func newWorld(t *testing.T, pageSize int) *world {
 	}
 	w := &world{t: t, db: db, cases: mongostore.NewCaseStore(db), audit: mongostore.NewAuditStore(db)}
 	signals, employees := mongostore.NewSignalStore(db), mongostore.NewEmployeeStore(db)
-	engine := &review.Engine{Rules: holder, Employees: employees, Signals: signals, Seminars: signals, Presence: signals,
-		Engagements: review.DisclosureEngagements{Store: mongostore.NewDisclosureStore(db)}, Cases: w.cases, Audit: w.audit, Now: now}
+	engine := &evaluate.Engine{Rules: holder, Employees: employees, Signals: signals, Seminars: signals, Presence: signals,
+		Engagements: evaluate.DisclosureEngagements{Store: mongostore.NewDisclosureStore(db)}, Cases: w.cases, Audit: w.audit, Now: now}
 	w.rules = &ruleset.Service{Store: store, Holder: holder, Audit: w.audit, Now: now}
 	w.runner = &rescan.Runner{Store: mongostore.NewRescanStore(db), Leases: mongostore.NewLeases(db, time.Now), Engine: engine,
 		Events: mongostore.NewEventStore(db), Employees: mongostore.NewRescanEmployees(db), Signals: signals, Audit: w.audit,

@@ -27,9 +27,10 @@ func caseParams(c Case) map[string]string {
 		"path": "/cases/" + c.ID}
 }
 
-// syncNotices are the notices of detection's change of a case: opened, or
-// raised to high (open is the case before, nil when res opens one).
-func syncNotices(res SyncResult, open *Case, now time.Time) []notify.Notice {
+// SyncNotices are the notices of detection's change of a case: opened, or
+// raised to high (open is the case before, nil when res opens one). The
+// engine (internal/evaluate) writes them just before the change it syncs.
+func SyncNotices(res SyncResult, open *Case, now time.Time) []notify.Notice {
 	c := res.Case
 	switch {
 	case res.Created:
@@ -59,7 +60,10 @@ func assignNotice(c Case, actorID string, now time.Time) []notify.Notice {
 		Cause: &notify.Cause{Resource: notify.ResourceCase, ID: c.ID, Version: v, Fields: map[string]string{"assignee": c.Assignee}}}}
 }
 
-func enqueue(ctx context.Context, o notify.Outbox, ns []notify.Notice) error {
+// EnqueueNotices writes ns to o (nil o or no notices: nothing), naming the
+// case in the error. The service and the engine both call it just before
+// the change that causes the notices.
+func EnqueueNotices(ctx context.Context, o notify.Outbox, ns []notify.Notice) error {
 	if o == nil || len(ns) == 0 {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moonlight-oss/moonlight/internal/evaluate/evaluatetest"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
 	"github.com/moonlight-oss/moonlight/internal/notify"
 	"github.com/moonlight-oss/moonlight/internal/review"
@@ -15,12 +16,12 @@ import (
 // assignee, whose notice's cause is the stored assignment; a reviewer who
 // takes the case themselves is not told.
 func TestCaseChangesWriteTheirNotices(t *testing.T) {
-	w := newWorld(t)
-	outbox := mongostore.NewOutboxStore(w.db)
-	w.engine.Notices = outbox
-	w.feed(hired(t, "E5", "2018-05-01"), claim(t, "X-5", "E5", "2024-01-25", "中国国际金融股份有限公司", "EV research seminar speaker fee"))
-	w.feed(claim(t, "X-5", "E5", "2024-01-25", "中国国际金融股份有限公司", "EV research seminar speaker fee")) // redelivered
-	c, ok := w.open("E5")
+	w := evaluatetest.New(t)
+	outbox := mongostore.NewOutboxStore(w.DB)
+	w.Engine.Notices = outbox
+	w.Feed(evaluatetest.Hired(t, "E5", "2018-05-01"), evaluatetest.Claim(t, "X-5", "E5", "2024-01-25", "中国国际金融股份有限公司", "EV research seminar speaker fee"))
+	w.Feed(evaluatetest.Claim(t, "X-5", "E5", "2024-01-25", "中国国际金融股份有限公司", "EV research seminar speaker fee")) // redelivered
+	c, ok := w.Open("E5")
 	if !ok {
 		t.Fatal("no case opened")
 	}
@@ -40,10 +41,10 @@ func TestCaseChangesWriteTheirNotices(t *testing.T) {
 		t.Errorf("opening's cause %v %v, want stored", st, err)
 	}
 
-	svc := &review.Service{Cases: w.cases, Audit: w.audit, Now: func() time.Time { return w.now }, Notices: outbox,
-		Reviewers: mongostore.NewReviewerStore(w.db)}
+	svc := &review.Service{Cases: w.Cases, Audit: w.Audit, Now: func() time.Time { return w.Now }, Notices: outbox,
+		Reviewers: mongostore.NewReviewerStore(w.DB)}
 	reviewer := review.Actor{ID: "R1", Roles: []string{"compliance"}}
-	if err := svc.Reviewers.Seen(t.Context(), "R2", w.now); err != nil {
+	if err := svc.Reviewers.Seen(t.Context(), "R2", w.Now); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Assign(t.Context(), reviewer, c.ID, ""); err != nil { // takes it

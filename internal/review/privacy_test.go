@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
+	"github.com/moonlight-oss/moonlight/internal/evaluate/evaluatetest"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
 	"github.com/moonlight-oss/moonlight/internal/review"
@@ -27,20 +28,20 @@ func testPolicy(t *testing.T, mode string) *privacy.Policy {
 
 // privacyWorld is a world whose engine stores pseudonyms, with a service
 // that pseudonymises, unmasks and asks for four eyes.
-func privacyWorld(t *testing.T, mode string) (*world, *review.Service, review.Case) {
+func privacyWorld(t *testing.T, mode string) (*evaluatetest.World, *review.Service, review.Case) {
 	t.Helper()
-	w := newWorld(t)
+	w := evaluatetest.New(t)
 	policy := testPolicy(t, mode)
-	w.engine.Privacy = policy
+	w.Engine.Privacy = policy
 	// The subject's name is in the HR record and in the claim's description.
-	w.feed(hired(t, "E1", "2019-03-01"), claim(t, "X-1", "E1", "2024-01-10", "中信证券股份有限公司", "EV行业研讨会 咨询费 N E1"),
-		hired(t, "C1", "2015-01-01"), hired(t, "C2", "2015-01-01"), hired(t, "P1", "2015-01-01"))
-	c, ok := w.open("E1")
+	w.Feed(evaluatetest.Hired(t, "E1", "2019-03-01"), evaluatetest.Claim(t, "X-1", "E1", "2024-01-10", "中信证券股份有限公司", "EV行业研讨会 咨询费 N E1"),
+		evaluatetest.Hired(t, "C1", "2015-01-01"), evaluatetest.Hired(t, "C2", "2015-01-01"), evaluatetest.Hired(t, "P1", "2015-01-01"))
+	c, ok := w.Open("E1")
 	if !ok {
 		t.Fatal("no case")
 	}
-	svc := &review.Service{Cases: w.cases, Audit: w.audit, Now: func() time.Time { return w.now }, Privacy: policy,
-		Directory: mongostore.NewEmployeeStore(w.db), Names: mongostore.NewEmployeeStore(w.db), Unmasks: mongostore.NewUnmaskStore(w.db), ConfirmRequiresSecondReviewer: true}
+	svc := &review.Service{Cases: w.Cases, Audit: w.Audit, Now: func() time.Time { return w.Now }, Privacy: policy,
+		Directory: mongostore.NewEmployeeStore(w.DB), Names: mongostore.NewEmployeeStore(w.DB), Unmasks: mongostore.NewUnmaskStore(w.DB), ConfirmRequiresSecondReviewer: true}
 	return w, svc, c
 }
 
@@ -106,7 +107,7 @@ func TestEngineStoresThePseudonymAndTheViewMasks(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].EmployeeID != "E1" {
 		t.Fatalf("lookup by id = %+v, %v", got, err)
 	}
-	lookups, _, err := w.audit.List(ctx, audit.Filter{Action: privacy.ActionIdentityLookup}, 10, "")
+	lookups, _, err := w.Audit.List(ctx, audit.Filter{Action: privacy.ActionIdentityLookup}, 10, "")
 	if err != nil || len(lookups) != 1 || lookups[0].Actor != "C1" || lookups[0].OwnerID != "E1" {
 		t.Fatalf("identity lookups = %+v, %v", lookups, err)
 	}
@@ -136,12 +137,12 @@ func TestUnmaskSelf(t *testing.T) {
 	if err != nil || !other.Masked() {
 		t.Fatalf("another reviewer sees masked %v, %v", other.Masked(), err)
 	}
-	entries, _, err := w.audit.List(ctx, audit.Filter{Action: review.ActionAuditUnmask}, 10, "")
+	entries, _, err := w.Audit.List(ctx, audit.Filter{Action: review.ActionAuditUnmask}, 10, "")
 	if err != nil || len(entries) != 1 || entries[0].Reason != "interview with the employee on Monday" || entries[0].OwnerID != "E1" {
 		t.Fatalf("unmask audited as %+v, %v", entries, err)
 	}
 	// The grant ends after privacy.unmask_ttl, judged by now.
-	w.now = w.now.Add(25 * time.Hour)
+	w.Now = w.Now.Add(25 * time.Hour)
 	later, err := svc.Get(ctx, reviewer1, c.ID)
 	if err != nil || !later.Masked() || later.Unmask() == nil || later.Unmask().Status != review.UnmaskExpired {
 		t.Fatalf("after the ttl: masked %v state %+v, %v", later.Masked(), later.Unmask(), err)
@@ -172,7 +173,7 @@ func TestUnmaskTwoPerson(t *testing.T) {
 			t.Fatalf("%s: %v, want ErrForbidden", tc.name, err)
 		}
 	}
-	denied, _, err := w.audit.List(ctx, audit.Filter{Action: audit.ActionAccessDenied, ResourceType: review.ResourceUnmaskRequest}, 10, "")
+	denied, _, err := w.Audit.List(ctx, audit.Filter{Action: audit.ActionAccessDenied, ResourceType: review.ResourceUnmaskRequest}, 10, "")
 	if err != nil || len(denied) != 3 {
 		t.Fatalf("refusals audited: %d, %v", len(denied), err)
 	}
@@ -203,7 +204,7 @@ func TestUnmaskTwoPerson(t *testing.T) {
 	if err != nil || seen.Masked() || seen.EmployeeID != "E1" || seen.Unmask().Until.IsZero() {
 		t.Fatalf("after approval masked %v id %q, %v", seen.Masked(), seen.EmployeeID, err)
 	}
-	steps, _, err := w.audit.List(ctx, audit.Filter{OwnerID: "E1"}, 100, "")
+	steps, _, err := w.Audit.List(ctx, audit.Filter{OwnerID: "E1"}, 100, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +221,7 @@ func TestUnmaskTwoPerson(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.now = w.now.Add(25 * time.Hour)
+	w.Now = w.Now.Add(25 * time.Hour)
 	if _, err := svc.DecideUnmask(ctx, officer, r2.ID, "approve", "", 1); !errors.Is(err, review.ErrForbidden) {
 		t.Fatalf("approving a lapsed request: %v", err)
 	}
@@ -269,12 +270,12 @@ func TestFourEyesOnConfirmed(t *testing.T) {
 	}
 	want := map[audit.Action]int{review.ActionAuditConfirmRequest: 2, review.ActionAuditConfirmDecline: 1, review.ActionAuditConfirm: 1}
 	for action, n := range want {
-		es, _, err := w.audit.List(ctx, audit.Filter{Action: action}, 10, "")
+		es, _, err := w.Audit.List(ctx, audit.Filter{Action: action}, 10, "")
 		if err != nil || len(es) != n {
 			t.Errorf("%s audited %d times, want %d (%v)", action, len(es), n, err)
 		}
 	}
-	denied, _, err := w.audit.List(ctx, audit.Filter{Action: audit.ActionAccessDenied, ResourceID: c.ID}, 10, "")
+	denied, _, err := w.Audit.List(ctx, audit.Filter{Action: audit.ActionAccessDenied, ResourceID: c.ID}, 10, "")
 	if err != nil || len(denied) != 2 {
 		t.Errorf("refusals audited: %d, %v", len(denied), err)
 	}

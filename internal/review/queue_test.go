@@ -10,12 +10,13 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
+	"github.com/moonlight-oss/moonlight/internal/evaluate/evaluatetest"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
 	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
 // seedCase stores an open case of employee with one finding on project.
-func seedCase(t *testing.T, w *world, employee string, score int, project string, opened time.Time) review.Case {
+func seedCase(t *testing.T, w *evaluatetest.World, employee string, score int, project string, opened time.Time) review.Case {
 	t.Helper()
 	c := review.Case{
 		ID: "case-" + employee, EmployeeID: employee, EmployeeName: "名字 " + employee, Department: "动力总成",
@@ -24,26 +25,26 @@ func seedCase(t *testing.T, w *world, employee string, score int, project string
 			Score: score, Summary: "x", OccurredOn: civil.Of(opened), Counterparty: "CITIC Securities", Project: project}},
 		History: []review.Change{{At: opened, Actor: review.System, Action: review.ActionOpened, To: review.StatusOpen}},
 	}
-	if err := w.cases.Create(t.Context(), c); err != nil {
+	if err := w.Cases.Create(t.Context(), c); err != nil {
 		t.Fatal(err)
 	}
-	got, err := w.cases.Get(t.Context(), c.ID)
+	got, err := w.Cases.Get(t.Context(), c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return got
 }
 
-func queueService(w *world) *review.Service {
-	return &review.Service{Cases: w.cases, Audit: w.audit, Now: func() time.Time { return w.now },
-		Reviewers: mongostore.NewReviewerStore(w.db)}
+func queueService(w *evaluatetest.World) *review.Service {
+	return &review.Service{Cases: w.Cases, Audit: w.Audit, Now: func() time.Time { return w.Now },
+		Reviewers: mongostore.NewReviewerStore(w.DB)}
 }
 
 // A taken case stays in the default queue (open and in review), shows its
 // assignee, and the filters, counts, reassignment, reopening and bulk
 // actions work as the issue asks, each change audited with its reason.
 func TestQueueAssignReassignReopenBulk(t *testing.T) {
-	w := newWorld(t)
+	w := evaluatetest.New(t)
 	ctx := t.Context()
 	svc := queueService(w)
 	c1 := review.Actor{ID: "C1", Roles: []string{"compliance"}, RequestID: "r1"}
@@ -129,7 +130,7 @@ func TestQueueAssignReassignReopenBulk(t *testing.T) {
 	if err != nil || back.Assignee != "" || back.Status != review.StatusOpen {
 		t.Fatalf("give back: %v %s %s", err, back.Assignee, back.Status)
 	}
-	es, _, err := w.audit.List(ctx, audit.Filter{Action: review.ActionAuditCaseReassign, ResourceID: a.ID}, 10, "")
+	es, _, err := w.Audit.List(ctx, audit.Filter{Action: review.ActionAuditCaseReassign, ResourceID: a.ID}, 10, "")
 	byReason := map[string]audit.Entry{}
 	for _, e := range es {
 		byReason[e.Reason] = e
@@ -141,7 +142,7 @@ func TestQueueAssignReassignReopenBulk(t *testing.T) {
 
 	// Bulk clear with one reason: each case its own versioned change; the
 	// case about C2 is refused for C2 (and audited), a stale one too.
-	b2, _ := w.cases.Get(ctx, b.ID)
+	b2, _ := w.Cases.Get(ctx, b.ID)
 	res, err := svc.Bulk(ctx, c2, review.BulkClear, []review.BulkItem{{ID: b.ID, Version: b2.Version}, {ID: cc.ID, Version: cc.Version},
 		{ID: a.ID, Version: 1}}, "", "public information only")
 	if err != nil {
@@ -153,16 +154,16 @@ func TestQueueAssignReassignReopenBulk(t *testing.T) {
 			t.Errorf("bulk %s: %v, want %v", r.ID, r.Err, w)
 		}
 	}
-	denied, _, _ := w.audit.List(ctx, audit.Filter{Action: audit.ActionAccessDenied, Actor: "C2", ResourceID: cc.ID}, 10, "")
+	denied, _, _ := w.Audit.List(ctx, audit.Filter{Action: audit.ActionAccessDenied, Actor: "C2", ResourceID: cc.ID}, 10, "")
 	if len(denied) != 1 {
 		t.Errorf("recusal in bulk not audited: %+v", denied)
 	}
-	cleared, _, _ := w.audit.List(ctx, audit.Filter{Action: audit.ActionCaseDecide, ResourceID: b.ID}, 10, "")
+	cleared, _, _ := w.Audit.List(ctx, audit.Filter{Action: audit.ActionCaseDecide, ResourceID: b.ID}, 10, "")
 	if len(cleared) != 1 || cleared[0].Reason != "public information only" {
 		t.Errorf("bulk clear audit = %+v", cleared)
 	}
 	// Bulk assign.
-	a3, _ := w.cases.Get(ctx, a.ID)
+	a3, _ := w.Cases.Get(ctx, a.ID)
 	res, err = svc.Bulk(ctx, c1, review.BulkAssign, []review.BulkItem{{ID: a.ID, Version: a3.Version}, {ID: cc.ID, Version: cc.Version}}, "C1", "mine now")
 	if err != nil || len(res) != 2 || res[0].Err != nil || res[1].Err != nil || res[0].Case.Assignee != "C1" {
 		t.Fatalf("bulk assign: %v %+v", err, res)
@@ -170,7 +171,7 @@ func TestQueueAssignReassignReopenBulk(t *testing.T) {
 
 	// Reopen a cleared case: it is open and nobody's, its decision in the
 	// history; the employee's other open case makes it refused.
-	bc, _ := w.cases.Get(ctx, b.ID)
+	bc, _ := w.Cases.Get(ctx, b.ID)
 	if _, err := svc.Reopen(ctx, c1, b.ID, bc.Version, " "); !errors.Is(err, review.ErrInvalid) {
 		t.Errorf("reopen without reason: %v", err)
 	}
@@ -181,7 +182,7 @@ func TestQueueAssignReassignReopenBulk(t *testing.T) {
 	if _, err := svc.Reopen(ctx, c1, b.ID, re.Version, "again"); !errors.Is(err, review.ErrInvalidState) {
 		t.Errorf("reopen an open case: %v", err)
 	}
-	ro, _, _ := w.audit.List(ctx, audit.Filter{Action: review.ActionAuditCaseReopen, ResourceID: b.ID}, 10, "")
+	ro, _, _ := w.Audit.List(ctx, audit.Filter{Action: review.ActionAuditCaseReopen, ResourceID: b.ID}, 10, "")
 	if len(ro) != 1 || ro[0].Reason != "the approval was for another date" {
 		t.Errorf("reopen audit = %+v", ro)
 	}
@@ -190,24 +191,24 @@ func TestQueueAssignReassignReopenBulk(t *testing.T) {
 // Listing a page writes one audit entry naming every case and person, and
 // an export one entry for the file; the reviewer's own case is in neither.
 func TestListAndExportWriteOneEntry(t *testing.T) {
-	w := newWorld(t)
+	w := evaluatetest.New(t)
 	ctx := t.Context()
 	svc := queueService(w)
 	c1 := review.Actor{ID: "C1", Roles: []string{"compliance"}, Purpose: "case queue"}
 	for i := range 5 {
-		seedCase(t, w, fmt.Sprintf("E%d", i), 10+i, "", w.now)
+		seedCase(t, w, fmt.Sprintf("E%d", i), 10+i, "", w.Now)
 	}
-	seedCase(t, w, "C1", 99, "", w.now)
+	seedCase(t, w, "C1", 99, "", w.Now)
 	got, _, err := svc.List(ctx, c1, review.Filter{}, 50, "")
 	if err != nil || len(got) != 5 {
 		t.Fatalf("list: %v %d", err, len(got))
 	}
-	reads, _, _ := w.audit.List(ctx, audit.Filter{Action: audit.ActionCaseRead}, 50, "")
+	reads, _, _ := w.Audit.List(ctx, audit.Filter{Action: audit.ActionCaseRead}, 50, "")
 	if len(reads) != 1 || len(reads[0].ResourceIDs) != 5 || len(reads[0].OwnerIDs) != 5 || slices.Contains(reads[0].OwnerIDs, "C1") {
 		t.Fatalf("list reads = %+v, want one entry naming the 5 cases", reads)
 	}
 	// "Who looked at E3's data" finds the list entry.
-	of3, _, _ := w.audit.List(ctx, audit.Filter{OwnerID: "E3"}, 50, "")
+	of3, _, _ := w.Audit.List(ctx, audit.Filter{OwnerID: "E3"}, 50, "")
 	if len(of3) != 1 {
 		t.Errorf("entries about E3 = %d, want the list read", len(of3))
 	}
@@ -215,7 +216,7 @@ func TestListAndExportWriteOneEntry(t *testing.T) {
 	if err != nil || truncated || len(rows) != 5 {
 		t.Fatalf("export: %v %v %d", err, truncated, len(rows))
 	}
-	ex, _, _ := w.audit.List(ctx, audit.Filter{Action: audit.ActionCaseExport}, 50, "")
+	ex, _, _ := w.Audit.List(ctx, audit.Filter{Action: audit.ActionCaseExport}, 50, "")
 	if len(ex) != 1 || ex[0].Details["count"] != "5" {
 		t.Fatalf("export entries = %+v", ex)
 	}

@@ -1,8 +1,14 @@
-// Package review holds cases: the reviewer's unit of work. A case gathers an
-// employee's uncovered findings; at most one case per employee is open (open
-// or in_review) at a time and new findings join it. Reviewers clear or
-// confirm it; a case whose findings all become covered by approved
-// disclosures is cleared automatically.
+// Package review is the case domain: what a case is and how it changes. A
+// case is the reviewer's unit of work: it gathers an employee's uncovered
+// findings; at most one case per employee is open (open or in_review) at a
+// time and new findings join it (Sync). Reviewers clear or confirm it; a
+// case whose findings all become covered by approved disclosures is cleared
+// automatically. The package owns the case's lifecycle, its Store, the
+// notices of its changes and the reviewers' Service (queue, assignment,
+// views, unmasking), where authorisation is decided once.
+//
+// It does not gather inputs or run detection: the evaluation engine
+// (internal/evaluate) does, and imports this package, never the other way round.
 package review
 
 import (
@@ -212,7 +218,7 @@ func Sync(cfg detect.Config, open *Case, handled map[string]bool, findings []det
 		c.EmployeeName, c.Department = who.Name, who.Department
 		changed = true
 	}
-	if !sameFindings(c.Findings, current) {
+	if !SameFindings(c.Findings, current) {
 		c.Findings = current
 		c.Scoring = detect.Explain(cfg, current)
 		c.Score, c.Severity = c.Scoring.Score, c.Scoring.Severity
@@ -279,7 +285,12 @@ func reopenedSinceFindings(h []Change) bool {
 	return false
 }
 
-func sameFindings(a, b []detect.Finding) bool {
+// SameFindings reports whether two finding lists are equal in everything a
+// case shows of them (ids, cover, severity, score, texts, disclosures and
+// evidence refs; not the rule-set version): Sync rewrites a case's findings
+// only when they differ, and the engine keeps a finding's rule-set version
+// while it stays the same.
+func SameFindings(a, b []detect.Finding) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -40,6 +40,11 @@ const (
 	ActionAuditCaseComment audit.Action = "case.comment"
 )
 
+// ActionAuditCaseOpen is the audit action of a case opened by detection (the
+// engine, internal/evaluate, writes it; the audit log names it with the
+// reviewers' actions).
+const ActionAuditCaseOpen audit.Action = "case.open"
+
 // AuditStore is the audit log the service writes: one entry at a time, or
 // the reads of a listed page in one write.
 type AuditStore interface {
@@ -340,7 +345,7 @@ func (s *Service) Assign(ctx context.Context, actor Actor, id, assignee string) 
 		if err := c.Assign(actor.ID, assignee, now); err != nil {
 			return "", nil, err
 		}
-		if err := enqueue(ctx, s.Notices, assignNotice(*c, actor.ID, now)); err != nil {
+		if err := EnqueueNotices(ctx, s.Notices, assignNotice(*c, actor.ID, now)); err != nil {
 			return "", nil, err
 		}
 		return "", map[string]string{"from": from, "to": c.Status, "assignee": c.Assignee}, nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
+	"github.com/moonlight-oss/moonlight/internal/evaluate/evaluatetest"
 	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
@@ -34,15 +35,15 @@ func (s *racingStore) Update(ctx context.Context, c review.Case, entries ...audi
 }
 
 func TestServiceAuditsReadsAndDecisions(t *testing.T) {
-	w := newWorld(t)
-	w.feed(hired(t, "E1", "2019-03-01"), claim(t, "X-1", "E1", "2024-01-10", "中信证券股份有限公司", "EV行业研讨会 咨询费"),
-		hired(t, "C1", "2015-01-01"))
-	c, ok := w.open("E1")
+	w := evaluatetest.New(t)
+	w.Feed(evaluatetest.Hired(t, "E1", "2019-03-01"), evaluatetest.Claim(t, "X-1", "E1", "2024-01-10", "中信证券股份有限公司", "EV行业研讨会 咨询费"),
+		evaluatetest.Hired(t, "C1", "2015-01-01"))
+	c, ok := w.Open("E1")
 	if !ok {
 		t.Fatal("no case")
 	}
-	racing := &racingStore{Store: w.cases}
-	svc := &review.Service{Cases: racing, Audit: w.audit, Now: func() time.Time { return w.now }}
+	racing := &racingStore{Store: w.Cases}
+	svc := &review.Service{Cases: racing, Audit: w.Audit, Now: func() time.Time { return w.Now }}
 	ctx := t.Context()
 	reviewer := review.Actor{ID: "C1", Roles: []string{"compliance", "employee"}, RequestID: "req-1", Purpose: "case review"}
 	subject := review.Actor{ID: "E1", Roles: []string{"compliance", "employee"}, RequestID: "req-2"}
@@ -58,7 +59,7 @@ func TestServiceAuditsReadsAndDecisions(t *testing.T) {
 	if got, _, err := svc.List(ctx, subject, review.Filter{}, 10, ""); err != nil || len(got) != 0 {
 		t.Fatalf("subject's queue = %d cases, %v; want their own case left out", len(got), err)
 	}
-	denied, _, err := w.audit.List(ctx, audit.Filter{Action: audit.ActionAccessDenied}, 10, "")
+	denied, _, err := w.Audit.List(ctx, audit.Filter{Action: audit.ActionAccessDenied}, 10, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func TestServiceAuditsReadsAndDecisions(t *testing.T) {
 	if _, _, err := svc.List(ctx, reviewer, review.Filter{}, 10, ""); err != nil {
 		t.Fatal(err)
 	}
-	reads, _, err := w.audit.List(ctx, audit.Filter{Action: audit.ActionCaseRead}, 10, "")
+	reads, _, err := w.Audit.List(ctx, audit.Filter{Action: audit.ActionCaseRead}, 10, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,14 +125,14 @@ func TestServiceAuditsReadsAndDecisions(t *testing.T) {
 	if !racing.raced || got.Status != review.StatusConfirmed || got.Version != c.Version+2 {
 		t.Errorf("decided: raced %v status %s version %d (was %d)", racing.raced, got.Status, got.Version, c.Version)
 	}
-	stored, _ := w.cases.Get(ctx, c.ID)
+	stored, _ := w.Cases.Get(ctx, c.ID)
 	if stored.Version != got.Version || stored.Status != review.StatusConfirmed {
 		t.Errorf("stored: version %d status %s; returned version %d", stored.Version, stored.Status, got.Version)
 	}
 	if _, err := svc.Decide(ctx, reviewer, c.ID, got.Version, review.StatusCleared, "again"); !errors.Is(err, review.ErrInvalidState) {
 		t.Errorf("second decision: err = %v, want ErrInvalidState", err)
 	}
-	decisions, _, err := w.audit.List(ctx, audit.Filter{Action: audit.ActionCaseDecide, ResourceID: c.ID}, 10, "")
+	decisions, _, err := w.Audit.List(ctx, audit.Filter{Action: audit.ActionCaseDecide, ResourceID: c.ID}, 10, "")
 	if err != nil {
 		t.Fatal(err)
 	}

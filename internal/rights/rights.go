@@ -10,7 +10,7 @@
 // findings and the reason given, because an adverse decision must be
 // explained to the person it affects. No adverse decision is automated:
 // software opens cases and may clear them, only a reviewer confirms
-// (internal/review; TestNoAutomatedConfirmation guards it).
+// (internal/review, internal/evaluate; TestNoAutomatedConfirmation guards it).
 package rights
 
 import (

@@ -39,13 +39,13 @@ func NewHolder(ctx context.Context, st Store, log *slog.Logger) (*Holder, error)
 	return h, nil
 }
 
-// Current implements review.Rules.
+// Current implements evaluate.Rules.
 func (h *Holder) Current() (detect.Config, *watchlist.Watchlist) {
 	s := h.p.Load()
 	return s.Config, s.Watchlist
 }
 
-// Version implements review.Rules: the number of the version in force.
+// Version implements evaluate.Rules: the number of the version in force.
 func (h *Holder) Version() int64 { return h.p.Load().Version.Number }
 
 // Set returns the compiled version in force.

@@ -38,7 +38,7 @@ func checkStoryOutcomes(t *testing.T, seed int64) {
 	facts := map[string][]employee.Fact{}
 	signals := map[string][]detect.Signal{}
 	var seminars []detect.Seminar
-	// Presence as the review engine keeps it: every payment naming a city.
+	// Presence as the evaluation engine keeps it: every payment naming a city.
 	presence := map[string][]detect.Presence{}
 	for _, d := range decodeAll(t, Generate(seed, testNow)) {
 		if id, p, ok := detect.PresenceOf(d.ev); ok {

@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/moonlight-oss/moonlight/internal/attest"
+	"github.com/moonlight-oss/moonlight/internal/evaluate"
 	"github.com/moonlight-oss/moonlight/internal/httpapi"
 	"github.com/moonlight-oss/moonlight/internal/incident"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
 	"github.com/moonlight-oss/moonlight/internal/project"
-	"github.com/moonlight-oss/moonlight/internal/review"
 	"github.com/moonlight-oss/moonlight/internal/web"
 )
 
@@ -40,7 +40,7 @@ func (s *Service) wireLaunch() {
 		Config: s.cfg.Attestation, BlackoutDays: blackout, Now: time.Now, Log: s.log}
 	l.Job = &attest.Job{Service: l.Attest, Reevaluate: s.Engine.Reevaluate, Leases: mongostore.NewLeases(s.db, time.Now), Holder: ReplicaID()}
 	s.Engine.Extra = append(s.Engine.Extra, l.Attest)
-	engagements := review.DisclosureEngagements{Store: s.Disclosures}
+	engagements := evaluate.DisclosureEngagements{Store: s.Disclosures}
 	l.Insiders = &project.Service{Members: s.Employees, Tasks: l.Attest, Engagements: engagements, Audit: s.Audit,
 		Pseudonyms: s.Pseudonyms, Pseudonymise: s.cfg.Privacy.Pseudonymise, BlackoutDays: blackout, Now: time.Now}
 	l.Partners = &project.Partners{Store: mongostore.NewPartnerStore(s.db), Audit: s.Audit, Now: time.Now}

@@ -12,9 +12,9 @@ import (
 
 	"github.com/moonlight-oss/moonlight/configs"
 	"github.com/moonlight-oss/moonlight/internal/config"
+	"github.com/moonlight-oss/moonlight/internal/evaluate"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
 	"github.com/moonlight-oss/moonlight/internal/rescan"
-	"github.com/moonlight-oss/moonlight/internal/review"
 	"github.com/moonlight-oss/moonlight/internal/ruleset"
 )
 
@@ -61,7 +61,7 @@ func ReplicaID() string {
 
 // NewRescanRunner builds the rescan job runner on db (the service and
 // `moonlight rescan` both use it).
-func NewRescanRunner(db *mongostore.DB, engine *review.Engine, holder string, cfg config.Detect, log *slog.Logger) *rescan.Runner {
+func NewRescanRunner(db *mongostore.DB, engine *evaluate.Engine, holder string, cfg config.Detect, log *slog.Logger) *rescan.Runner {
 	return &rescan.Runner{
 		Store: mongostore.NewRescanStore(db), Leases: mongostore.NewLeases(db, time.Now), Engine: engine,
 		Events: mongostore.NewEventStore(db), Employees: mongostore.NewRescanEmployees(db), Signals: mongostore.NewSignalStore(db),
@@ -74,9 +74,9 @@ func (s *Service) wireRules() {
 	holder := ReplicaID()
 	s.RuleService = &ruleset.Service{Store: mongostore.NewRuleSetStore(s.db), Holder: s.Rules, Audit: s.Audit, Now: time.Now}
 	s.Rescans = NewRescanRunner(s.db, s.Engine, holder, s.cfg.Detect, s.log)
-	s.sweeper = &review.Sweeper{Engine: s.Engine, Due: s.Disclosures, State: mongostore.NewSweepState(s.db),
+	s.sweeper = &evaluate.Sweeper{Engine: s.Engine, Due: s.Disclosures, State: mongostore.NewSweepState(s.db),
 		Leases: mongostore.NewLeases(s.db, time.Now), Holder: holder, Log: s.log}
-	s.drainer = &review.Drainer{Engine: s.Engine, Markers: mongostore.NewMarkerStore(s.db), Grace: s.cfg.HTTP.WriteTimeout + 5*time.Second, Log: s.log}
+	s.drainer = &evaluate.Drainer{Engine: s.Engine, Markers: mongostore.NewMarkerStore(s.db), Grace: s.cfg.HTTP.WriteTimeout + 5*time.Second, Log: s.log}
 }
 
 // runBackground starts the loops every replica runs: rule-set polling, rescan

@@ -20,6 +20,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/config"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
+	"github.com/moonlight-oss/moonlight/internal/evaluate"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/httpapi"
 	"github.com/moonlight-oss/moonlight/internal/ingest"
@@ -57,11 +58,11 @@ type Service struct {
 	Rules *ruleset.Holder
 	// RuleService changes the rule set (admin API and UI).
 	RuleService *ruleset.Service
-	Engine      *review.Engine
+	Engine      *evaluate.Engine
 	// Rescans runs rescan jobs; any replica finishes one another started.
 	Rescans *rescan.Runner
-	sweeper *review.Sweeper
-	drainer *review.Drainer
+	sweeper *evaluate.Sweeper
+	drainer *evaluate.Drainer
 	// Sessions keeps the web UI's signed-in sessions.
 	Sessions *mongostore.SessionStore
 	// DisclosureService is the declaration workflow the API serves.
@@ -158,9 +159,9 @@ func (s *Service) init(ctx context.Context) error {
 		return err
 	}
 	policy := privacy.NewPolicy(cfg.Privacy, s.Pseudonyms)
-	s.Engine = &review.Engine{
+	s.Engine = &evaluate.Engine{
 		Rules: s.Rules, Employees: s.Employees, Signals: s.Signals, Seminars: s.Signals, Presence: s.Signals,
-		Engagements: review.DisclosureEngagements{Store: s.Disclosures}, Cases: s.Cases, Audit: s.Audit, Now: time.Now,
+		Engagements: evaluate.DisclosureEngagements{Store: s.Disclosures}, Cases: s.Cases, Audit: s.Audit, Now: time.Now,
 		Privacy: policy, Zone: s.Zone,
 	}
 	s.wireLaunch()

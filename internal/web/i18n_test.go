@@ -20,6 +20,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/detect"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
+	"github.com/moonlight-oss/moonlight/internal/evaluate"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/explain"
 	"github.com/moonlight-oss/moonlight/internal/httpapi"
@@ -53,15 +54,15 @@ func sampleEnv(t *testing.T) (*env, []string) {
 		t.Fatal(err)
 	}
 	clk := &clock{t: time.Now()}
-	rules, err := review.NewRuleHolder("", "", configs.Rules, configs.Watchlist)
+	rules, err := evaluate.NewRuleHolder("", "", configs.Rules, configs.Watchlist)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, wl := rules.Current()
 	emps, events, signals := mongostore.NewEmployeeStore(db), mongostore.NewEventStore(db), mongostore.NewSignalStore(db)
 	cases, decls, auditStore := mongostore.NewCaseStore(db), mongostore.NewDisclosureStore(db), mongostore.NewAuditStore(db)
-	engine := &review.Engine{Rules: rules, Employees: emps, Signals: signals, Seminars: signals, Presence: signals,
-		Engagements: review.DisclosureEngagements{Store: decls}, Cases: cases, Audit: auditStore, Now: clk.Now}
+	engine := &evaluate.Engine{Rules: rules, Employees: emps, Signals: signals, Seminars: signals, Presence: signals,
+		Engagements: evaluate.DisclosureEngagements{Store: decls}, Cases: cases, Audit: auditStore, Now: clk.Now}
 	pipe := &ingest.Pipeline{Events: events, Employees: emps, Stages: []ingest.Stage{engine}}
 
 	var batch []event.Received

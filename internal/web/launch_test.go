@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/moonlight-oss/moonlight/internal/attest"
+	"github.com/moonlight-oss/moonlight/internal/evaluate"
 	"github.com/moonlight-oss/moonlight/internal/incident"
 	"github.com/moonlight-oss/moonlight/internal/incident/backtrace"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
 	"github.com/moonlight-oss/moonlight/internal/project"
-	"github.com/moonlight-oss/moonlight/internal/review"
 	"github.com/moonlight-oss/moonlight/internal/testenv"
 	"github.com/moonlight-oss/moonlight/internal/web"
 )
@@ -33,7 +33,7 @@ func TestLaunchPages(t *testing.T) {
 		ps, _ := privacy.NewPseudonymizer([]byte(secret))
 		emps := d.Employees.(*mongostore.EmployeeStore)
 		as := &attest.Service{Store: store, Employees: emps, Audit: d.Audit, Config: attest.DefaultConfig(), Now: d.Now}
-		ins := &project.Service{Members: emps, Tasks: as, Engagements: review.DisclosureEngagements{Store: mongostore.NewDisclosureStore(db)},
+		ins := &project.Service{Members: emps, Tasks: as, Engagements: evaluate.DisclosureEngagements{Store: mongostore.NewDisclosureStore(db)},
 			Audit: d.Audit.(*mongostore.AuditStore), Pseudonyms: ps, Pseudonymise: true, Now: d.Now}
 		partners := &project.Partners{Store: mongostore.NewPartnerStore(db), Audit: d.Audit, Now: d.Now}
 		d.Launch = &web.Launch{Attest: as, Insiders: ins, Partners: partners, Incidents: &incident.Service{

@@ -10,9 +10,9 @@ import (
 
 	"github.com/moonlight-oss/moonlight/configs"
 	"github.com/moonlight-oss/moonlight/internal/auth"
+	"github.com/moonlight-oss/moonlight/internal/evaluate"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
 	"github.com/moonlight-oss/moonlight/internal/rescan"
-	"github.com/moonlight-oss/moonlight/internal/review"
 	"github.com/moonlight-oss/moonlight/internal/ruleset"
 	"github.com/moonlight-oss/moonlight/internal/testenv"
 	"github.com/moonlight-oss/moonlight/internal/web"
@@ -34,8 +34,8 @@ func TestAdminRulesPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	signals := mongostore.NewSignalStore(db)
-	engine := &review.Engine{Rules: holder, Employees: mongostore.NewEmployeeStore(db), Signals: signals, Seminars: signals, Presence: signals,
-		Engagements: review.DisclosureEngagements{Store: mongostore.NewDisclosureStore(db)}, Cases: mongostore.NewCaseStore(db),
+	engine := &evaluate.Engine{Rules: holder, Employees: mongostore.NewEmployeeStore(db), Signals: signals, Seminars: signals, Presence: signals,
+		Engagements: evaluate.DisclosureEngagements{Store: mongostore.NewDisclosureStore(db)}, Cases: mongostore.NewCaseStore(db),
 		Audit: auditStore, Now: time.Now}
 	runner := &rescan.Runner{Store: mongostore.NewRescanStore(db), Leases: mongostore.NewLeases(db, time.Now), Engine: engine,
 		Events: mongostore.NewEventStore(db), Employees: mongostore.NewRescanEmployees(db), Signals: signals, Audit: auditStore,

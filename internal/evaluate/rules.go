@@ -1,4 +1,4 @@
-package review
+package evaluate
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/moonlight-oss/moonlight/internal/detect"
+	"github.com/moonlight-oss/moonlight/internal/review"
 	"github.com/moonlight-oss/moonlight/internal/watchlist"
 )
 
@@ -45,7 +46,7 @@ func (h *RuleHolder) Version() int64 { return 0 }
 // produced it. A finding the open case already has unchanged keeps the
 // version that first produced it, so a new version that changes nothing
 // about a finding does not rewrite the case.
-func StampRulesVersion(fs []detect.Finding, open *Case, version int64) {
+func StampRulesVersion(fs []detect.Finding, open *review.Case, version int64) {
 	var old map[string]detect.Finding
 	if open != nil {
 		old = make(map[string]detect.Finding, len(open.Findings))
@@ -54,7 +55,7 @@ func StampRulesVersion(fs []detect.Finding, open *Case, version int64) {
 		}
 	}
 	for i := range fs {
-		if o, ok := old[fs[i].ID]; ok && sameFindings([]detect.Finding{o}, fs[i:i+1]) {
+		if o, ok := old[fs[i].ID]; ok && review.SameFindings([]detect.Finding{o}, fs[i:i+1]) {
 			fs[i].RulesVersion = o.RulesVersion
 			continue
 		}

@@ -1,4 +1,4 @@
-package review
+package evaluate
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
 	"github.com/moonlight-oss/moonlight/internal/employee"
+	"github.com/moonlight-oss/moonlight/internal/review"
 )
 
 // Batch reads. A consumed batch touches hundreds of employees at once (a bulk
@@ -45,7 +46,7 @@ func (e *Engine) ReevaluateMany(ctx context.Context, ids []string) error {
 		}
 		for _, id := range chunk {
 			err := e.sync(ctx, id, ins[id])
-			if errors.Is(err, ErrConflict) {
+			if errors.Is(err, review.ErrConflict) {
 				err = e.Reevaluate(ctx, id)
 			}
 			if err != nil {
@@ -122,7 +123,7 @@ func (e *Engine) gatherMany(ctx context.Context, ids []string) (map[string]input
 			case c.IsOpen():
 				c := c
 				in.open = &c
-			case c.Status == StatusCleared || c.Status == StatusConfirmed:
+			case c.Status == review.StatusCleared || c.Status == review.StatusConfirmed:
 				in.closed = append(in.closed, c)
 			}
 		}

@@ -1,4 +1,14 @@
-package review
+// Package evaluate is the evaluation engine: it projects consumed events
+// into each employee's inputs (expense signals, seminars, presence,
+// declared engagements), runs detection over them with the rule set in force
+// and syncs the employee's case (review.Sync) with its audit entries and
+// notices. It also owns the re-evaluation jobs: the sweep of declarations
+// whose dates have passed, the drain of re-evaluation markers and the
+// primitives the rescan job (internal/rescan) rewrites derived data with.
+//
+// The case itself (its lifecycle, store and the reviewers' service) is the
+// case domain, internal/review, which this package imports.
+package evaluate
 
 import (
 	"context"
@@ -20,6 +30,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/notify"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
+	"github.com/moonlight-oss/moonlight/internal/review"
 	"github.com/moonlight-oss/moonlight/internal/tracing"
 	"github.com/moonlight-oss/moonlight/internal/watchlist"
 )
@@ -79,7 +90,7 @@ type Engine struct {
 	Signals     SignalStore
 	Seminars    SeminarStore
 	Engagements Engagements
-	Cases       Store
+	Cases       review.Store
 	Audit       audit.Store
 	Now         func() time.Time
 	// Presence indexes payments, leave days and speaker seminars by key for
@@ -160,11 +171,11 @@ func (e *Engine) Process(ctx context.Context, batch []event.Received, changed []
 func (e *Engine) Reevaluate(ctx context.Context, employeeID string) error {
 	for attempt := 0; attempt < 5; attempt++ {
 		err := e.reevaluate(ctx, employeeID)
-		if !errors.Is(err, ErrConflict) {
+		if !errors.Is(err, review.ErrConflict) {
 			return err
 		}
 	}
-	return fmt.Errorf("reevaluate %s: still conflicting after 5 attempts: %w", employeeID, ErrConflict)
+	return fmt.Errorf("reevaluate %s: still conflicting after 5 attempts: %w", employeeID, review.ErrConflict)
 }
 
 func (e *Engine) reevaluate(ctx context.Context, employeeID string) error {
@@ -182,8 +193,8 @@ type inputs struct {
 	engagements []detect.Engagement
 	seminars    []detect.Seminar
 	presence    []detect.Presence
-	open        *Case
-	closed      []Case
+	open        *review.Case
+	closed      []review.Case
 }
 
 func (e *Engine) gatherOne(ctx context.Context, employeeID string) (inputs, error) {
@@ -212,7 +223,7 @@ func (e *Engine) gatherOne(ctx context.Context, employeeID string) (inputs, erro
 	}
 	if c, err := e.Cases.OpenFor(ctx, employeeID); err == nil {
 		in.open = &c
-	} else if !errors.Is(err, ErrNotFound) {
+	} else if !errors.Is(err, review.ErrNotFound) {
 		return in, err
 	}
 	if in.closed, err = e.Cases.ClosedFor(ctx, employeeID); err != nil {
@@ -303,7 +314,7 @@ func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) (err er
 	evalSpan.SetAttributes(attribute.Int("moonlight.findings", len(findings)))
 	evalSpan.End()
 	StampRulesVersion(findings, in.open, version)
-	res := Sync(cfg, in.open, HandledBy(in.closed), findings, Subject{EmployeeID: employeeID, Name: in.emp.Name, Department: in.emp.Department}, now)
+	res := review.Sync(cfg, in.open, review.HandledBy(in.closed), findings, review.Subject{EmployeeID: employeeID, Name: in.emp.Name, Department: in.emp.Department}, now)
 	if !res.Changed {
 		return nil
 	}
@@ -324,14 +335,14 @@ func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) (err er
 	// a crash between the two writes repeats it harmlessly. An update's
 	// entry goes with the update: the store appends it only if this change
 	// wins its version (a reviewer deciding meanwhile wins instead).
-	if err := enqueue(ctx, e.Notices, syncNotices(res, in.open, now)); err != nil {
+	if err := review.EnqueueNotices(ctx, e.Notices, review.SyncNotices(res, in.open, now)); err != nil {
 		return err
 	}
 	ctx, write := tracing.Start(ctx, "case write", trace.WithAttributes(attribute.String("moonlight.case_id", res.Case.ID),
 		attribute.Bool("moonlight.case_created", res.Created)))
 	defer func() { tracing.End(write, err) }()
 	if res.Created {
-		if err := e.Audit.Append(ctx, systemEntry(res.Case, ActionAuditCaseOpen, res.Case.History[0].Reason, now)); err != nil {
+		if err := e.Audit.Append(ctx, systemEntry(res.Case, review.ActionAuditCaseOpen, res.Case.History[0].Reason, now)); err != nil {
 			return err
 		}
 		return e.Cases.Create(ctx, res.Case)
@@ -343,10 +354,7 @@ func (e *Engine) sync(ctx context.Context, employeeID string, in inputs) (err er
 	return e.Cases.Update(ctx, res.Case, entries...)
 }
 
-// ActionAuditCaseOpen is the audit action of a case opened by detection.
-const ActionAuditCaseOpen audit.Action = "case.open"
-
-func systemEntry(c Case, action audit.Action, reason string, now time.Time) audit.Entry {
+func systemEntry(c review.Case, action audit.Action, reason string, now time.Time) audit.Entry {
 	h := sha256.Sum256([]byte(c.ID + "\x00" + string(action) + "\x00" + strconv.FormatInt(c.Version, 10)))
 	return audit.Entry{
 		ID: "sys-" + hex.EncodeToString(h[:12]), At: now, Actor: audit.SystemActor, Action: action,

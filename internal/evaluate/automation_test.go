@@ -1,4 +1,4 @@
-package review_test
+package evaluate_test
 
 import (
 	"errors"
@@ -15,6 +15,8 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
+	"github.com/moonlight-oss/moonlight/internal/evaluate"
+	"github.com/moonlight-oss/moonlight/internal/evaluate/evaluatetest"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
 	"github.com/moonlight-oss/moonlight/internal/review"
 )
@@ -24,32 +26,32 @@ import (
 // with the system as its actor confirms one.
 func TestNoAutomatedConfirmation(t *testing.T) {
 	t.Run("every automated path on strong evidence", func(t *testing.T) {
-		w := newWorld(t)
-		w.feed(hired(t, "E1", "2019-03-01"), onMS11(t, "E1"),
-			claim(t, "X-1", "E1", "2024-01-10", "中信证券股份有限公司", "EV行业研讨会 咨询费"),
-			claim(t, "X-2", "E1", "2024-02-10", "中国国际金融股份有限公司", "EV research seminar speaker fee"))
+		w := evaluatetest.New(t)
+		w.Feed(evaluatetest.Hired(t, "E1", "2019-03-01"), evaluatetest.OnMS11(t, "E1"),
+			evaluatetest.Claim(t, "X-1", "E1", "2024-01-10", "中信证券股份有限公司", "EV行业研讨会 咨询费"),
+			evaluatetest.Claim(t, "X-2", "E1", "2024-02-10", "中国国际金融股份有限公司", "EV research seminar speaker fee"))
 		// A declared expert call never approved, whose date has passed: the sweep raises it.
 		x := disclosure.New("D-1", "E1", disclosure.Input{Kind: disclosure.KindExpertCall, Counterparty: "AlphaSights",
 			CounterpartyType: disclosure.CounterpartyExpertNetwork, Topic: "battery costs", StartDate: d("2024-06-01"), EndDate: d("2024-06-01")},
-			disclosure.DefaultPolicy(), w.now)
-		if err := w.discl.Create(t.Context(), x); err != nil {
+			disclosure.DefaultPolicy(), w.Now)
+		if err := w.Discl.Create(t.Context(), x); err != nil {
 			t.Fatal(err)
 		}
 		ctx := t.Context()
-		if err := w.engine.Reevaluate(ctx, "E1"); err != nil {
+		if err := w.Engine.Reevaluate(ctx, "E1"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := (&review.Sweeper{Engine: w.engine, Due: w.discl, State: mongostore.NewSweepState(w.db), Log: discardLog()}).Round(ctx); err != nil {
+		if _, err := (&evaluate.Sweeper{Engine: w.Engine, Due: w.Discl, State: mongostore.NewSweepState(w.DB), Log: discardLog()}).Round(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := (&review.Drainer{Engine: w.engine, Markers: mongostore.NewMarkerStore(w.db), Log: discardLog()}).Drain(ctx); err != nil {
+		if _, err := (&evaluate.Drainer{Engine: w.Engine, Markers: mongostore.NewMarkerStore(w.DB), Log: discardLog()}).Drain(ctx); err != nil {
 			t.Fatal(err)
 		}
-		w.now = w.now.Add(24 * time.Hour)
-		if err := w.engine.Reevaluate(ctx, "E1"); err != nil {
+		w.Now = w.Now.Add(24 * time.Hour)
+		if err := w.Engine.Reevaluate(ctx, "E1"); err != nil {
 			t.Fatal(err)
 		}
-		cases := w.allCases()
+		cases := w.AllCases()
 		if len(cases) == 0 || cases[0].Severity != "high" {
 			t.Fatalf("cases = %+v, want a high-severity case: the evidence is meant to be strong", cases)
 		}
@@ -63,7 +65,7 @@ func TestNoAutomatedConfirmation(t *testing.T) {
 				}
 			}
 		}
-		es, _, err := w.audit.List(ctx, audit.Filter{Actor: audit.SystemActor}, audit.MaxLimit, "")
+		es, _, err := w.Audit.List(ctx, audit.Filter{Actor: audit.SystemActor}, audit.MaxLimit, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,13 +84,13 @@ func TestNoAutomatedConfirmation(t *testing.T) {
 				t.Errorf("Decide(%q, confirmed) = %v, want forbidden", actor, err)
 			}
 		}
-		w := newWorld(t)
-		w.feed(hired(t, "E1", "2019-03-01"), claim(t, "X-1", "E1", "2024-01-10", "中信证券股份有限公司", "EV行业研讨会 咨询费"))
-		c, ok := w.open("E1")
+		w := evaluatetest.New(t)
+		w.Feed(evaluatetest.Hired(t, "E1", "2019-03-01"), evaluatetest.Claim(t, "X-1", "E1", "2024-01-10", "中信证券股份有限公司", "EV行业研讨会 咨询费"))
+		c, ok := w.Open("E1")
 		if !ok {
 			t.Fatal("no case")
 		}
-		svc := &review.Service{Cases: w.cases, Audit: w.audit, Now: func() time.Time { return w.now }}
+		svc := &review.Service{Cases: w.Cases, Audit: w.Audit, Now: func() time.Time { return w.Now }}
 		sys := review.Actor{ID: review.System, Roles: []string{auth.RoleEmployee, auth.RoleCompliance}}
 		if _, err := svc.Decide(t.Context(), sys, c.ID, c.Version, review.StatusConfirmed, "automatic"); !errors.Is(err, review.ErrForbidden) {
 			t.Errorf("a token named system with the compliance role confirms: %v", err)

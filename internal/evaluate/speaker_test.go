@@ -1,10 +1,11 @@
-package review_test
+package evaluate_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/moonlight-oss/moonlight/internal/detect"
+	"github.com/moonlight-oss/moonlight/internal/evaluate/evaluatetest"
 	"github.com/moonlight-oss/moonlight/internal/event"
 )
 
@@ -13,26 +14,26 @@ import (
 // medium seminar-speaker-match case with its score breakdown; the same
 // employee without the leave gets nothing.
 func TestEngineSpeakerMatchFromStoredSeminar(t *testing.T) {
-	w := newWorld(t)
+	w := evaluatetest.New(t)
 	paid := true
-	w.feed(mustEvent(t, "intel/test", "s-1", &event.SeminarReported{SeminarID: "SEM-1", Organizer: "凯盛融英", Title: "电驱专家交流会",
+	w.Feed(evaluatetest.Event(t, "intel/test", "s-1", &event.SeminarReported{SeminarID: "SEM-1", Organizer: "凯盛融英", Title: "电驱专家交流会",
 		Date: d("2024-05-20"), City: "上海", Paid: &paid, SpeakerDescriptors: []string{"某新能源车企电驱研发总监"}}))
 	hire := func(emp string) event.Event {
-		return mustEvent(t, "hris/test", "h-"+emp, &event.EmployeeHired{EmployeeID: emp, Name: "N " + emp, Department: "EV Powertrain R&D",
+		return evaluatetest.Event(t, "hris/test", "h-"+emp, &event.EmployeeHired{EmployeeID: emp, Name: "N " + emp, Department: "EV Powertrain R&D",
 			Title: "Director, Electric Drive", Location: "Shanghai", HireDate: d("2019-03-01")})
 	}
-	w.feed(hire("E7"), mustEvent(t, "hris/test", "l-E7", &event.LeaveRecorded{EmployeeID: "E7", LeaveID: "LV-1",
+	w.Feed(hire("E7"), evaluatetest.Event(t, "hris/test", "l-E7", &event.LeaveRecorded{EmployeeID: "E7", LeaveID: "LV-1",
 		StartDate: d("2024-05-20"), EndDate: d("2024-05-20"), LeaveType: "personal"}))
-	w.feed(hire("E8"))
+	w.Feed(hire("E8"))
 
-	c, ok := w.open("E7")
+	c, ok := w.Open("E7")
 	if !ok || len(c.Findings) != 1 || c.Findings[0].Rule != detect.RuleSpeaker {
 		t.Fatalf("E7: case %v %+v, want one %s finding", ok, c.Findings, detect.RuleSpeaker)
 	}
 	if c.Severity != detect.SeverityMedium || c.Scoring.MaxScore != 100 || c.Scoring.Medium != 30 || c.Scoring.Sum != c.Findings[0].Score {
 		t.Errorf("E7: severity %s scoring %+v", c.Severity, c.Scoring)
 	}
-	if _, ok := w.open("E8"); ok {
+	if _, ok := w.Open("E8"); ok {
 		t.Error("E8 (no leave, no payment) got a case from intelligence alone")
 	}
 }
@@ -46,29 +47,29 @@ func TestEngineSpeakerMatchFromStoredSeminar(t *testing.T) {
 // (based in Shanghai: a taxi at home puts nobody at a seminar) get nothing.
 // A redelivered taxi claim changes nothing.
 func TestEngineSpeakerMatchLateAndOrdinaryPayment(t *testing.T) {
-	w := newWorld(t)
+	w := evaluatetest.New(t)
 	hire := func(emp, city string) event.Event {
-		return mustEvent(t, "hris/test", "h-"+emp, &event.EmployeeHired{EmployeeID: emp, Name: "N " + emp, Department: "EV Powertrain R&D",
+		return evaluatetest.Event(t, "hris/test", "h-"+emp, &event.EmployeeHired{EmployeeID: emp, Name: "N " + emp, Department: "EV Powertrain R&D",
 			Title: "Director, Electric Drive", Location: city, HireDate: d("2019-03-01")})
 	}
 	taxi := func(id, emp, date, city string) event.Event {
-		return mustEvent(t, "expense/test", id, &event.ExpenseClaim{ClaimID: id, EmployeeID: emp, IncurredOn: d(date), Merchant: "强生出租",
+		return evaluatetest.Event(t, "expense/test", id, &event.ExpenseClaim{ClaimID: id, EmployeeID: emp, IncurredOn: d(date), Merchant: "强生出租",
 			Category: "taxi", City: city, Amount: event.Money{Amount: "86.00", Currency: "CNY"}})
 	}
-	w.feed(hire("E1", "Hefei"), hire("E2", "Shanghai"), hire("E3", "Hefei"), hire("E4", "Hefei"), hire("E5", "Shanghai"))
-	w.feed(taxi("x-1", "E1", "2024-05-19", "Shanghai"), taxi("x-3", "E3", "2024-05-19", "北京"), taxi("x-4", "E4", "2024-05-18", "上海"),
+	w.Feed(hire("E1", "Hefei"), hire("E2", "Shanghai"), hire("E3", "Hefei"), hire("E4", "Hefei"), hire("E5", "Shanghai"))
+	w.Feed(taxi("x-1", "E1", "2024-05-19", "Shanghai"), taxi("x-3", "E3", "2024-05-19", "北京"), taxi("x-4", "E4", "2024-05-18", "上海"),
 		taxi("x-5", "E5", "2024-05-19", "上海"),
-		mustEvent(t, "hris/test", "l-E2", &event.LeaveRecorded{EmployeeID: "E2", LeaveID: "LV-2",
+		evaluatetest.Event(t, "hris/test", "l-E2", &event.LeaveRecorded{EmployeeID: "E2", LeaveID: "LV-2",
 			StartDate: d("2024-05-20"), EndDate: d("2024-05-21"), LeaveType: "personal"}))
-	if cs := w.allCases(); len(cs) != 0 {
+	if cs := w.AllCases(); len(cs) != 0 {
 		t.Fatalf("before the seminar report: %d cases, want none", len(cs))
 	}
 	paid := true
-	w.feed(mustEvent(t, "intel/test", "s-9", &event.SeminarReported{SeminarID: "SEM-9", Organizer: "凯盛融英", Title: "电驱专家交流会",
+	w.Feed(evaluatetest.Event(t, "intel/test", "s-9", &event.SeminarReported{SeminarID: "SEM-9", Organizer: "凯盛融英", Title: "电驱专家交流会",
 		Date: d("2024-05-20"), City: "上海市", Paid: &paid, SpeakerDescriptors: []string{"某新能源车企电驱研发总监"}}))
 
 	for emp, want := range map[string]string{"E1": "a payment in Shanghai on 2024-05-19", "E2": "leave LV-2"} {
-		c, ok := w.open(emp)
+		c, ok := w.Open(emp)
 		if !ok || len(c.Findings) != 1 || c.Findings[0].Rule != detect.RuleSpeaker || c.Findings[0].Severity != detect.SeverityMedium {
 			t.Fatalf("%s: case %v %+v, want one medium %s finding", emp, ok, c.Findings, detect.RuleSpeaker)
 		}
@@ -77,13 +78,13 @@ func TestEngineSpeakerMatchLateAndOrdinaryPayment(t *testing.T) {
 		}
 	}
 	for _, emp := range []string{"E3", "E4", "E5"} {
-		if c, ok := w.open(emp); ok {
+		if c, ok := w.Open(emp); ok {
 			t.Errorf("%s: case %+v, want none (no corroboration)", emp, c.Findings)
 		}
 	}
-	before, _ := w.open("E1")
-	w.feed(taxi("x-1", "E1", "2024-05-19", "Shanghai"))
-	if after, _ := w.open("E1"); after.Version != before.Version || len(after.Findings) != 1 {
+	before, _ := w.Open("E1")
+	w.Feed(taxi("x-1", "E1", "2024-05-19", "Shanghai"))
+	if after, _ := w.Open("E1"); after.Version != before.Version || len(after.Findings) != 1 {
 		t.Errorf("redelivered taxi claim changed E1's case: version %d -> %d", before.Version, after.Version)
 	}
 }
@@ -93,35 +94,35 @@ func TestEngineSpeakerMatchLateAndOrdinaryPayment(t *testing.T) {
 // home) corroborates; the same taxi for a Shanghai-based colleague does not,
 // and a payment batch without any speaker seminar nearby writes nothing.
 func TestEngineSpeakerMatchPaymentAfterReport(t *testing.T) {
-	w := newWorld(t)
+	w := evaluatetest.New(t)
 	hire := func(emp, city string) event.Event {
-		return mustEvent(t, "hris/test", "h-"+emp, &event.EmployeeHired{EmployeeID: emp, Name: "N " + emp, Department: "EV Powertrain R&D",
+		return evaluatetest.Event(t, "hris/test", "h-"+emp, &event.EmployeeHired{EmployeeID: emp, Name: "N " + emp, Department: "EV Powertrain R&D",
 			Title: "Director, Electric Drive", Location: city, HireDate: d("2019-03-01")})
 	}
 	taxi := func(id, emp, date, city string) event.Event {
-		return mustEvent(t, "expense/test", id, &event.ExpenseClaim{ClaimID: id, EmployeeID: emp, IncurredOn: d(date), Merchant: "强生出租",
+		return evaluatetest.Event(t, "expense/test", id, &event.ExpenseClaim{ClaimID: id, EmployeeID: emp, IncurredOn: d(date), Merchant: "强生出租",
 			Category: "taxi", City: city, Amount: event.Money{Amount: "86.00", Currency: "CNY"}})
 	}
-	w.feed(hire("E1", "Hefei"), hire("E5", "Shanghai"))
+	w.Feed(hire("E1", "Hefei"), hire("E5", "Shanghai"))
 	paid := true
-	w.feed(mustEvent(t, "intel/test", "s-9", &event.SeminarReported{SeminarID: "SEM-9", Organizer: "凯盛融英", Title: "电驱专家交流会",
+	w.Feed(evaluatetest.Event(t, "intel/test", "s-9", &event.SeminarReported{SeminarID: "SEM-9", Organizer: "凯盛融英", Title: "电驱专家交流会",
 		Date: d("2024-05-20"), City: "上海市", Paid: &paid, SpeakerDescriptors: []string{"某新能源车企电驱研发总监"}}))
-	w.feed(taxi("x-0", "E1", "2024-04-02", "Shanghai"), taxi("x-9", "E5", "2024-04-02", "Hefei"))
-	if cs := w.allCases(); len(cs) != 0 {
+	w.Feed(taxi("x-0", "E1", "2024-04-02", "Shanghai"), taxi("x-9", "E5", "2024-04-02", "Hefei"))
+	if cs := w.AllCases(); len(cs) != 0 {
 		t.Fatalf("payments far from any speaker seminar made %d cases", len(cs))
 	}
-	w.feed(taxi("x-1", "E1", "2024-05-19", "Shanghai"), taxi("x-5", "E5", "2024-05-19", "上海"))
-	c, ok := w.open("E1")
+	w.Feed(taxi("x-1", "E1", "2024-05-19", "Shanghai"), taxi("x-5", "E5", "2024-05-19", "上海"))
+	c, ok := w.Open("E1")
 	if !ok || len(c.Findings) != 1 || c.Findings[0].Rule != detect.RuleSpeaker {
 		t.Fatalf("E1: case %v %+v, want one %s finding", ok, c.Findings, detect.RuleSpeaker)
 	}
 	if !strings.Contains(c.Findings[0].Summary, "a payment in Shanghai on 2024-05-19") {
 		t.Errorf("E1: summary %q", c.Findings[0].Summary)
 	}
-	if _, ok := w.open("E5"); ok {
+	if _, ok := w.Open("E5"); ok {
 		t.Error("E5: a taxi at home corroborated a speaker match")
 	}
-	acts, err := w.signals.ActivityOf(t.Context(), []string{"E1", "E5"})
+	acts, err := w.Signals.ActivityOf(t.Context(), []string{"E1", "E5"})
 	if err != nil {
 		t.Fatal(err)
 	}

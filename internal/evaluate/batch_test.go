@@ -1,10 +1,11 @@
-package review_test
+package evaluate_test
 
 import (
 	"fmt"
 	"reflect"
 	"testing"
 
+	"github.com/moonlight-oss/moonlight/internal/evaluate/evaluatetest"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/review"
 )
@@ -37,31 +38,31 @@ func TestBatchReevaluationEqualsOneByOne(t *testing.T) {
 	for i := range 12 { // more than the stores' point-read limit, so $in reads too
 		emp := fmt.Sprintf("E%03d", i)
 		emps = append(emps, emp)
-		evs = append(evs, hired(t, emp, "2020-01-01"))
+		evs = append(evs, evaluatetest.Hired(t, emp, "2020-01-01"))
 		if i%3 == 0 {
-			evs = append(evs, onMS11(t, emp))
+			evs = append(evs, evaluatetest.OnMS11(t, emp))
 		}
 		for j := range 1 + i%3 {
-			evs = append(evs, claim(t, fmt.Sprintf("c-%s-%d", emp, j), emp, fmt.Sprintf("2024-01-%02d", 10+j),
+			evs = append(evs, evaluatetest.Claim(t, fmt.Sprintf("c-%s-%d", emp, j), emp, fmt.Sprintf("2024-01-%02d", 10+j),
 				merchants[(i+j)%len(merchants)], "EV行业研讨会咨询费"))
 		}
 	}
 	paid := true
-	evs = append(evs, mustEvent(t, "intel/test", "s-1", &event.SeminarReported{SeminarID: "S1", Organizer: "GLG", Title: "EV expert call",
+	evs = append(evs, evaluatetest.Event(t, "intel/test", "s-1", &event.SeminarReported{SeminarID: "S1", Organizer: "GLG", Title: "EV expert call",
 		Date: d("2024-01-10"), City: "上海", Paid: &paid}))
 
-	w := newWorld(t)
-	w.feed(evs...)
-	before := w.allCases()
+	w := evaluatetest.New(t)
+	w.Feed(evs...)
+	before := w.AllCases()
 	if len(before) < 6 {
 		t.Fatalf("only %d cases: the test data opens too few to compare", len(before))
 	}
 	for _, emp := range emps {
-		if err := w.engine.Reevaluate(t.Context(), emp); err != nil {
+		if err := w.Engine.Reevaluate(t.Context(), emp); err != nil {
 			t.Fatal(err)
 		}
 	}
-	after := w.allCases()
+	after := w.AllCases()
 	got, want := views(before), views(after)
 	for emp := range want {
 		if !reflect.DeepEqual(got[emp], want[emp]) {
