@@ -55,7 +55,7 @@ func (h DisclosureRoutes) createIdempotent(c *gin.Context, key string) {
 	ctx, a := c.Request.Context(), actor(c)
 	recID := idempotency.ID("disclosure.create", a.ID, key)
 	hash := idempotency.Hash(body)
-	rec, claimed, err := h.Idempotency.Claim(ctx, recID, hash, time.Now())
+	rec, claimed, err := h.Idempotency.Claim(ctx, recID, a.ID, hash, time.Now())
 	if err != nil {
 		_ = c.Error(err)
 		return

@@ -42,12 +42,21 @@ type exportSource struct {
 	coll   string
 	filter func(id string, x exportKeys) bson.D
 	redact func(id string, d bson.D) bson.D
+	// redactKeys is redact for sources that need the keys; a nil result
+	// leaves the document out.
+	redactKeys func(id string, x exportKeys, d bson.D) bson.D
 }
 
 // exportKeys are the ids the other sources' filters need (the employee's
 // cases and declarations), read first.
 type exportKeys struct {
 	cases, resources []string
+	email            string
+	// notices addressed to them, and those of them about someone else.
+	notices, otherNotices map[string]bool
+	// mails maps the Message-ID (before "@") of each delivery of those
+	// notices to its notice.
+	mails map[string]string
 }
 
 // exportSources lists every collection that holds data about an employee;
@@ -61,7 +70,7 @@ func exportSources() []exportSource {
 	byField := func(f string) func(string, exportKeys) bson.D {
 		return func(id string, _ exportKeys) bson.D { return bson.D{{Key: f, Value: id}} }
 	}
-	return []exportSource{
+	sources := []exportSource{
 		{coll: employeesCollection, filter: byID},
 		{coll: eventsCollection, filter: byField("employee_id")},
 		{coll: activityCollection, filter: byID},
@@ -108,6 +117,7 @@ func exportSources() []exportSource {
 		}},
 		{coll: reviewersCollection, filter: byID},
 	}
+	return append(sources, peopleExportSources()...)
 }
 
 // Export implements rights.Store.
@@ -129,6 +139,9 @@ func (r *Rights) Export(ctx context.Context, employeeID string) ([]rights.Collec
 			keys.resources = append(keys.resources, src.prefix+d.ID)
 		}
 	}
+	if err := r.peopleExportKeys(ctx, employeeID, &keys); err != nil {
+		return nil, err
+	}
 	var out []rights.Collection
 	for _, s := range exportSources() {
 		docs, err := findAll[bson.D](ctx, r.db.DB.Collection(s.coll), s.filter(employeeID, keys), options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
@@ -139,6 +152,11 @@ func (r *Rights) Export(ctx context.Context, employeeID string) ([]rights.Collec
 		for _, d := range docs {
 			if s.redact != nil {
 				d = s.redact(employeeID, d)
+			}
+			if s.redactKeys != nil {
+				if d = s.redactKeys(employeeID, keys, d); d == nil {
+					continue
+				}
 			}
 			b, err := bson.MarshalExtJSON(d, false, false)
 			if err != nil {

@@ -26,6 +26,7 @@ func idempotencyIndexes() []index {
 
 type idempotencyDoc struct {
 	ID          string    `bson:"_id"`
+	Owner       string    `bson:"owner,omitempty"` // whom the answer is about (export)
 	RequestHash string    `bson:"request_hash"`
 	Status      int       `bson:"status"`
 	Body        []byte    `bson:"body,omitempty"`
@@ -44,8 +45,8 @@ func NewIdempotencyStore(db *DB) *IdempotencyStore {
 
 // Claim inserts the record id for requestHash. claimed is true for the one
 // caller whose insert made it; everyone else gets the stored record.
-func (s *IdempotencyStore) Claim(ctx context.Context, id, requestHash string, at time.Time) (rec idempotency.Record, claimed bool, err error) {
-	d := idempotencyDoc{ID: id, RequestHash: requestHash, At: storedTime(at)}
+func (s *IdempotencyStore) Claim(ctx context.Context, id, owner, requestHash string, at time.Time) (rec idempotency.Record, claimed bool, err error) {
+	d := idempotencyDoc{ID: id, Owner: owner, RequestHash: requestHash, At: storedTime(at)}
 	if _, err := s.coll.InsertOne(ctx, d); err == nil {
 		return idempotency.Record{ID: id, RequestHash: requestHash, At: d.At}, true, nil
 	} else if !mongo.IsDuplicateKeyError(err) {

@@ -68,7 +68,7 @@ func purgeTable() []purgeSpec {
 	closed := func(status string) bson.D { return bson.D{{Key: "status", Value: status}} }
 	decided := bson.D{{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{
 		string(disclosure.StatusApproved), string(disclosure.StatusRejected), string(disclosure.StatusWithdrawn)}}}}}
-	return []purgeSpec{
+	table := []purgeSpec{
 		{kind: retention.RawEvents, coll: eventsCollection, field: "received_at", bound: timeBound,
 			fields: []string{"employee_id"}, keep: keepCaseEvidence},
 		{kind: retention.RawEvents, coll: seminarsCollection, field: "date", bound: dateBound},
@@ -90,8 +90,9 @@ func purgeTable() []purgeSpec {
 		{kind: retention.Sessions, coll: sessionsCollection, field: "expires", bound: timeBound},
 		{kind: retention.Transitions, coll: transitionsCollection, field: "at", bound: timeBound},
 		{kind: retention.Leases, coll: leasesCollection, field: "expires_at", bound: timeBound},
-		{kind: retention.Reviewers, coll: reviewersCollection, field: "last_seen", bound: timeBound},
+		{kind: retention.Reviewers, coll: reviewersCollection, field: "last_seen", bound: timeBound, cascade: cascadeReviewers},
 	}
+	return append(table, peoplePurgeSpecs()...)
 }
 
 // purgeIndexes serve the purge's range reads on MongoDB.
@@ -115,6 +116,9 @@ func purgeIndexes() []index {
 		ix(transitionsCollection, "resource", "resource"),
 		ix(leasesCollection, "expires_id", "expires_at", "_id"),
 		ix(reviewersCollection, "last_seen_id", "last_seen", "_id"),
+		ix(attestationsCollection, "status_updated_id", "status", "updated_at", "_id"),
+		ix(partnersCollection, "nda_expires_id", "nda_expires_on", "_id"),
+		ix(unmaskRequestsCollection, "case", "case_id"),
 	}
 }
 
@@ -419,7 +423,8 @@ func keepAuditOfKeptData(ctx context.Context, p *Purge, docs []bson.Raw) (map[st
 }
 
 // cascadeCases removes what is kept beside removed cases: their queue
-// rows, their ids in case_refs, their comments and their transitions.
+// rows (case_queue, or the facets), their ids in case_refs, their
+// comments, their unmask requests and their transitions.
 func cascadeCases(ctx context.Context, p *Purge, docs []bson.Raw, cutoffs map[retention.Kind]time.Time, dry bool) ([]retention.Removed, error) {
 	ids := make([]string, 0, len(docs))
 	for _, d := range docs {
@@ -459,6 +464,11 @@ func cascadeCases(ctx context.Context, p *Purge, docs []bson.Raw, cutoffs map[re
 		return out, err
 	}
 	rs, err := cascadeTransitions("case/")(ctx, p, docs, cutoffs, dry)
+	out = append(out, rs...)
+	if err != nil {
+		return out, err
+	}
+	rs, err = p.cascadeCaseProjections(ctx, ids, cutoffs, dry)
 	out = append(out, rs...)
 	if err != nil {
 		return out, err

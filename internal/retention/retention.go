@@ -1,7 +1,8 @@
 // Package retention says how long each kind of data is kept and purges what
 // has expired: raw events, signals in no case, closed cases, declarations,
-// the audit log, and the housekeeping collections (sessions, transitions,
-// leases, reviewers). The periods come from config (`retention.*`); the
+// attestations, former employees' records, notices, stored idempotent
+// answers, NDA partners, the audit log, and the housekeeping collections
+// (sessions, transitions, leases, reviewers). The periods come from config (`retention.*`); the
 // store (internal/mongostore, purge.go) knows which collections and time
 // fields hold each kind. The purge runs daily on one replica (a lease),
 // audits counts per kind (never contents), and `moonlight purge --dry-run`
@@ -48,13 +49,36 @@ const (
 	// Leases are terms of leases nobody renewed, by expiry.
 	Leases Kind = "leases"
 	// Reviewers are the registry of people seen acting as reviewers, by
-	// when they were last seen.
+	// when they were last seen (with their saved queue filters and unmask
+	// states).
 	Reviewers Kind = "reviewers"
+	// Attestations are employees' attestation tasks that are no longer
+	// pending (done, lapsed or overdue), by their last change; one a case
+	// still kept refers to (an attestation-overdue finding) stays.
+	Attestations Kind = "attestations"
+	// FormerEmployees are the HR records of people no longer employed, by
+	// the end of their last employment, with what Moonlight keeps per
+	// person beside them (profiles, saved filters, the presence index's
+	// lists); a record stays while a case, declaration or attestation about
+	// the person is still kept.
+	FormerEmployees Kind = "former_employees"
+	// Notices are the notification outbox (sent or cancelled notices, their
+	// deliveries and delivery claims) and the demo's mail sink, by creation
+	// or receipt; a notice with a delivery still being retried stays.
+	Notices Kind = "notices"
+	// Idempotency are the stored answers replayed to a repeated request
+	// with the same Idempotency-Key, by when the key was first used.
+	Idempotency Kind = "idempotency"
+	// Partners are NDA partners (with their contacts, who are people), by
+	// the NDA's expiry; one under an embargo not yet over, or with no
+	// expiry, stays.
+	Partners Kind = "partners"
 )
 
 // Kinds returns every kind in purge order.
 func Kinds() []Kind {
-	return []Kind{RawEvents, Signals, Declarations, AuditLog, ClearedCases, ConfirmedCases, Sessions, Transitions, Leases, Reviewers}
+	return []Kind{RawEvents, Signals, Attestations, FormerEmployees, Declarations, AuditLog, ClearedCases, ConfirmedCases,
+		Notices, Idempotency, Partners, Sessions, Transitions, Leases, Reviewers}
 }
 
 // Period is a retention period as configured: "<n>mo" (calendar months),
@@ -110,6 +134,14 @@ type Config struct {
 	Transitions    Period `koanf:"transitions"`
 	Leases         Period `koanf:"leases"`
 	Reviewers      Period `koanf:"reviewers"`
+	Attestations   Period `koanf:"attestations"`
+	// FormerEmployees is counted from the end of the last employment; it
+	// must be at least the longest case period, so the record outlives the
+	// cases about its last months.
+	FormerEmployees Period `koanf:"former_employees"`
+	Notices         Period `koanf:"notices"`
+	Idempotency     Period `koanf:"idempotency"`
+	Partners        Period `koanf:"partners"`
 }
 
 // DefaultConfig holds the periods of issue 15 (and docs/privacy.md).
@@ -118,6 +150,7 @@ func DefaultConfig() Config {
 		Enabled: true, Interval: 24 * time.Hour, BatchSize: 500,
 		RawEvents: "24mo", Signals: "12mo", Declarations: "60mo", ClearedCases: "24mo", ConfirmedCases: "60mo",
 		Audit: "84mo", Sessions: "1d", Transitions: "30d", Leases: "30d", Reviewers: "12mo",
+		Attestations: "60mo", FormerEmployees: "60mo", Notices: "90d", Idempotency: "7d", Partners: "60mo",
 	}
 }
 
@@ -144,6 +177,16 @@ func (c Config) Period(k Kind) Period {
 		return c.Leases
 	case Reviewers:
 		return c.Reviewers
+	case Attestations:
+		return c.Attestations
+	case FormerEmployees:
+		return c.FormerEmployees
+	case Notices:
+		return c.Notices
+	case Idempotency:
+		return c.Idempotency
+	case Partners:
+		return c.Partners
 	}
 	return ""
 }
@@ -166,6 +209,10 @@ func (c Config) Cutoffs(now time.Time) (map[Kind]time.Time, error) {
 // arbiter tells a stale writer by the claim of its version.
 const minTransitions = 7 * 24 * time.Hour
 
+// minIdempotency keeps a stored answer as long as clients commonly retry
+// a request (a day).
+const minIdempotency = 24 * time.Hour
+
 // Validate reports every problem at once. The audit log must be kept at
 // least as long as any data it records.
 func (c Config) Validate() error {
@@ -186,12 +233,23 @@ func (c Config) Validate() error {
 		lengths[k] = d
 	}
 	if audit, ok := lengths[AuditLog]; ok {
-		for _, k := range []Kind{RawEvents, Signals, Declarations, ClearedCases, ConfirmedCases} {
+		for _, k := range []Kind{RawEvents, Signals, Declarations, ClearedCases, ConfirmedCases, Attestations, FormerEmployees, Notices, Partners} {
 			if d, ok := lengths[k]; ok && d > audit {
 				errs = append(errs, fmt.Errorf("retention.audit (%s) must be at least retention.%s (%s): the audit log is never purged before the data it records",
 					c.Audit, k, c.Period(k)))
 			}
 		}
+	}
+	if fe, ok := lengths[FormerEmployees]; ok {
+		for _, k := range []Kind{ClearedCases, ConfirmedCases} {
+			if d, ok := lengths[k]; ok && d > fe {
+				errs = append(errs, fmt.Errorf("retention.former_employees (%s) must be at least retention.%s (%s): a case outlives neither its subject's record",
+					c.FormerEmployees, k, c.Period(k)))
+			}
+		}
+	}
+	if d, ok := lengths[Idempotency]; ok && d < minIdempotency {
+		errs = append(errs, errors.New("retention.idempotency must be at least 1d (clients retry within a day)"))
 	}
 	if d, ok := lengths[Transitions]; ok && d < minTransitions {
 		errs = append(errs, errors.New("retention.transitions must be at least 7d"))

@@ -49,6 +49,12 @@ func TestConfigValidate(t *testing.T) {
 		{name: "bad period", give: func(c *retention.Config) { c.Signals = "soon" }, want: "retention.signals"},
 		{name: "transitions too short", give: func(c *retention.Config) { c.Transitions = "1d" }, want: "at least 7d"},
 		{name: "batch", give: func(c *retention.Config) { c.BatchSize = 0 }, want: "batch_size"},
+		{name: "audit shorter than former employees", give: func(c *retention.Config) { c.FormerEmployees = "96mo"; c.Audit = "90mo" },
+			want: "retention.audit (90mo) must be at least retention.former_employees"},
+		{name: "former employees shorter than cases", give: func(c *retention.Config) { c.FormerEmployees = "36mo" },
+			want: "retention.former_employees (36mo) must be at least retention.confirmed_cases"},
+		{name: "idempotency too short", give: func(c *retention.Config) { c.Idempotency = "2h" }, want: "retention.idempotency must be at least 1d"},
+		{name: "bad notices period", give: func(c *retention.Config) { c.Notices = "later" }, want: "retention.notices"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := retention.DefaultConfig()
