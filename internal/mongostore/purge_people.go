@@ -382,7 +382,9 @@ func (p *Purge) cascadeUser(ctx context.Context, users []string, dry bool) ([]re
 // case with their transitions and the requesters' states of it.
 func (p *Purge) cascadeCaseProjections(ctx context.Context, ids []string, cutoffs map[retention.Kind]time.Time, dry bool) ([]retention.Removed, error) {
 	var out []retention.Removed
-	rows, err := newFacets(p.db).removeCases(ctx, ids, dry)
+	q := newFacets(p.db)
+	q.now = p.now // its claims are stamped on the purge's clock, so this run's transitions cutoff leaves them
+	rows, err := q.removeCases(ctx, ids, dry)
 	out = append(out, retention.Removed{Collection: queueChunksCollection, Count: rows}, retention.Removed{Collection: queuePlacesCollection, Count: rows})
 	if err != nil {
 		return out, err

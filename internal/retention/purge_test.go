@@ -1,6 +1,7 @@
 package retention_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,8 @@ type purgeWorld struct {
 	now  time.Time
 	gone map[string][]string // collection -> ids that must be removed
 	kept map[string][]string // collection -> ids that must stay
+	// extra are the counts per kind of seedPeople's documents.
+	extra map[retention.Kind]int
 }
 
 func (w *purgeWorld) ago(months, days int) time.Time { return w.now.AddDate(0, -months, -days) }
@@ -221,6 +224,7 @@ func newPurgeWorld(t *testing.T) *purgeWorld {
 	w.must(reviewers.Seen(ctx, "R-old", w.ago(13, 0)))
 	w.must(reviewers.Seen(ctx, "R9", w.ago(1, 0)))
 	w.gone["reviewers"], w.kept["reviewers"] = []string{"R-old"}, []string{"R9"}
+	w.extra = w.seedPeople()
 	return w
 }
 
@@ -291,9 +295,31 @@ func TestPurgeRemovesExactlyTheExpired(t *testing.T) {
 		retention.ClearedCases: 8, retention.ConfirmedCases: 3, retention.Sessions: 1, retention.Transitions: 3,
 		retention.Leases: 1, retention.Reviewers: 1,
 	}
-	for k, n := range want {
-		if got := dry.ByKind()[k]; got != n {
-			t.Errorf("dry run counts %d of %s, want %d\n%s", got, k, n, dry)
+	for k, n := range w.extra {
+		want[k] += n
+	}
+	// The facets' version claims (FerretDB, mongo-java-server) are as many
+	// as the seeding's queue changes: checked by age below, not counted.
+	byKind := map[retention.Kind]int{}
+	for _, r := range dry.Removed {
+		if r.Collection != "queue_claims" {
+			byKind[r.Kind] += r.Count
+		}
+	}
+	for _, k := range retention.Kinds() {
+		if got := byKind[k]; got != want[k] {
+			t.Errorf("dry run counts %d of %s, want %d\n%s", got, k, want[k], dry)
+		}
+	}
+	// Every collection the purge removes from has an expired document here.
+	// (Removed from inside documents, checked below: activity's signals,
+	// counterparty_months' entries, the facets' rows in queue_chunks; the
+	// facet claims by age; queue_places exists with facets only.)
+	inside := map[string]bool{"activity": true, "counterparty_months": true, "queue_chunks": true, "queue_claims": true,
+		"queue_places": !w.exists("queue_places", "case-open")}
+	for _, c := range mongostore.Collections() {
+		if len(c.Kinds) > 0 && len(w.gone[c.Name]) == 0 && !inside[c.Name] {
+			t.Errorf("the purge removes from %s (%v) but the test seeds nothing there that must go", c.Name, c.Kinds)
 		}
 	}
 
@@ -306,6 +332,26 @@ func TestPurgeRemovesExactlyTheExpired(t *testing.T) {
 	}
 	w.check(w.gone, false, "after the purge")
 	w.check(w.kept, true, "after the purge")
+	w.checkPeople()
+	// The purged cases are in no queue listing or count, whichever way the
+	// server keeps the queue.
+	for _, st := range []string{review.StatusCleared, review.StatusConfirmed} {
+		cs, _, err := mongostore.NewCaseStore(w.db).List(t.Context(), review.Filter{Status: st}, 50, "")
+		w.must(err)
+		for _, c := range cs {
+			if c.ID == "case-cleared" || c.ID == "case-confirmed-old" {
+				t.Errorf("the queue still lists the purged case %s", c.ID)
+			}
+		}
+	}
+	stats, err := mongostore.NewCaseStore(w.db).Stats(t.Context())
+	w.must(err)
+	if stats.ByStatus[review.StatusCleared] != 0 || stats.ByStatus[review.StatusConfirmed] != 1 {
+		t.Errorf("queue counts after the purge = %+v, want no cleared and one confirmed case", stats.ByStatus)
+	}
+	if n, err := w.db.DB.Collection("queue_claims").CountDocuments(t.Context(), bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: w.ago(0, 30)}}}}); err != nil || n != 0 {
+		t.Errorf("%d facet claims older than the transitions period left (%v)", n, err)
+	}
 	if got := w.signalIDs("E1"); got != "ev-sig-new,ev-late" {
 		t.Errorf("E1's signals = %s, want the new one and the one just received", got)
 	}
@@ -334,7 +380,8 @@ func TestPurgeRemovesExactlyTheExpired(t *testing.T) {
 	// The counts, not the contents, are audited.
 	es, _, err := auditStore.List(t.Context(), audit.Filter{Action: retention.ActionPurge}, 10, "")
 	w.must(err)
-	if len(es) != 1 || es[0].Actor != audit.SystemActor || es[0].Details["raw_events"] != "4" || es[0].Details["cleared_cases"] != "8" {
+	if len(es) != 1 || es[0].Actor != audit.SystemActor || es[0].Details["raw_events"] != "4" ||
+		es[0].Details["cleared_cases"] != strconv.Itoa(real.ByKind()[retention.ClearedCases]) || es[0].Details["former_employees"] != "8" {
 		t.Fatalf("purge audit entries = %+v, want one by the system with counts per kind", es)
 	}
 
