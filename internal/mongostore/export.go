@@ -52,8 +52,10 @@ type exportSource struct {
 type exportKeys struct {
 	cases, resources []string
 	email            string
-	// notices addressed to them, and those of them about someone else.
-	notices, otherNotices map[string]bool
+	// notices exported: about them or addressed to them; of those, the
+	// ones addressed to them about someone else, and the ones about them
+	// addressed to someone else.
+	notices, otherNotices, noticesToOthers map[string]bool
 	// mails maps the Message-ID (before "@") of each delivery of those
 	// notices to its notice.
 	mails map[string]string

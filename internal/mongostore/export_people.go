@@ -80,17 +80,23 @@ func (r *Rights) peopleExportKeys(ctx context.Context, employeeID string, keys *
 			keys.resources = append(keys.resources, src.prefix+d.ID)
 		}
 	}
-	ns, err := findAll[noticeSubject](ctx, r.db.DB.Collection(outboxCollection), bson.D{{Key: "recipient", Value: employeeID}},
+	ns, err := findAll[noticeSubject](ctx, r.db.DB.Collection(outboxCollection), noticesFilter(employeeID, *keys),
 		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "recipient", Value: 1}, {Key: "params", Value: 1}}))
 	if err != nil {
 		return fmt.Errorf("export %s: notices: %w", employeeID, err)
 	}
 	keys.notices, keys.otherNotices = map[string]bool{}, map[string]bool{}
+	keys.noticesToOthers = map[string]bool{}
 	for _, n := range ns {
-		keys.notices[n.ID] = true
-		if !n.about(employeeID, keys.cases) {
+		switch {
+		case !n.about(employeeID, keys.cases) && n.Recipient != employeeID:
+			continue // someone else's notice that merely names them
+		case !n.about(employeeID, keys.cases):
 			keys.otherNotices[n.ID] = true
+		case n.Recipient != employeeID:
+			keys.noticesToOthers[n.ID] = true
 		}
+		keys.notices[n.ID] = true
 	}
 	ds, err := findAll[deliveryDoc](ctx, r.db.DB.Collection(deliveriesCollection),
 		bson.D{{Key: "notice_id", Value: bson.D{{Key: "$in", Value: nonNil(sortedKeysOf(keys.notices))}}}},
@@ -107,6 +113,16 @@ func (r *Rights) peopleExportKeys(ctx context.Context, employeeID string, keys *
 
 // pseudonymPattern is how a pseudonym looks (internal/privacy).
 var pseudonymPattern = regexp.MustCompile(`\bP-[0-9A-Z]{4}-[0-9A-Z]{4}\b`)
+
+// noticesFilter selects the notices about the employee or addressed to
+// them (redactKeys then sorts them).
+func noticesFilter(id string, x exportKeys) bson.D {
+	return bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "recipient", Value: id}},
+		bson.D{{Key: "params.employee_id", Value: id}},
+		bson.D{{Key: "params.case_id", Value: bson.D{{Key: "$in", Value: nonNil(x.cases)}}}},
+	}}}
+}
 
 func peopleExportSources() []exportSource {
 	byID := func(id string, _ exportKeys) bson.D { return bson.D{{Key: "_id", Value: id}} }
@@ -127,8 +143,16 @@ func peopleExportSources() []exportSource {
 			return d
 		}},
 		// Requests to reveal who they are, with the requester and the
-		// officer who decided (actors, as in the audit log).
-		{coll: unmaskRequestsCollection, filter: byField("employee_id")},
+		// officer who decided (actors, as in the audit log); and the
+		// requests they made as a reviewer, without whom they were about.
+		{coll: unmaskRequestsCollection, filter: func(id string, _ exportKeys) bson.D {
+			return bson.D{{Key: "$or", Value: bson.A{bson.D{{Key: "employee_id", Value: id}}, bson.D{{Key: "requester", Value: id}}}}}
+		}, redact: func(id string, d bson.D) bson.D {
+			if e, _ := rawOf(d, "employee_id").(string); e != id {
+				return dropFields(d, "_id", "case_id", "employee_id", "subject")
+			}
+			return d
+		}},
 		// Their own unmask states as a reviewer: the states, not the cases
 		// (those are about other people).
 		{coll: unmaskStatesCollection, filter: byID, redact: func(_ string, d bson.D) bson.D {
@@ -147,13 +171,7 @@ func peopleExportSources() []exportSource {
 			}
 			return bson.D{{Key: "_id", Value: rawOf(d, "_id")}, {Key: "states", Value: states}}
 		}},
-		{coll: outboxCollection, filter: func(id string, x exportKeys) bson.D {
-			return bson.D{{Key: "$or", Value: bson.A{
-				bson.D{{Key: "recipient", Value: id}},
-				bson.D{{Key: "params.employee_id", Value: id}},
-				bson.D{{Key: "params.case_id", Value: bson.D{{Key: "$in", Value: nonNil(x.cases)}}}},
-			}}}
-		}, redactKeys: func(id string, x exportKeys, d bson.D) bson.D {
+		{coll: outboxCollection, filter: noticesFilter, redactKeys: func(id string, x exportKeys, d bson.D) bson.D {
 			var n noticeSubject
 			if b, err := bson.Marshal(d); err == nil && bson.Unmarshal(b, &n) == nil && !n.about(id, x.cases) {
 				if n.Recipient != id {
@@ -170,8 +188,13 @@ func peopleExportSources() []exportSource {
 				d = keepFields(d, "channel", "state", "attempts", "sent_at")
 				return append(bson.D{{Key: "notice_id", Value: otherNoticeID(n)}}, d...)
 			}
-			if ch, _ := rawOf(d, "channel").(string); ch != "email" {
-				d = setField(d, "target", "(webhook address)") // a signed endpoint's URL is a secret
+			n, _ := rawOf(d, "notice_id").(string)
+			ch, _ := rawOf(d, "channel").(string)
+			switch {
+			case ch != "email": // a signed endpoint's URL is a secret, and the delivery's id holds it
+				d = setField(setField(d, "target", "(webhook address)"), "_id", n+"|"+ch+":(webhook address)")
+			case x.noticesToOthers[n]: // the recipient's own address
+				d = setField(setField(d, "target", "(the recipient's address)"), "_id", n+"|"+ch+":(the recipient's address)")
 			}
 			return d
 		}},
@@ -189,8 +212,11 @@ func peopleExportSources() []exportSource {
 		}, redactKeys: func(_ string, x exportKeys, d bson.D) bson.D {
 			mid, _ := rawOf(d, "message_id").(string)
 			key, _, _ := strings.Cut(mid, "@")
-			if x.otherNotices[x.mails[key]] {
+			switch n := x.mails[key]; {
+			case x.otherNotices[n]:
 				return keepFields(d, "_id", "to", "received_at")
+			case x.noticesToOthers[n]:
+				return setField(d, "to", bson.A{"(the recipient's address)"})
 			}
 			return d
 		}},
