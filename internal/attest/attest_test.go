@@ -1,11 +1,13 @@
 package attest
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/moonlight-oss/moonlight/internal/civil"
+	"github.com/moonlight-oss/moonlight/internal/explain"
 )
 
 func TestTaskIDIsDeterministic(t *testing.T) {
@@ -79,6 +81,29 @@ func TestOverdueFinding(t *testing.T) {
 	}
 	if !strings.Contains(f.Summary, "due on 2025-03-06, 5 days after the assignment was received on 2025-03-01") {
 		t.Errorf("summary = %q", f.Summary)
+	}
+	// Structured: the reader's language at display time, the project by
+	// code and name, dates as dates; no English in the Chinese rendering.
+	if len(f.Explanation) != 1 || f.Explanation[0].Code != explain.CodeAttestationOverdue {
+		t.Fatalf("explanation = %+v, want one attestation-overdue clause", f.Explanation)
+	}
+	task.ProjectName = "小米 YU7"
+	zh := explain.Plain(explain.ZH, OverdueFinding(task, 10).Explanation, nil)
+	for _, want := range []string{"机密项目 YU7", "小米 YU7", "2025-03-06", "2025-03-01", "2024-01-01", "5 天", "保密确认"} {
+		if !strings.Contains(zh, want) {
+			t.Errorf("the Chinese explanation %q lacks %q", zh, want)
+		}
+	}
+	if m := regexp.MustCompile(`[A-Za-z][a-z]+[ ,;:]+[A-Za-z][a-z]+`).FindString(zh); m != "" {
+		t.Errorf("English %q in the Chinese explanation %q", m, zh)
+	}
+	en := explain.Plain(explain.EN, OverdueFinding(task, 10).Explanation, nil)
+	if !strings.Contains(en, "secret project YU7 (小米 YU7)") {
+		t.Errorf("the English explanation = %q", en)
+	}
+	task.ReceivedAt, task.DueAt = recv, recv.AddDate(0, 0, 1)
+	if en := explain.Plain(explain.EN, OverdueFinding(task, 10).Explanation, nil); !strings.Contains(en, ", 1 day after") {
+		t.Errorf("one day reads %q", en)
 	}
 	if OverdueFinding(task, 10).ID != f.ID {
 		t.Error("the finding id is not deterministic")

@@ -16,6 +16,7 @@ import (
 	"github.com/moonlight-oss/moonlight/internal/detect"
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/event"
+	"github.com/moonlight-oss/moonlight/internal/explain"
 	"github.com/moonlight-oss/moonlight/internal/notify"
 )
 
@@ -430,14 +431,22 @@ func (s *Service) FindingsFor(ctx context.Context, emp employee.Employee, _ time
 	return out, nil
 }
 
-// OverdueFinding is the finding of an overdue task.
+// OverdueFinding is the finding of an overdue task. Its explanation is a
+// clause (project by code and name, dates as dates) rendered in each
+// reader's language; Summary is its English rendering, as every rule's
+// (for logs, and the fallback of findings stored before explanations).
 func OverdueFinding(t Task, points int) detect.Finding {
 	h := sha256.Sum256([]byte(RuleOverdue + "\x00" + t.EmployeeID + "\x00" + t.ID))
 	due := civil.Of(t.DueAt.UTC())
+	x := explain.Explanation{explain.C(explain.CodeAttestationOverdue).
+		With("project", explain.Project(t.ProjectCode, t.ProjectName, t.Sensitivity)).
+		With("assigned", explain.Date(t.AssignedOn)).
+		With("due", explain.Date(due)).
+		With("days", explain.Int(int(t.DueAt.Sub(t.ReceivedAt).Hours()/24))).
+		With("received", explain.Date(civil.Of(t.ReceivedAt.UTC())))}
 	return detect.Finding{
 		ID: hex.EncodeToString(h[:16]), EmployeeID: t.EmployeeID, Rule: RuleOverdue, Severity: detect.SeverityLow, Score: points,
-		Summary: fmt.Sprintf("No attestation for %s project %s (assigned %s): it was due on %s, %d days after the assignment was received on %s",
-			t.Sensitivity, t.ProjectCode, t.AssignedOn, due, int(t.DueAt.Sub(t.ReceivedAt).Hours()/24), civil.Of(t.ReceivedAt.UTC())),
+		Explanation: x, Summary: explain.Plain(explain.EN, x, nil),
 		OccurredOn: due, EventRefs: []event.Ref{t.EventRef}, Employment: detect.EmploymentEmployed, Project: t.ProjectCode,
 		Points: []detect.Point{{Part: detect.PartWeight, Points: points}},
 	}

@@ -43,6 +43,9 @@ const (
 	CodeSpeakerByPayment = "speaker.by_payment"
 	CodeSpeakerFits      = "note.speaker_fits"
 
+	// An attestation task not done by its due date (internal/attest).
+	CodeAttestationOverdue = "attestation.overdue"
+
 	// A case's history, written by the system.
 	CodeHistoryOpened      = "history.opened"
 	CodeHistoryUpdated     = "history.findings_updated"
@@ -135,6 +138,11 @@ var Messages = map[string]Message{
 	CodeSpeakerByLeave:   {EN: "corroborated by leave {leave} recorded {period}", ZH: "休假记录 {leave}（{period}）可以佐证"},
 	CodeSpeakerByPayment: {EN: "corroborated by a payment in {city} on {date}", ZH: "{date} 在{city}的一笔付款可以佐证"},
 	CodeSpeakerFits:      {EN: "a seminar report of {date} describes a speaker who fits: {descriptor}", ZH: "{date} 的研讨会报告中描述的嘉宾与该员工相符：{descriptor}"},
+
+	CodeAttestationOverdue: {EN: "No attestation for {project} (assigned on {assigned}): it was due on {due}, {days} days after the assignment was received on {received}",
+		ENOne:    "No attestation for {project} (assigned on {assigned}): it was due on {due}, {days} day after the assignment was received on {received}",
+		PluralOn: "days",
+		ZH:       "{project}（{assigned} 分配）未按时完成保密确认：应在 {due} 前完成，即收到分配（{received}）后 {days} 天内"},
 
 	CodeHistoryOpened: {EN: "{uncovered} findings without an approved disclosure", ENOne: "{uncovered} finding without an approved disclosure",
 		PluralOn: "uncovered", ZH: "{uncovered} 项发现没有获批的申报"},

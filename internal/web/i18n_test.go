@@ -17,7 +17,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/moonlight-oss/moonlight/configs"
+	"github.com/moonlight-oss/moonlight/internal/attest"
 	"github.com/moonlight-oss/moonlight/internal/auth"
+	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
 	"github.com/moonlight-oss/moonlight/internal/evaluate"
@@ -158,6 +160,57 @@ func TestSampleInTheReadersLanguage(t *testing.T) {
 	t.Run("the API answers in Accept-Language", func(t *testing.T) { testCaseAPIAnswersInTheCallersLanguage(t, e, ids) })
 	t.Run("the audit log reads in Chinese", func(t *testing.T) { testAuditLogInChinese(t, e, ids) })
 	t.Run("times in the viewer's zone, named", func(t *testing.T) { testTimesShowTheViewersZone(t, e, ids) })
+	t.Run("an attestation-overdue finding reads in Chinese", func(t *testing.T) { testAttestationFindingInChinese(t, e, ids) })
+}
+
+// testAttestationFindingInChinese: the attestation job's finding is
+// structured like every rule's: the zh case page and the zh API answer
+// carry no English sentence for it, and the English reader reads English.
+func testAttestationFindingInChinese(t *testing.T, e *env, ids []string) {
+	ctx := t.Context()
+	// The sample's auditor has no case: the attestation finding opens theirs.
+	const who = "E1005"
+	recv := e.clock.Now().UTC().AddDate(0, 0, -20)
+	f := attest.OverdueFinding(attest.Task{ID: "att-zh", EmployeeID: who, ProjectCode: "MS11", ProjectName: "小米 MS11",
+		Sensitivity: "secret", AssignedOn: civil.Of(recv), ReceivedAt: recv, DueAt: recv.AddDate(0, 0, 5)}, 5)
+	c := review.Case{ID: "case-a77e5700", EmployeeID: who, Status: review.StatusOpen, Severity: f.Severity,
+		Score: f.Score, Findings: []detect.Finding{f}, OpenedAt: recv, UpdatedAt: recv}
+	if err := e.cases.Create(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	b.lang = "zh-CN"
+	b.signIn("E1045", "employee", "compliance")
+	p := b.get("/cases/" + c.ID)
+	if p.status != http.StatusOK {
+		t.Fatalf("status %d", p.status)
+	}
+	for _, m := range englishRun.FindAllString(visibleText(p.body), -1) {
+		t.Errorf("English on the Chinese page of an attestation finding: %q", m)
+	}
+	if ex := explanations(p.body); !strings.Contains(ex, "保密确认") || strings.Contains(ex, "No attestation") {
+		t.Errorf("the zh explanation of the attestation finding = %q", ex)
+	}
+	token := devToken(t, "E1045", "compliance")
+	for _, tc := range []struct{ lang, want string }{{"zh-CN", "保密确认"}, {"en", "No attestation for"}} {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/api/v1/cases/"+c.ID, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Accept-Language", tc.lang)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(t, res)
+		_ = res.Body.Close()
+		sum := regexp.MustCompile(`"summary":"((?:[^"\\]|\\.)*)"`).FindStringSubmatch(body)
+		if res.StatusCode != http.StatusOK || sum == nil || !strings.Contains(sum[1], tc.want) {
+			t.Errorf("%s: status %d, summary %v, want %q", tc.lang, res.StatusCode, sum, tc.want)
+			continue
+		}
+		if tc.lang == "zh-CN" && englishRun.MatchString(sum[1]) {
+			t.Errorf("English in the zh API summary: %s", sum[1])
+		}
+	}
 }
 
 // testAuditLogInChinese: the audit log's actions, roles, the system actor
