@@ -145,6 +145,22 @@ func TestEveryCollectionIsClassified(t *testing.T) {
 	for _, m := range missing {
 		t.Error(m)
 	}
+	// docs/privacy.md names every collection (its tables are the reader's
+	// version of this classification) and every retention kind.
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "privacy.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c := range all {
+		if !strings.Contains(string(doc), "`"+c+"`") {
+			t.Errorf("docs/privacy.md does not name the collection `%s`", c)
+		}
+	}
+	for _, k := range retention.Kinds() {
+		if !strings.Contains(string(doc), "\n| `"+string(k)+"`") {
+			t.Errorf("docs/privacy.md's retention table has no row for `%s`", k)
+		}
+	}
 	kinds := map[string]bool{}
 	for _, k := range retention.Kinds() {
 		kinds[string(k)] = true
