@@ -201,7 +201,8 @@ func (s *Service) MyData(ctx context.Context, a Actor, format string) (Data, err
 func (s *Service) gather(ctx context.Context, id string) (Data, error) {
 	d := Data{EmployeeID: id, GeneratedAt: s.Now().UTC(), FindingsPolicy: s.FindingsPolicy}
 	for _, k := range []retention.Kind{retention.RawEvents, retention.Signals, retention.Declarations,
-		retention.ClearedCases, retention.ConfirmedCases, retention.AuditLog} {
+		retention.ClearedCases, retention.ConfirmedCases, retention.AuditLog, retention.Attestations, retention.FormerEmployees,
+		retention.Notices, retention.Idempotency} {
 		if p := s.Retention.Period(k); p != "" {
 			d.Retention = append(d.Retention, KindPeriod{Kind: k, Period: p})
 		}

@@ -27,7 +27,7 @@ func TestMyDataPage(t *testing.T) {
 	}
 	for _, want := range []string{`href="/my-data"`, "张伟", "Motor Control Engineer", "MS11", "Moonshot 11", "中信证券股份有限公司",
 		`data-testid="mydata-reads"`, "compliance", "read a review", "case review", "expense.claim.submitted",
-		`data-testid="mydata-retention"`, "Confirmed reviews, after closing", "60mo"} {
+		`data-testid="mydata-retention"`, "Confirmed reviews, after closing", "60mo", "Your HR record, after your last employment ends", "Notifications sent", "90d"} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("my data page lacks %q", want)
 		}
