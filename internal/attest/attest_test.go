@@ -75,7 +75,7 @@ func TestOverdueFinding(t *testing.T) {
 	recv := time.Date(2025, 3, 1, 2, 0, 0, 0, time.UTC)
 	task := Task{ID: "att-1", EmployeeID: "E1", ProjectCode: "YU7", Sensitivity: "secret", AssignedOn: "2024-01-01",
 		ReceivedAt: recv, DueAt: recv.AddDate(0, 0, 5)}
-	f := OverdueFinding(task, 10)
+	f := OverdueFinding(task, 10, nil)
 	if f.Rule != RuleOverdue || f.Severity != "low" || f.Score != 10 || f.OccurredOn != civil.MustParse("2025-03-06") || f.Project != "YU7" {
 		t.Errorf("finding = %+v", f)
 	}
@@ -88,7 +88,7 @@ func TestOverdueFinding(t *testing.T) {
 		t.Fatalf("explanation = %+v, want one attestation-overdue clause", f.Explanation)
 	}
 	task.ProjectName = "小米 YU7"
-	zh := explain.Plain(explain.ZH, OverdueFinding(task, 10).Explanation, nil)
+	zh := explain.Plain(explain.ZH, OverdueFinding(task, 10, nil).Explanation, nil)
 	for _, want := range []string{"机密项目 YU7", "小米 YU7", "2025-03-06", "2025-03-01", "2024-01-01", "5 天", "保密确认"} {
 		if !strings.Contains(zh, want) {
 			t.Errorf("the Chinese explanation %q lacks %q", zh, want)
@@ -97,15 +97,15 @@ func TestOverdueFinding(t *testing.T) {
 	if m := regexp.MustCompile(`[A-Za-z][a-z]+[ ,;:]+[A-Za-z][a-z]+`).FindString(zh); m != "" {
 		t.Errorf("English %q in the Chinese explanation %q", m, zh)
 	}
-	en := explain.Plain(explain.EN, OverdueFinding(task, 10).Explanation, nil)
+	en := explain.Plain(explain.EN, OverdueFinding(task, 10, nil).Explanation, nil)
 	if !strings.Contains(en, "secret project YU7 (小米 YU7)") {
 		t.Errorf("the English explanation = %q", en)
 	}
 	task.ReceivedAt, task.DueAt = recv, recv.AddDate(0, 0, 1)
-	if en := explain.Plain(explain.EN, OverdueFinding(task, 10).Explanation, nil); !strings.Contains(en, ", 1 day after") {
+	if en := explain.Plain(explain.EN, OverdueFinding(task, 10, nil).Explanation, nil); !strings.Contains(en, ", 1 day after") {
 		t.Errorf("one day reads %q", en)
 	}
-	if OverdueFinding(task, 10).ID != f.ID {
+	if OverdueFinding(task, 10, nil).ID != f.ID {
 		t.Error("the finding id is not deterministic")
 	}
 }
@@ -119,5 +119,33 @@ func TestConfigValidate(t *testing.T) {
 	err := c.Validate()
 	if err == nil || !strings.Contains(err.Error(), "due_days") || !strings.Contains(err.Error(), "reattest_every") {
 		t.Errorf("Validate = %v", err)
+	}
+}
+
+// The task's days are business days (business.time_zone), as detection's:
+// an assignment received at 18:00 UTC arrived on the next day in Shanghai.
+func TestOverdueDaysAreBusinessDays(t *testing.T) {
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv := time.Date(2025, 3, 1, 18, 0, 0, 0, time.UTC)
+	task := Task{ID: "att-z", EmployeeID: "E1", ProjectCode: "YU7", Sensitivity: "secret", AssignedOn: "2025-03-02",
+		ReceivedAt: recv, DueAt: recv.AddDate(0, 0, 5)}
+	for _, tc := range []struct {
+		zone          *time.Location
+		due, received string
+	}{{nil, "2025-03-06", "2025-03-01"}, {shanghai, "2025-03-07", "2025-03-02"}} {
+		f := OverdueFinding(task, 10, tc.zone)
+		if f.OccurredOn != civil.MustParse(tc.due) {
+			t.Errorf("zone %v: due day %s, want %s", tc.zone, f.OccurredOn, tc.due)
+		}
+		if want := "received on " + tc.received; !strings.Contains(f.Summary, want) {
+			t.Errorf("zone %v: summary %q lacks %q", tc.zone, f.Summary, want)
+		}
+	}
+	s := &Service{Zone: shanghai}
+	if got := s.day(recv); got != "2025-03-02" {
+		t.Errorf("the job's today at 18:00 UTC = %s, want the Shanghai day 2025-03-02", got)
 	}
 }

@@ -42,7 +42,7 @@ func (j *Job) Round(ctx context.Context) (RoundResult, error) {
 	s := j.Service
 	var res RoundResult
 	now := s.Now().UTC()
-	today := civil.Of(now)
+	today := s.day(now)
 	pending, err := s.Store.ByStatus(ctx, StatusPending)
 	if err != nil {
 		return res, fmt.Errorf("attestation check: %w", err)
@@ -105,7 +105,7 @@ func (j *Job) sync(ctx context.Context, t Task, now time.Time) error {
 	s := j.Service
 	manager := ""
 	if e, err := s.Employees.Get(ctx, t.EmployeeID); err == nil {
-		manager = e.ManagerOn(civil.Of(now))
+		manager = e.ManagerOn(s.day(now))
 	} else if !errors.Is(err, employee.ErrNotFound) {
 		return err
 	}

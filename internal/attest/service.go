@@ -41,8 +41,15 @@ type Service struct {
 	// BlackoutDays is the rule set's blackout_days in force.
 	BlackoutDays func() int
 	Now          func() time.Time
-	Log          *slog.Logger
+	// Zone is the business time zone (business.time_zone): a task's "today",
+	// its due date and the days in its explanation are calendar days there,
+	// the same as detection's. Nil is UTC.
+	Zone *time.Location
+	Log  *slog.Logger
 }
+
+// day is the calendar day of t in the business time zone.
+func (s *Service) day(t time.Time) civil.Date { return civil.In(t, s.Zone) }
 
 func (s *Service) blackoutDays() int {
 	if s.BlackoutDays == nil {
@@ -80,7 +87,7 @@ func (s *Service) Process(ctx context.Context, batch []event.Received, _ []strin
 	if err != nil {
 		return fmt.Errorf("attestations: %w", err)
 	}
-	today := civil.Of(s.Now())
+	today := s.day(s.Now())
 	for _, t := range tasks {
 		if e, ok := emps[t.EmployeeID]; ok {
 			a, found := assignment(e, t.ProjectCode, t.AssignedOn)
@@ -113,7 +120,7 @@ func (s *Service) lapseLeavers(ctx context.Context, ids []string) error {
 		return fmt.Errorf("attestations: %w", err)
 	}
 	now := s.Now().UTC()
-	today := civil.Of(now)
+	today := s.day(now)
 	for _, id := range sortedKeys(emps) {
 		ts, err := s.Store.ByEmployee(ctx, id)
 		if err != nil {
@@ -413,7 +420,7 @@ func (s *Service) FindingsFor(ctx context.Context, emp employee.Employee, _ time
 	var out []detect.Finding
 	for _, t := range ts {
 		if t.Status == StatusOverdue {
-			out = append(out, OverdueFinding(t, s.Config.OverduePoints))
+			out = append(out, OverdueFinding(t, s.Config.OverduePoints, s.Zone))
 		}
 	}
 	slices.SortFunc(out, func(a, b detect.Finding) int {
@@ -435,15 +442,16 @@ func (s *Service) FindingsFor(ctx context.Context, emp employee.Employee, _ time
 // clause (project by code and name, dates as dates) rendered in each
 // reader's language; Summary is its English rendering, as every rule's
 // (for logs, and the fallback of findings stored before explanations).
-func OverdueFinding(t Task, points int) detect.Finding {
+// Its dates are calendar days in zone, the business time zone (nil: UTC).
+func OverdueFinding(t Task, points int, zone *time.Location) detect.Finding {
 	h := sha256.Sum256([]byte(RuleOverdue + "\x00" + t.EmployeeID + "\x00" + t.ID))
-	due := civil.Of(t.DueAt.UTC())
+	due := civil.In(t.DueAt, zone)
 	x := explain.Explanation{explain.C(explain.CodeAttestationOverdue).
 		With("project", explain.Project(t.ProjectCode, t.ProjectName, t.Sensitivity)).
 		With("assigned", explain.Date(t.AssignedOn)).
 		With("due", explain.Date(due)).
 		With("days", explain.Int(int(t.DueAt.Sub(t.ReceivedAt).Hours()/24))).
-		With("received", explain.Date(civil.Of(t.ReceivedAt.UTC())))}
+		With("received", explain.Date(civil.In(t.ReceivedAt, zone)))}
 	return detect.Finding{
 		ID: hex.EncodeToString(h[:16]), EmployeeID: t.EmployeeID, Rule: RuleOverdue, Severity: detect.SeverityLow, Score: points,
 		Explanation: x, Summary: explain.Plain(explain.EN, x, nil),

@@ -37,7 +37,7 @@ func (s *Service) wireLaunch() {
 	}
 	l := &Launch{}
 	l.Attest = &attest.Service{Store: mongostore.NewAttestationStore(s.db), Employees: s.Employees, Audit: s.Audit,
-		Config: s.cfg.Attestation, BlackoutDays: blackout, Now: time.Now, Log: s.log}
+		Config: s.cfg.Attestation, BlackoutDays: blackout, Now: time.Now, Zone: s.Zone, Log: s.log}
 	l.Job = &attest.Job{Service: l.Attest, Reevaluate: s.Engine.Reevaluate, Leases: mongostore.NewLeases(s.db, time.Now), Holder: ReplicaID()}
 	s.Engine.Extra = append(s.Engine.Extra, l.Attest)
 	engagements := evaluate.DisclosureEngagements{Store: s.Disclosures}

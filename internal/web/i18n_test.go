@@ -172,7 +172,7 @@ func testAttestationFindingInChinese(t *testing.T, e *env, ids []string) {
 	const who = "E1005"
 	recv := e.clock.Now().UTC().AddDate(0, 0, -20)
 	f := attest.OverdueFinding(attest.Task{ID: "att-zh", EmployeeID: who, ProjectCode: "MS11", ProjectName: "小米 MS11",
-		Sensitivity: "secret", AssignedOn: civil.Of(recv), ReceivedAt: recv, DueAt: recv.AddDate(0, 0, 5)}, 5)
+		Sensitivity: "secret", AssignedOn: civil.Of(recv), ReceivedAt: recv, DueAt: recv.AddDate(0, 0, 5)}, 5, nil)
 	c := review.Case{ID: "case-a77e5700", EmployeeID: who, Status: review.StatusOpen, Severity: f.Severity,
 		Score: f.Score, Findings: []detect.Finding{f}, OpenedAt: recv, UpdatedAt: recv}
 	if err := e.cases.Create(ctx, c); err != nil {
