@@ -313,3 +313,51 @@ func decisionVersion(c *gin.Context, body *int64) (int64, error) {
 	}
 	return fromHeader, nil
 }
+
+// body is a request body type bound by bindWithID and bindVersioned (as a
+// pointer): check returns the body's own 400s, nil when it has none.
+type body[T any] interface {
+	*T
+	check() error
+}
+
+// versionedBody is a body that may name the version it changes.
+type versionedBody[T any] interface {
+	body[T]
+	bodyVersion() *int64
+}
+
+// bindWithID is the preamble of a change to one resource: the path id (by
+// idOf, which answers a malformed one), then the body (bindJSON), then the
+// body's own checks. Any problem is recorded on c and ok is false; the
+// handler just returns.
+func bindWithID[T any, P body[T]](c *gin.Context, idOf func(*gin.Context) (string, error), allowEmpty bool) (id string, req T, ok bool) {
+	id, err := idOf(c)
+	if err == nil {
+		err = bindJSON(c, P(&req), allowEmpty)
+	}
+	if err == nil {
+		err = P(&req).check()
+	}
+	if err != nil {
+		_ = c.Error(err)
+		return "", req, false
+	}
+	return id, req, true
+}
+
+// bindVersioned is bindWithID for a decision: after the body's checks, the
+// version it names (decisionVersion: the body's "version" or If-Match; 0
+// when neither, which the services answer with 428).
+func bindVersioned[T any, P versionedBody[T]](c *gin.Context, idOf func(*gin.Context) (string, error)) (id string, req T, version int64, ok bool) {
+	id, req, ok = bindWithID[T, P](c, idOf, false)
+	if !ok {
+		return "", req, 0, false
+	}
+	version, err := decisionVersion(c, P(&req).bodyVersion())
+	if err != nil {
+		_ = c.Error(err)
+		return "", req, 0, false
+	}
+	return id, req, version, true
+}

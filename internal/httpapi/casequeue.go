@@ -154,6 +154,22 @@ type caseReopenRequest struct {
 	Version *int64 `json:"version"`
 }
 
+func (r *caseReassignRequest) check() error {
+	var errs []error
+	if r.Assignee == nil {
+		errs = append(errs, BadRequest("invalid_body", "the assignee is required (\"\" gives the case back to the queue)", Detail{Field: "assignee", Message: "is required"}))
+	} else if err := checkRef("assignee", *r.Assignee); err != nil {
+		errs = append(errs, BadRequest("invalid_body", "the assignee must be an employee id", Detail{Field: "assignee", Message: "must be an employee id"}))
+	}
+	errs = append(errs, checkReasonBody(r.Reason))
+	return mergeBadRequests(errs...)
+}
+
+func (r *caseReassignRequest) bodyVersion() *int64 { return r.Version }
+
+func (r *caseReopenRequest) check() error        { return checkReasonBody(r.Reason) }
+func (r *caseReopenRequest) bodyVersion() *int64 { return r.Version }
+
 func checkReasonBody(reason string) error {
 	if n := utf8.RuneCountInString(strings.TrimSpace(reason)); n == 0 || n > 2000 {
 		return BadRequest("invalid_body", "the reason must have 1 to 2000 characters", Detail{Field: "reason", Message: "must have 1 to 2000 characters"})
@@ -164,30 +180,8 @@ func checkReasonBody(reason string) error {
 // reassign answers POST /cases/{id}/assignment {"assignee", "reason",
 // "version"}: "" gives the case back to the queue.
 func (h CaseRoutes) reassign(c *gin.Context) {
-	id, err := caseID(c)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	var req caseReassignRequest
-	if err := bindJSON(c, &req, false); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	var errs []error
-	if req.Assignee == nil {
-		errs = append(errs, BadRequest("invalid_body", "the assignee is required (\"\" gives the case back to the queue)", Detail{Field: "assignee", Message: "is required"}))
-	} else if err := checkRef("assignee", *req.Assignee); err != nil {
-		errs = append(errs, BadRequest("invalid_body", "the assignee must be an employee id", Detail{Field: "assignee", Message: "must be an employee id"}))
-	}
-	errs = append(errs, checkReasonBody(req.Reason))
-	if err := mergeBadRequests(errs...); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	version, err := decisionVersion(c, req.Version)
-	if err != nil {
-		_ = c.Error(err)
+	id, req, version, ok := bindVersioned[caseReassignRequest](c, caseID)
+	if !ok {
 		return
 	}
 	x, err := h.Service.Reassign(c.Request.Context(), caseActor(c, "case assignment"), id, version, *req.Assignee, req.Reason)
@@ -200,23 +194,8 @@ func (h CaseRoutes) reassign(c *gin.Context) {
 
 // reopen answers POST /cases/{id}/reopen {"reason", "version"}.
 func (h CaseRoutes) reopen(c *gin.Context) {
-	id, err := caseID(c)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	var req caseReopenRequest
-	if err := bindJSON(c, &req, false); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	if err := checkReasonBody(req.Reason); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	version, err := decisionVersion(c, req.Version)
-	if err != nil {
-		_ = c.Error(err)
+	id, req, version, ok := bindVersioned[caseReopenRequest](c, caseID)
+	if !ok {
 		return
 	}
 	x, err := h.Service.Reopen(c.Request.Context(), caseActor(c, "case reopen"), id, version, req.Reason)

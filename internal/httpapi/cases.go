@@ -354,6 +354,33 @@ type caseCommentRequest struct {
 	Text string `json:"text"`
 }
 
+func (r *caseDecisionRequest) check() error {
+	var errs []error
+	if r.Outcome != review.StatusCleared && r.Outcome != review.StatusConfirmed {
+		errs = append(errs, BadRequest("invalid_body", "the request is invalid", Detail{Field: "outcome", Message: "must be cleared or confirmed"}))
+	}
+	if n := utf8.RuneCountInString(strings.TrimSpace(r.Reason)); n == 0 || n > 4000 {
+		errs = append(errs, BadRequest("invalid_body", "the request is invalid", Detail{Field: "reason", Message: "must have 1 to 4000 characters"}))
+	}
+	return mergeBadRequests(errs...)
+}
+
+func (r *caseDecisionRequest) bodyVersion() *int64 { return r.Version }
+
+func (r *caseAssignRequest) check() error {
+	if err := checkRef("assignee", r.Assignee); err != nil {
+		return BadRequest("invalid_body", "the request is invalid", Detail{Field: "assignee", Message: "must be an employee id"})
+	}
+	return nil
+}
+
+func (r *caseCommentRequest) check() error {
+	if n := utf8.RuneCountInString(strings.TrimSpace(r.Text)); n == 0 || n > 4000 {
+		return BadRequest("invalid_body", "the request is invalid", Detail{Field: "text", Message: "must have 1 to 4000 characters"})
+	}
+	return nil
+}
+
 // --- handlers ---
 
 func caseActor(c *gin.Context, purpose string) review.Actor {
@@ -454,30 +481,8 @@ func (h CaseRoutes) get(c *gin.Context) {
 }
 
 func (h CaseRoutes) decide(c *gin.Context) {
-	id, err := caseID(c)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	var req caseDecisionRequest
-	if err := bindJSON(c, &req, false); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	var errs []error
-	if req.Outcome != review.StatusCleared && req.Outcome != review.StatusConfirmed {
-		errs = append(errs, BadRequest("invalid_body", "the request is invalid", Detail{Field: "outcome", Message: "must be cleared or confirmed"}))
-	}
-	if n := utf8.RuneCountInString(strings.TrimSpace(req.Reason)); n == 0 || n > 4000 {
-		errs = append(errs, BadRequest("invalid_body", "the request is invalid", Detail{Field: "reason", Message: "must have 1 to 4000 characters"}))
-	}
-	if err := mergeBadRequests(errs...); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	version, err := decisionVersion(c, req.Version)
-	if err != nil {
-		_ = c.Error(err)
+	id, req, version, ok := bindVersioned[caseDecisionRequest](c, caseID)
+	if !ok {
 		return
 	}
 	x, err := h.Service.Decide(c.Request.Context(), caseActor(c, "case decision"), id, version, req.Outcome, req.Reason)
@@ -494,18 +499,8 @@ func (h CaseRoutes) decide(c *gin.Context) {
 }
 
 func (h CaseRoutes) assign(c *gin.Context) {
-	id, err := caseID(c)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	var req caseAssignRequest
-	if err := bindJSON(c, &req, true); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	if err := checkRef("assignee", req.Assignee); err != nil {
-		_ = c.Error(BadRequest("invalid_body", "the request is invalid", Detail{Field: "assignee", Message: "must be an employee id"}))
+	id, req, ok := bindWithID[caseAssignRequest](c, caseID, true)
+	if !ok {
 		return
 	}
 	x, err := h.Service.Assign(c.Request.Context(), caseActor(c, "case assignment"), id, req.Assignee)
@@ -517,18 +512,8 @@ func (h CaseRoutes) assign(c *gin.Context) {
 }
 
 func (h CaseRoutes) comment(c *gin.Context) {
-	id, err := caseID(c)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	var req caseCommentRequest
-	if err := bindJSON(c, &req, false); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	if n := utf8.RuneCountInString(strings.TrimSpace(req.Text)); n == 0 || n > 4000 {
-		_ = c.Error(BadRequest("invalid_body", "the request is invalid", Detail{Field: "text", Message: "must have 1 to 4000 characters"}))
+	id, req, ok := bindWithID[caseCommentRequest](c, caseID, false)
+	if !ok {
 		return
 	}
 	x, err := h.Service.Comment(c.Request.Context(), caseActor(c, "case comment"), id, req.Text)

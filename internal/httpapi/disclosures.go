@@ -122,6 +122,13 @@ type decisionRequest struct {
 	Version    *int64   `json:"version"`
 }
 
+// The disclosure bodies are checked by the service (its ValidationError
+// names the fields), so they have no checks of their own here.
+func (*disclosureRequest) check() error        { return nil }
+func (*withdrawRequest) check() error          { return nil }
+func (*decisionRequest) check() error          { return nil }
+func (r *decisionRequest) bodyVersion() *int64 { return r.Version }
+
 type decisionJSON struct {
 	Decision   string    `json:"decision"`
 	By         string    `json:"by"`
@@ -311,14 +318,8 @@ func (h DisclosureRoutes) get(c *gin.Context) {
 }
 
 func (h DisclosureRoutes) edit(c *gin.Context) {
-	id, err := disclosureID(c)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	var req disclosureRequest
-	if err := bindJSON(c, &req, false); err != nil {
-		_ = c.Error(err)
+	id, req, ok := bindWithID[disclosureRequest](c, disclosureID, false)
+	if !ok {
 		return
 	}
 	d, err := h.Service.Edit(c.Request.Context(), actor(c), id, req.input())
@@ -330,14 +331,8 @@ func (h DisclosureRoutes) edit(c *gin.Context) {
 }
 
 func (h DisclosureRoutes) withdraw(c *gin.Context) {
-	id, err := disclosureID(c)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	var req withdrawRequest
-	if err := bindJSON(c, &req, true); err != nil {
-		_ = c.Error(err)
+	id, req, ok := bindWithID[withdrawRequest](c, disclosureID, true)
+	if !ok {
 		return
 	}
 	d, err := h.Service.Withdraw(c.Request.Context(), actor(c), id, req.Comment)
@@ -349,19 +344,8 @@ func (h DisclosureRoutes) withdraw(c *gin.Context) {
 }
 
 func (h DisclosureRoutes) decide(c *gin.Context) {
-	id, err := disclosureID(c)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	var req decisionRequest
-	if err := bindJSON(c, &req, false); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	version, err := decisionVersion(c, req.Version)
-	if err != nil {
-		_ = c.Error(err)
+	id, req, version, ok := bindVersioned[decisionRequest](c, disclosureID)
+	if !ok {
 		return
 	}
 	d, err := h.Service.Decide(c.Request.Context(), actor(c), id, disclosure.DecisionInput{

@@ -114,6 +114,9 @@ func pathID(c *gin.Context, name string) (string, error) {
 	return v, nil
 }
 
+// idParam is the launch resources' path id, :id.
+func idParam(c *gin.Context) (string, error) { return pathID(c, "id") }
+
 func principal(c *gin.Context) (id string, roles []string, rid string) {
 	p, _ := auth.FromContext(c)
 	return p.Subject, p.Roles, RequestID(c)
@@ -201,20 +204,13 @@ type attestRequest struct {
 	TemplateVersion *int64          `json:"template_version"`
 }
 
+// The attestation and partner bodies are checked by their services.
+func (*attestRequest) check() error          { return nil }
+func (r *attestRequest) bodyVersion() *int64 { return r.Version }
+
 func (h LaunchRoutes) attest(c *gin.Context) {
-	tid, err := pathID(c, "id")
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	var req attestRequest
-	if err := bindJSON(c, &req, false); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	v, err := decisionVersion(c, req.Version)
-	if err != nil {
-		_ = c.Error(err)
+	tid, req, v, ok := bindVersioned[attestRequest](c, idParam)
+	if !ok {
 		return
 	}
 	var vp *int64
@@ -424,6 +420,9 @@ type partnerRequest struct {
 	Version      *int64        `json:"version"`
 }
 
+func (*partnerRequest) check() error          { return nil }
+func (r *partnerRequest) bodyVersion() *int64 { return r.Version }
+
 func (r partnerRequest) partner() project.Partner {
 	p := project.Partner{ProjectCode: r.ProjectCode, Name: r.Name, Kind: r.Kind, Parent: r.Parent,
 		NDASignedOn: civil.Date(r.NDASignedOn), NDAExpiresOn: civil.Date(r.NDAExpiresOn), EmbargoUntil: civil.Date(r.EmbargoUntil)}
@@ -515,19 +514,8 @@ func (h LaunchRoutes) getPartner(c *gin.Context) {
 }
 
 func (h LaunchRoutes) updatePartner(c *gin.Context) {
-	id, err := pathID(c, "id")
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	var req partnerRequest
-	if err := bindJSON(c, &req, false); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	v, err := decisionVersion(c, req.Version)
-	if err != nil {
-		_ = c.Error(err)
+	id, req, v, ok := bindVersioned[partnerRequest](c, idParam)
+	if !ok {
 		return
 	}
 	if v == 0 {

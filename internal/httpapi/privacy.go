@@ -75,6 +75,13 @@ type unmaskRequestBody struct {
 	Reason string `json:"reason"`
 }
 
+func (r *unmaskRequestBody) check() error {
+	if n := utf8.RuneCountInString(strings.TrimSpace(r.Reason)); n == 0 || n > 1000 {
+		return BadRequest("invalid_body", "the request is invalid", Detail{Field: "reason", Message: "must have 1 to 1000 characters"})
+	}
+	return nil
+}
+
 type unmaskRequestJSON struct {
 	ID          string     `json:"id"`
 	CaseID      string     `json:"case_id"`
@@ -105,18 +112,8 @@ type unmaskResponse struct {
 // unmask asks to see a case's subject: 200 with the case unmasked (self
 // mode), or 202 with the request waiting for a privacy officer.
 func (h CaseRoutes) unmask(c *gin.Context) {
-	id, err := caseID(c)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	var req unmaskRequestBody
-	if err := bindJSON(c, &req, false); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	if n := utf8.RuneCountInString(strings.TrimSpace(req.Reason)); n == 0 || n > 1000 {
-		_ = c.Error(BadRequest("invalid_body", "the request is invalid", Detail{Field: "reason", Message: "must have 1 to 1000 characters"}))
+	id, req, ok := bindWithID[unmaskRequestBody](c, caseID, false)
+	if !ok {
 		return
 	}
 	x, r, err := h.Service.RequestUnmask(c.Request.Context(), caseActor(c, "unmask request"), id, req.Reason)
@@ -163,31 +160,32 @@ type unmaskDecisionBody struct {
 	Version  *int64 `json:"version"`
 }
 
-func (h CaseRoutes) decideUnmask(c *gin.Context) {
-	id := c.Param("id")
-	if !refPattern.MatchString(id) {
-		_ = c.Error(NotFound("unmask request"))
-		return
-	}
-	var req unmaskDecisionBody
-	if err := bindJSON(c, &req, false); err != nil {
-		_ = c.Error(err)
-		return
-	}
+func (r *unmaskDecisionBody) check() error {
 	var errs []error
-	if req.Decision != "approve" && req.Decision != "reject" {
+	if r.Decision != "approve" && r.Decision != "reject" {
 		errs = append(errs, BadRequest("invalid_body", "the request is invalid", Detail{Field: "decision", Message: "must be approve or reject"}))
 	}
-	if utf8.RuneCountInString(req.Comment) > 1000 {
+	if utf8.RuneCountInString(r.Comment) > 1000 {
 		errs = append(errs, BadRequest("invalid_body", "the request is invalid", Detail{Field: "comment", Message: "must have at most 1000 characters"}))
 	}
-	if err := mergeBadRequests(errs...); err != nil {
-		_ = c.Error(err)
-		return
+	return mergeBadRequests(errs...)
+}
+
+func (r *unmaskDecisionBody) bodyVersion() *int64 { return r.Version }
+
+// unmaskRequestID is an unmask request's path id; a malformed one cannot
+// name a request, so it is a 404 like an unknown one.
+func unmaskRequestID(c *gin.Context) (string, error) {
+	id := c.Param("id")
+	if !refPattern.MatchString(id) {
+		return "", NotFound("unmask request")
 	}
-	version, err := decisionVersion(c, req.Version)
-	if err != nil {
-		_ = c.Error(err)
+	return id, nil
+}
+
+func (h CaseRoutes) decideUnmask(c *gin.Context) {
+	id, req, version, ok := bindVersioned[unmaskDecisionBody](c, unmaskRequestID)
+	if !ok {
 		return
 	}
 	r, err := h.Service.DecideUnmask(c.Request.Context(), caseActor(c, "unmask decision"), id, req.Decision, req.Comment, version)
@@ -204,33 +202,24 @@ type confirmationBody struct {
 	Version *int64 `json:"version"`
 }
 
-// confirm is the second reviewer's answer to a pending confirmed outcome.
-func (h CaseRoutes) confirm(c *gin.Context) {
-	id, err := caseID(c)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	var req confirmationBody
-	if err := bindJSON(c, &req, false); err != nil {
-		_ = c.Error(err)
-		return
-	}
+func (r *confirmationBody) check() error {
 	var errs []error
-	if req.Agree == nil {
+	if r.Agree == nil {
 		errs = append(errs, BadRequest("invalid_body", "the request is invalid", Detail{Field: "agree", Message: "is required (true or false)"}))
 	}
-	n := utf8.RuneCountInString(strings.TrimSpace(req.Reason))
-	if n > 4000 || (req.Agree != nil && !*req.Agree && n == 0) {
+	n := utf8.RuneCountInString(strings.TrimSpace(r.Reason))
+	if n > 4000 || (r.Agree != nil && !*r.Agree && n == 0) {
 		errs = append(errs, BadRequest("invalid_body", "the request is invalid", Detail{Field: "reason", Message: "must have at most 4000 characters, and at least 1 when declining"}))
 	}
-	if err := mergeBadRequests(errs...); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	version, err := decisionVersion(c, req.Version)
-	if err != nil {
-		_ = c.Error(err)
+	return mergeBadRequests(errs...)
+}
+
+func (r *confirmationBody) bodyVersion() *int64 { return r.Version }
+
+// confirm is the second reviewer's answer to a pending confirmed outcome.
+func (h CaseRoutes) confirm(c *gin.Context) {
+	id, req, version, ok := bindVersioned[confirmationBody](c, caseID)
+	if !ok {
 		return
 	}
 	x, err := h.Service.Confirm(c.Request.Context(), caseActor(c, "case confirmation"), id, version, *req.Agree, req.Reason)
