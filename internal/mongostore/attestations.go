@@ -101,13 +101,9 @@ func (s *AttestationStore) Insert(ctx context.Context, t attest.Task) (bool, err
 
 // Get implements attest.Store.
 func (s *AttestationStore) Get(ctx context.Context, id string) (attest.Task, error) {
-	var d attestationDoc
-	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return attest.Task{}, fmt.Errorf("get attestation %s: %w", id, attest.ErrNotFound)
-	}
+	d, err := getByID[attestationDoc](ctx, s.coll, id, attest.ErrNotFound)
 	if err != nil {
-		return attest.Task{}, fmt.Errorf("get attestation %s: %w", id, err)
+		return attest.Task{}, err
 	}
 	return fromAttestationDoc(d), nil
 }

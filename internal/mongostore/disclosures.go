@@ -121,13 +121,9 @@ func (s *DisclosureStore) Create(ctx context.Context, d disclosure.Disclosure) e
 
 // Get implements disclosure.Store.
 func (s *DisclosureStore) Get(ctx context.Context, id string) (disclosure.Disclosure, error) {
-	var doc disclosureDoc
-	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return disclosure.Disclosure{}, fmt.Errorf("get disclosure %s: %w", id, disclosure.ErrNotFound)
-	}
+	doc, err := getByID[disclosureDoc](ctx, s.coll, id, disclosure.ErrNotFound)
 	if err != nil {
-		return disclosure.Disclosure{}, fmt.Errorf("get disclosure %s: %w", id, err)
+		return disclosure.Disclosure{}, err
 	}
 	return fromDisclosureDoc(doc), nil
 }

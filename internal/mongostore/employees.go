@@ -86,13 +86,9 @@ func NewEmployeeStore(db *DB) *EmployeeStore {
 
 // Get implements employee.Store.
 func (s *EmployeeStore) Get(ctx context.Context, id string) (employee.Employee, error) {
-	var d employeeDoc
-	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return employee.Employee{}, fmt.Errorf("get employee %s: %w", id, employee.ErrNotFound)
-	}
+	d, err := getByID[employeeDoc](ctx, s.coll, id, employee.ErrNotFound)
 	if err != nil {
-		return employee.Employee{}, fmt.Errorf("get employee %s: %w", id, err)
+		return employee.Employee{}, err
 	}
 	return fromEmployeeDoc(d)
 }

@@ -2,6 +2,7 @@ package mongostore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -65,6 +66,30 @@ func (d *DB) IsFerretDB(ctx context.Context) bool {
 	return d.ferret
 }
 
+// findByID reads the document of coll with _id id; found is false (and
+// err nil) when there is none. Every server serves it from the _id index
+// (FerretDB pushes exactly this filter down to SQLite).
+func findByID[D any](ctx context.Context, coll *mongo.Collection, id any) (doc D, found bool, err error) {
+	err = coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return doc, false, nil
+	}
+	if err != nil {
+		return doc, false, fmt.Errorf("find %s %v: %w", coll.Name(), id, err)
+	}
+	return doc, true, nil
+}
+
+// getByID is findByID for a document that must exist: a missing one is
+// notFound, the domain's sentinel (wrapped, so errors.Is finds it).
+func getByID[D any](ctx context.Context, coll *mongo.Collection, id any, notFound error) (D, error) {
+	doc, found, err := findByID[D](ctx, coll, id)
+	if err == nil && !found {
+		err = fmt.Errorf("find %s %v: %w", coll.Name(), id, notFound)
+	}
+	return doc, err
+}
+
 // byIDs reads the documents of coll with the given _ids (missing ones are
 // left out). MongoDB serves one $in from the _id index. FerretDB's SQLite
 // backend pushes only a filter that is exactly {_id: <string>} down to
@@ -80,15 +105,13 @@ func byIDs[D any](ctx context.Context, db *DB, coll *mongo.Collection, ids []str
 	}
 	out := make([]D, 0, len(ids))
 	for _, id := range ids {
-		var doc D
-		err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&doc)
-		if err == mongo.ErrNoDocuments {
-			continue
-		}
+		doc, found, err := findByID[D](ctx, coll, id)
 		if err != nil {
-			return nil, fmt.Errorf("find %s by _id: %w", coll.Name(), err)
+			return nil, err
 		}
-		out = append(out, doc)
+		if found {
+			out = append(out, doc)
+		}
 	}
 	return out, nil
 }

@@ -2,7 +2,6 @@ package mongostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -60,13 +59,9 @@ func (s *IncidentStore) Create(ctx context.Context, in incident.Incident) error 
 
 // Get implements incident.Store.
 func (s *IncidentStore) Get(ctx context.Context, id string) (incident.Incident, error) {
-	var d incidentDoc
-	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return incident.Incident{}, fmt.Errorf("incident %s: %w", id, incident.ErrNotFound)
-	}
+	d, err := getByID[incidentDoc](ctx, s.coll, id, incident.ErrNotFound)
 	if err != nil {
-		return incident.Incident{}, fmt.Errorf("incident %s: %w", id, err)
+		return incident.Incident{}, err
 	}
 	return fromIncidentDoc(d), nil
 }

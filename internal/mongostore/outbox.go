@@ -259,26 +259,18 @@ func (s *OutboxStore) DueDeliveries(ctx context.Context, now time.Time, limit in
 
 // Delivery implements notify.Store.
 func (s *OutboxStore) Delivery(ctx context.Context, id string) (notify.Delivery, error) {
-	var d deliveryDoc
-	err := s.deliveries.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return notify.Delivery{}, fmt.Errorf("delivery %s: %w", id, notify.ErrNotFound)
-	}
+	d, err := getByID[deliveryDoc](ctx, s.deliveries, id, notify.ErrNotFound)
 	if err != nil {
-		return notify.Delivery{}, fmt.Errorf("delivery %s: %w", id, err)
+		return notify.Delivery{}, err
 	}
 	return fromDeliveryDoc(d), nil
 }
 
 // Notice implements notify.Store.
 func (s *OutboxStore) Notice(ctx context.Context, id string) (notify.Stored, error) {
-	var d noticeDoc
-	err := s.notices.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return notify.Stored{}, fmt.Errorf("notice %s: %w", id, notify.ErrNotFound)
-	}
+	d, err := getByID[noticeDoc](ctx, s.notices, id, notify.ErrNotFound)
 	if err != nil {
-		return notify.Stored{}, fmt.Errorf("notice %s: %w", id, err)
+		return notify.Stored{}, err
 	}
 	return fromNoticeDoc(d), nil
 }

@@ -107,15 +107,8 @@ func (p *NotifyPeople) Person(ctx context.Context, id string) (notify.Person, bo
 
 // Language returns the language of id's profile, "" when none is set.
 func (p *NotifyPeople) Language(ctx context.Context, id string) (string, error) {
-	var d profileDoc
-	err := p.profiles.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("profile of %s: %w", id, err)
-	}
-	return d.Language, nil
+	d, _, err := findByID[profileDoc](ctx, p.profiles, id)
+	return d.Language, err
 }
 
 // SetLanguage sets the language of id's profile (one document by _id).

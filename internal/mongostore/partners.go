@@ -69,13 +69,9 @@ func (s *PartnerStore) Create(ctx context.Context, p project.Partner) error {
 
 // Get implements project.PartnerStore.
 func (s *PartnerStore) Get(ctx context.Context, id string) (project.Partner, error) {
-	var d partnerDoc
-	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return project.Partner{}, fmt.Errorf("partner %s: %w", id, project.ErrNotFound)
-	}
+	d, err := getByID[partnerDoc](ctx, s.coll, id, project.ErrNotFound)
 	if err != nil {
-		return project.Partner{}, fmt.Errorf("partner %s: %w", id, err)
+		return project.Partner{}, err
 	}
 	return fromPartnerDoc(d), nil
 }

@@ -2,7 +2,6 @@ package mongostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -39,13 +38,9 @@ func NewProfileStore(db *DB) *ProfileStore {
 
 // Get implements profile.Store.
 func (s *ProfileStore) Get(ctx context.Context, subject string) (profile.Profile, error) {
-	var d uiProfileDoc
-	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: subject}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return profile.Profile{}, profile.ErrNotFound
-	}
+	d, err := getByID[uiProfileDoc](ctx, s.coll, subject, profile.ErrNotFound)
 	if err != nil {
-		return profile.Profile{}, fmt.Errorf("read profile: %w", err)
+		return profile.Profile{}, err
 	}
 	return profile.Profile{Subject: d.ID, Lang: d.Lang, TimeZone: d.TimeZone, UpdatedAt: d.UpdatedAt}, nil
 }

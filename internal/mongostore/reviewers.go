@@ -2,7 +2,6 @@ package mongostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -38,15 +37,11 @@ func (s *ReviewerStore) Seen(ctx context.Context, id string, at time.Time) error
 
 // SeenSince implements review.Reviewers.
 func (s *ReviewerStore) SeenSince(ctx context.Context, id string, since time.Time) (bool, error) {
-	var d struct {
+	d, found, err := findByID[struct {
 		LastSeen time.Time `bson:"last_seen"`
-	}
-	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("reviewer %s: %w", id, err)
+	}](ctx, s.coll, id)
+	if err != nil || !found {
+		return false, err
 	}
 	return !d.LastSeen.Before(storedTime(since)), nil
 }

@@ -65,13 +65,9 @@ func (s *RuleSetStore) Latest(ctx context.Context) (ruleset.Version, error) {
 
 // Get implements ruleset.Store.
 func (s *RuleSetStore) Get(ctx context.Context, n int64) (ruleset.Version, error) {
-	var d ruleVersionDoc
-	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: n}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return ruleset.Version{}, fmt.Errorf("rule set %d: %w", n, ruleset.ErrNotFound)
-	}
+	d, err := getByID[ruleVersionDoc](ctx, s.coll, n, ruleset.ErrNotFound)
 	if err != nil {
-		return ruleset.Version{}, fmt.Errorf("rule set %d: %w", n, err)
+		return ruleset.Version{}, err
 	}
 	return fromRuleVersionDoc(d)
 }

@@ -71,7 +71,13 @@ func (s *SavedFilterStore) Save(ctx context.Context, user, name, query string, a
 	}
 	id := savedFilterID(user, name)
 	if n >= MaxSavedFilters {
-		if err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Err(); err != nil {
+		// At the limit only replacing one of the user's own filters is
+		// allowed; a failed read is that error, not "too many".
+		_, found, err := findByID[savedFilterDoc](ctx, s.coll, id)
+		if err != nil {
+			return fmt.Errorf("saved filter of %s: %w", user, err)
+		}
+		if !found {
 			return fmt.Errorf("%s has %d saved filters, the most kept: %w", user, MaxSavedFilters, ErrTooMany)
 		}
 	}

@@ -2,7 +2,6 @@ package mongostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -59,13 +58,9 @@ func (s *SessionStore) Create(ctx context.Context, r session.Record) error {
 
 // Get implements session.Store.
 func (s *SessionStore) Get(ctx context.Context, id string) (session.Record, error) {
-	var d sessionDoc
-	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return session.Record{}, session.ErrNotFound
-	}
+	d, err := getByID[sessionDoc](ctx, s.coll, id, session.ErrNotFound)
 	if err != nil {
-		return session.Record{}, fmt.Errorf("get session: %w", err)
+		return session.Record{}, err
 	}
 	return session.Record{ID: d.ID, Subject: d.Subject, Name: d.Name, Roles: d.Roles, CSRF: d.CSRF,
 		Created: d.Created.UTC(), LastSeen: d.LastSeen.UTC(), Expires: d.Expires.UTC()}, nil

@@ -2,7 +2,6 @@ package mongostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -117,13 +116,9 @@ func toSignalDoc(sg detect.Signal) signalDoc {
 // Signals implements evaluate.SignalStore. Signals repeated by an earlier
 // version of a rule (same event, other fields) count once: the newest wins.
 func (s *SignalStore) Signals(ctx context.Context, employeeID string) ([]detect.Signal, error) {
-	var d activityDoc
-	err := s.activity.FindOne(ctx, bson.D{{Key: "_id", Value: employeeID}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("signals of %s: %w", employeeID, err)
+	d, found, err := findByID[activityDoc](ctx, s.activity, employeeID)
+	if err != nil || !found {
+		return nil, err
 	}
 	return fromActivityDoc(d), nil
 }

@@ -2,7 +2,6 @@ package mongostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -147,17 +146,10 @@ func NewSweepState(db *DB) *SweepState {
 
 // SweptThrough implements evaluate.SweepState.
 func (s *SweepState) SweptThrough(ctx context.Context) (civil.Date, error) {
-	var d struct {
+	d, _, err := findByID[struct {
 		Through string `bson:"through"`
-	}
-	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: sweepStateID}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("sweep state: %w", err)
-	}
-	return civil.Date(d.Through), nil
+	}](ctx, s.coll, sweepStateID)
+	return civil.Date(d.Through), err
 }
 
 // SetSweptThrough implements evaluate.SweepState.

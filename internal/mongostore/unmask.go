@@ -118,13 +118,9 @@ func (s *UnmaskStore) setState(ctx context.Context, r review.UnmaskRequest) erro
 
 // Get implements review.UnmaskStore.
 func (s *UnmaskStore) Get(ctx context.Context, id string) (review.UnmaskRequest, error) {
-	var d unmaskRequestDoc
-	err := s.reqs.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return review.UnmaskRequest{}, review.ErrUnmaskNotFound
-	}
+	d, err := getByID[unmaskRequestDoc](ctx, s.reqs, id, review.ErrUnmaskNotFound)
 	if err != nil {
-		return review.UnmaskRequest{}, fmt.Errorf("find unmask request %s: %w", id, err)
+		return review.UnmaskRequest{}, err
 	}
 	return fromUnmaskDoc(d), nil
 }
@@ -167,13 +163,12 @@ func (s *UnmaskStore) StatesOf(ctx context.Context, reviewer string, caseIDs []s
 	if reviewer == "" || len(caseIDs) == 0 {
 		return out, nil
 	}
-	var d unmaskStatesDoc
-	err := s.states.FindOne(ctx, bson.D{{Key: "_id", Value: reviewer}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return out, nil
-	}
+	d, found, err := findByID[unmaskStatesDoc](ctx, s.states, reviewer)
 	if err != nil {
-		return nil, fmt.Errorf("unmask states of %s: %w", reviewer, err)
+		return nil, err
+	}
+	if !found {
+		return out, nil
 	}
 	for _, id := range caseIDs {
 		if st, ok := d.Cases[id]; ok {
