@@ -34,23 +34,11 @@ func purgeCommand(load func() (config.Config, error), stdout io.Writer) *cobra.C
 }
 
 func runPurge(ctx context.Context, cfg config.Config, dryRun bool, now func() time.Time, stdout io.Writer) error {
-	db, err := mongostore.Connect(cfg.Mongo.URI, cfg.Mongo.Database, cfg.Mongo.Timeout)
+	db, closeDB, err := openMongo(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_ = db.Close(cctx)
-	}()
-	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := db.Ping(pctx); err != nil {
-		return fmt.Errorf("mongodb at %s: %w", config.MaskURI(cfg.Mongo.URI), err)
-	}
-	if err := db.EnsureIndexes(ctx); err != nil {
-		return err
-	}
+	defer closeDB()
 	auditStore := mongostore.NewAuditStore(db)
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
