@@ -11,7 +11,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/config"
 	"github.com/moonlight-oss/moonlight/internal/evaluate"
 	"github.com/moonlight-oss/moonlight/internal/mongostore"
@@ -44,23 +43,11 @@ func rescanCommand(load func() (config.Config, error), stdout io.Writer) *cobra.
 }
 
 func runRescan(ctx context.Context, cfg config.Config, stdout, progress io.Writer) error {
-	db, err := mongostore.Connect(cfg.Mongo.URI, cfg.Mongo.Database, cfg.Mongo.Timeout)
+	db, closeDB, err := openMongo(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_ = db.Close(cctx)
-	}()
-	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := db.Ping(pctx); err != nil {
-		return fmt.Errorf("mongodb at %s: %w", config.MaskURI(cfg.Mongo.URI), err)
-	}
-	if err := db.EnsureIndexes(ctx); err != nil {
-		return err
-	}
+	defer closeDB()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rules, err := service.LoadRules(ctx, db, cfg, log)
 	if err != nil {
@@ -77,7 +64,7 @@ func runRescan(ctx context.Context, cfg config.Config, stdout, progress io.Write
 		Audit: mongostore.NewAuditStore(db), Now: time.Now, Zone: zone,
 	}
 	runner := service.NewRescanRunner(db, engine, "cli-"+service.ReplicaID(), cfg.Detect, log)
-	job, err := runner.Start(ctx, audit.SystemActor, nil, "")
+	job, err := runner.Start(ctx, rescan.Operator())
 	switch {
 	case errors.Is(err, rescan.ErrRunning):
 		fmt.Fprintf(stdout, "following %s, which is already running\n", job.ID)
@@ -95,7 +82,7 @@ func runRescan(ctx context.Context, cfg config.Config, stdout, progress io.Write
 	var bar *progressbar.ProgressBar
 	stage := ""
 	for {
-		p, err := runner.Progress(ctx, job.ID)
+		p, err := runner.Progress(ctx, rescan.Operator(), job.ID)
 		if err != nil {
 			return err
 		}

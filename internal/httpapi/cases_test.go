@@ -394,6 +394,7 @@ func TestAdminAPI(t *testing.T) {
 		t.Errorf("rescan of an empty store = %v", done)
 	}
 	wantError(t, cs.do("GET", "/api/v1/admin/rescans/rescan-999999", admin, ""), 404, "not_found", "")
+	wantError(t, cs.do("GET", "/api/v1/admin/rescans/"+id, compliance, ""), 403, "forbidden", "")
 
 	entries := decode[pageResp[auditResp]](t, cs.must(200, "GET", "/api/v1/audit?limit=50", admin, "")).Items
 	var got []string

@@ -24,11 +24,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
+	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/detect"
 	"github.com/moonlight-oss/moonlight/internal/evaluate"
 	"github.com/moonlight-oss/moonlight/internal/event"
@@ -48,7 +50,24 @@ var (
 	ErrConflict = errors.New("rescan job written concurrently")
 	// ErrRunning: a job is under way already (one at a time).
 	ErrRunning = errors.New("a rescan is already running")
+	// ErrForbidden: starting or following a rescan needs the admin role.
+	ErrForbidden = errors.New("rescans need the admin role")
 )
+
+// Caller is who asks for a rescan or its progress: a signed-in principal
+// through the API or the UI, or Operator.
+type Caller struct {
+	ID        string
+	Roles     []string
+	RequestID string
+	// operator is set only by Operator, so no transport can claim it.
+	operator bool
+}
+
+// Operator is the command line's caller (`moonlight rescan`): it reaches the
+// database with the deployment's own credentials, which are its authority,
+// so no role is asked of it. Its requests are audited as the system's.
+func Operator() Caller { return Caller{ID: audit.SystemActor, operator: true} }
 
 // Job is one requested rescan.
 type Job struct {
@@ -140,7 +159,11 @@ func leaseName(job string) string { return "rescan:" + job }
 // Start requests a rescan: ErrRunning (with the running job) when one is
 // under way. Job numbers are the arbiter: two requests at once insert the
 // same number and only one succeeds.
-func (r *Runner) Start(ctx context.Context, actor string, actorRoles []string, requestID string) (Job, error) {
+// Only an admin (or the Operator) may; a refusal is audited.
+func (r *Runner) Start(ctx context.Context, c Caller) (Job, error) {
+	if err := r.authorize(ctx, c, "rescan.start", "rescan"); err != nil {
+		return Job{}, err
+	}
 	latest, err := r.Store.LatestJob(ctx)
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -161,7 +184,7 @@ func (r *Runner) Start(ctx context.Context, actor string, actorRoles []string, r
 		return Job{}, err
 	}
 	now := r.Now()
-	j := Job{ID: fmt.Sprintf("rescan-%06d", latest.Number+1), Number: latest.Number + 1, RequestedBy: actor,
+	j := Job{ID: fmt.Sprintf("rescan-%06d", latest.Number+1), Number: latest.Number + 1, RequestedBy: c.ID,
 		RequestedAt: now, RulesVersion: r.Engine.Rules.Version(), TotalEvents: total}
 	if err := r.Store.CreateJob(ctx, j); err != nil {
 		if errors.Is(err, ErrConflict) {
@@ -172,10 +195,10 @@ func (r *Runner) Start(ctx context.Context, actor string, actorRoles []string, r
 		return Job{}, err
 	}
 	if err := r.Audit.Append(ctx, audit.Entry{
-		ID: audit.NewID(), At: now, Actor: actor, ActorRoles: actorRoles, Action: audit.ActionRescan,
+		ID: audit.NewID(), At: now, Actor: c.ID, ActorRoles: c.Roles, Action: audit.ActionRescan,
 		ResourceType: audit.ResourceWatchlist, ResourceID: j.ID, Reason: "rescan requested",
 		Details: map[string]string{"job": j.ID, "rules_version": strconv.FormatInt(j.RulesVersion, 10),
-			"events": strconv.FormatInt(total, 10)}, RequestID: requestID,
+			"events": strconv.FormatInt(total, 10)}, RequestID: c.RequestID,
 	}); err != nil {
 		return j, err
 	}
@@ -194,8 +217,31 @@ func (r *Runner) finished(ctx context.Context, j Job) (bool, error) {
 	return false, nil
 }
 
-// Progress returns a job and its last step ("latest" for the newest job).
-func (r *Runner) Progress(ctx context.Context, id string) (Progress, error) {
+// authorize lets admins and the Operator through; anyone else is refused
+// with ErrForbidden and the refusal audited (if that write fails, its error
+// comes with the refusal, so no refusal goes unrecorded unnoticed).
+func (r *Runner) authorize(ctx context.Context, c Caller, attempt, job string) error {
+	if c.operator || slices.Contains(c.Roles, auth.RoleAdmin) {
+		return nil
+	}
+	actor := c.ID
+	if actor == "" {
+		actor = "anonymous"
+	}
+	err := r.Audit.Append(ctx, audit.Entry{
+		ID: audit.NewID(), At: r.Now(), Actor: actor, ActorRoles: c.Roles, Action: audit.ActionAccessDenied,
+		ResourceType: audit.ResourceWatchlist, ResourceID: job, Reason: "refused: " + attempt + " needs the admin role",
+		Details: map[string]string{"attempt": attempt}, RequestID: c.RequestID,
+	})
+	return errors.Join(ErrForbidden, err)
+}
+
+// Progress returns a job and its last step ("latest" for the newest job),
+// to an admin (or the Operator); a refusal is audited.
+func (r *Runner) Progress(ctx context.Context, c Caller, id string) (Progress, error) {
+	if err := r.authorize(ctx, c, "rescan.progress", id); err != nil {
+		return Progress{}, err
+	}
 	var j Job
 	var err error
 	if id == "latest" {

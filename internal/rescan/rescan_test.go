@@ -107,18 +107,65 @@ func (w *world) open(id string) (review.Case, bool) {
 // run starts a job and works on it to the end, returning its last step.
 func (w *world) run() rescan.Step {
 	w.t.Helper()
-	j, err := w.runner.Start(w.t.Context(), "AD1", nil, "")
+	j, err := w.runner.Start(w.t.Context(), rescanAdmin("AD1"))
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	if err := w.runner.Work(w.t.Context()); err != nil {
 		w.t.Fatal(err)
 	}
-	p, err := w.runner.Progress(w.t.Context(), j.ID)
+	p, err := w.runner.Progress(w.t.Context(), rescan.Operator(), j.ID)
 	if err != nil || !p.Job.Done {
 		w.t.Fatalf("job %s after Work: %+v, %v", j.ID, p, err)
 	}
 	return p.Last
+}
+
+func rescanAdmin(id string) rescan.Caller {
+	return rescan.Caller{ID: id, Roles: []string{auth.RoleAdmin, auth.RoleEmployee}}
+}
+
+// TestRescanNeedsAdmin: the runner decides who may start or follow a
+// rescan (the transports only authenticate): anyone but an admin or the
+// command line's Operator is refused with ErrForbidden, nothing is started,
+// and each refusal is audited as access.denied.
+func TestRescanNeedsAdmin(t *testing.T) {
+	w := newWorld(t, 2)
+	for _, give := range []rescan.Caller{
+		{ID: "E1", Roles: []string{auth.RoleEmployee}, RequestID: "r1"},
+		{ID: "C1", Roles: []string{auth.RoleEmployee, auth.RoleCompliance, auth.RoleAuditor}, RequestID: "r2"},
+		{ID: audit.SystemActor, RequestID: "r3"}, // the name alone is no authority
+	} {
+		if _, err := w.runner.Start(t.Context(), give); !errors.Is(err, rescan.ErrForbidden) {
+			t.Errorf("Start by %+v: %v, want ErrForbidden", give, err)
+		}
+		if _, err := w.runner.Progress(t.Context(), give, "latest"); !errors.Is(err, rescan.ErrForbidden) {
+			t.Errorf("Progress by %+v: %v, want ErrForbidden", give, err)
+		}
+		denied, _, err := w.audit.List(t.Context(), audit.Filter{Actor: give.ID, Action: audit.ActionAccessDenied}, 10, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var attempts []string
+		for _, e := range denied {
+			if e.RequestID == give.RequestID {
+				attempts = append(attempts, e.Details["attempt"])
+			}
+		}
+		if len(attempts) != 2 {
+			t.Errorf("refusals of %s audited as %v, want rescan.start and rescan.progress", give.ID, attempts)
+		}
+	}
+	if _, err := w.runner.Progress(t.Context(), rescan.Operator(), "latest"); !errors.Is(err, rescan.ErrNotFound) {
+		t.Fatalf("after refusals only: %v, want no job (ErrNotFound)", err)
+	}
+	j, err := w.runner.Start(t.Context(), rescan.Operator())
+	if err != nil || j.RequestedBy != audit.SystemActor {
+		t.Fatalf("Operator start: %+v, %v; want a job requested by %s", j, err, audit.SystemActor)
+	}
+	if _, err := w.runner.Progress(t.Context(), rescanAdmin("AD1"), j.ID); err != nil {
+		t.Fatalf("admin progress: %v", err)
+	}
 }
 
 var admin = ruleset.Caller{Principal: auth.Principal{Subject: "AD1", Roles: []string{auth.RoleAdmin, auth.RoleEmployee}}}
@@ -174,11 +221,11 @@ func TestRescanAfterWatchlistChangeIsIdempotent(t *testing.T) {
 func TestStaleHolderStopsAtTheRecordedStep(t *testing.T) {
 	w := newWorld(t, 2)
 	w.feed(w.hired("E1"), w.claim("X-1", "E1", "2024-02-01", "中信证券股份有限公司", "研讨会"))
-	j, err := w.runner.Start(t.Context(), "AD1", nil, "")
+	j, err := w.runner.Start(t.Context(), rescanAdmin("AD1"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.runner.Start(t.Context(), "AD2", nil, ""); !errors.Is(err, rescan.ErrRunning) {
+	if _, err := w.runner.Start(t.Context(), rescanAdmin("AD2")); !errors.Is(err, rescan.ErrRunning) {
 		t.Errorf("second start: %v, want ErrRunning", err)
 	}
 	store := mongostore.NewRescanStore(w.db)

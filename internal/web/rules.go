@@ -25,8 +25,8 @@ type RuleAdmin interface {
 
 // RescanAdmin starts rescan jobs and reports progress (rescan.Runner).
 type RescanAdmin interface {
-	Start(ctx context.Context, actor string, actorRoles []string, requestID string) (rescan.Job, error)
-	Progress(ctx context.Context, id string) (rescan.Progress, error)
+	Start(ctx context.Context, c rescan.Caller) (rescan.Job, error)
+	Progress(ctx context.Context, c rescan.Caller, id string) (rescan.Progress, error)
 }
 
 // RegisterAdmin adds the admin page (rules, counterparties, rescans) when
@@ -35,11 +35,14 @@ func (u *UI) registerAdmin(g *gin.RouterGroup) {
 	if u.d.Rules == nil {
 		return
 	}
-	admin := g.Group("", u.need(auth.RoleAdmin))
-	admin.GET("/admin/rules", u.rulesPage)
-	admin.POST("/admin/counterparties", u.saveCounterparty)
-	admin.POST("/admin/counterparties/:id/retire", u.retireCounterparty)
-	admin.POST("/admin/rescans", u.startRescan)
+	// The rule-set service and the rescan runner decide who may read and
+	// change (admins; refusals audited there): the pages need someone
+	// signed in.
+	anyone := g.Group("", u.need(auth.RoleEmployee))
+	anyone.GET("/admin/rules", u.rulesPage)
+	anyone.POST("/admin/counterparties", u.saveCounterparty)
+	anyone.POST("/admin/counterparties/:id/retire", u.retireCounterparty)
+	anyone.POST("/admin/rescans", u.startRescan)
 }
 
 type rulesData struct {
@@ -59,6 +62,11 @@ type rulesData struct {
 func ruleCaller(c *gin.Context) ruleset.Caller {
 	s := sessionOf(c)
 	return ruleset.Caller{Principal: auth.Principal{Subject: s.Subject, Roles: s.Roles}, RequestID: c.GetString("request_id")}
+}
+
+func rescanCaller(c *gin.Context) rescan.Caller {
+	s := sessionOf(c)
+	return rescan.Caller{ID: s.Subject, Roles: s.Roles, RequestID: c.GetString("request_id")}
 }
 
 func (u *UI) rulesPage(c *gin.Context) {
@@ -85,13 +93,13 @@ func (u *UI) showRules(c *gin.Context, status int, data rulesData) {
 	}
 	if u.d.Rescans != nil {
 		data.Rescans = true
-		if p, err := u.d.Rescans.Progress(c.Request.Context(), "latest"); err == nil {
+		if p, err := u.d.Rescans.Progress(c.Request.Context(), rescanCaller(c), "latest"); err == nil {
 			data.Rescan = &p
 			if p.Job.TotalEvents > 0 {
 				data.Percent = min(100, p.Last.Events*100/p.Job.TotalEvents)
 			}
 		} else if !errors.Is(err, rescan.ErrNotFound) {
-			u.fail(c, err)
+			u.failRules(c, err)
 			return
 		}
 	}
@@ -100,7 +108,7 @@ func (u *UI) showRules(c *gin.Context, status int, data rulesData) {
 
 func (u *UI) failRules(c *gin.Context, err error) {
 	switch {
-	case errors.Is(err, ruleset.ErrForbidden):
+	case errors.Is(err, ruleset.ErrForbidden), errors.Is(err, rescan.ErrForbidden):
 		u.errorPage(c, http.StatusForbidden, "error.forbidden")
 	case errors.Is(err, ruleset.ErrNotFound):
 		u.errorPage(c, http.StatusNotFound, "error.notfound")
@@ -161,10 +169,9 @@ func (u *UI) startRescan(c *gin.Context) {
 		u.errorPage(c, http.StatusNotFound, "error.notfound")
 		return
 	}
-	s := sessionOf(c)
-	_, err := u.d.Rescans.Start(c.Request.Context(), s.Subject, s.Roles, c.GetString("request_id"))
+	_, err := u.d.Rescans.Start(c.Request.Context(), rescanCaller(c))
 	if err != nil && !errors.Is(err, rescan.ErrRunning) {
-		u.fail(c, err)
+		u.failRules(c, err)
 		return
 	}
 	redirectDone(c, "/admin/rules", "rescan_started")

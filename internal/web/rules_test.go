@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -49,6 +50,14 @@ func TestAdminRulesPage(t *testing.T) {
 	reviewer.signIn("E3", "compliance")
 	if p := reviewer.get("/admin/rules"); p.status != http.StatusForbidden {
 		t.Errorf("compliance on the rules page: %d", p.status)
+	}
+	// The runner refuses a rescan to anyone but an admin (the page only
+	// needs someone signed in): 403, no job.
+	if p := reviewer.post("/admin/rescans", url.Values{"csrf": {reviewer.csrf("/declarations")}}); p.status != http.StatusForbidden {
+		t.Errorf("compliance starting a rescan: %d, want 403", p.status)
+	}
+	if _, err := runner.Progress(t.Context(), rescan.Operator(), "latest"); !errors.Is(err, rescan.ErrNotFound) {
+		t.Errorf("after a refused start: %v, want no job", err)
 	}
 
 	b := e.browser(t)
