@@ -249,6 +249,7 @@ func TestAttestationOnSecretProject(t *testing.T) {
 	f.call(200, "PUT", "/api/v1/admin/attestation-template", admin, body, nil)
 	f.call(409, "PUT", "/api/v1/admin/attestation-template", admin, body, nil)
 	f.call(403, "PUT", "/api/v1/admin/attestation-template", emp, body, nil)
+	f.call(403, "GET", "/api/v1/admin/attestation-template", emp, nil, nil) // the service's decision, audited there
 	if got := f.mine("E7001")[0]; got.TemplateV != 0 {
 		t.Errorf("the done task shows texts version %d, want the 0 it attested to", got.TemplateV)
 	}

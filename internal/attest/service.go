@@ -360,6 +360,17 @@ func (s *Service) Template(ctx context.Context) (Template, error) {
 	return t, err
 }
 
+// TemplateToEdit returns the texts in force to an admin, who may edit them
+// (SaveTemplate); anyone else is refused with ErrForbidden, audited.
+// Employees read the texts with their tasks (Mine), not here.
+func (s *Service) TemplateToEdit(ctx context.Context, a Actor) (Template, error) {
+	if !a.has("admin") {
+		s.denied(ctx, a, ResourceTemplate, "", "needs admin", "template_read")
+		return Template{}, ErrForbidden
+	}
+	return s.Template(ctx)
+}
+
 // SaveTemplate stores edited texts as the next version after basedOn, the
 // version the admin read; a newer save meanwhile is ErrTemplateStale.
 func (s *Service) SaveTemplate(ctx context.Context, a Actor, t Template, basedOn int64) (Template, error) {
