@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/moonlight-oss/moonlight/configs"
+	"github.com/moonlight-oss/moonlight/internal/auditlog"
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
@@ -70,7 +71,7 @@ func newCaseServer(t *testing.T) *caseServer {
 			httpapi.CaseRoutes{Service: &review.Service{Cases: cs.cases, Audit: auditStore, Now: time.Now, Reviewers: mongostore.NewReviewerStore(db),
 				Comments: mongostore.NewCommentStore(db)}},
 			&httpapi.AdminRoutes{Rules: ruleService, Rescans: rescans},
-			httpapi.AuditRoutes{Store: auditStore},
+			httpapi.AuditRoutes{Log: &auditlog.Service{Store: auditStore, Now: time.Now}},
 		},
 		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapAuditErrors, httpapi.MapRulesErrors},
 	})
@@ -403,7 +404,8 @@ func TestAdminAPI(t *testing.T) {
 			got = append(got, e.Action)
 		}
 	}
-	want := "rescan,counterparty.retire,counterparty.edit,counterparty.add,access.denied,access.denied"
+	// Newest first: the runner audits C1's refused progress and start.
+	want := "access.denied,access.denied,rescan,counterparty.retire,counterparty.edit,counterparty.add,access.denied,access.denied"
 	if strings.Join(got, ",") != want {
 		t.Errorf("admin audit entries = %v, want %s", got, want)
 	}

@@ -7,9 +7,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/moonlight-oss/moonlight/internal/auditlog"
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/grant"
@@ -54,12 +56,12 @@ func TestIngestGrants(t *testing.T) {
 		MaxBodyBytes: 1 << 20, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Verifier: v, Gatherer: prometheus.NewRegistry(),
 		Audit: auditStore,
 		Routes: []httpapi.Routes{
-			httpapi.EventRoutes{Publisher: pub, Decoder: event.NewDecoder(1 << 20), MaxEvents: 100, Audit: auditStore,
+			httpapi.EventRoutes{MaxEvents: 100, Gateway: &ingest.Gateway{Publisher: pub, Decoder: event.NewDecoder(1 << 20), Audit: auditStore, Now: time.Now,
 				Grants: grant.Set{
 					"svc-hris":    {Types: []string{"hr.*"}, Sources: []string{"hris/workday-cn"}},
 					"svc-expense": {Types: []string{"expense.*"}, Sources: []string{"expense/concur-cn"}},
-				}},
-			httpapi.AuditRoutes{Store: auditStore},
+				}}},
+			httpapi.AuditRoutes{Log: &auditlog.Service{Store: auditStore, Now: time.Now}},
 		},
 	})
 	post := func(account, body string) map[string]any {
@@ -116,4 +118,12 @@ func TestIngestGrants(t *testing.T) {
 	if byAccount["svc-expense"] != 2 || byAccount["svc-hris"] != 1 || len(entries) != 3 {
 		t.Errorf("event.publish entries by account = %v, want svc-expense 2, svc-hris 1", byAccount)
 	}
+
+	// Without the ingest (or admin) role: 403 from the gateway, which the
+	// route leaves to it.
+	req = httptest.NewRequest("POST", "/api/v1/events", strings.NewReader("["+hrUpdate("h-9", "hris/workday-cn")+"]"))
+	req.Header.Set("Authorization", "Bearer "+token(t, "svc-hris", "compliance"))
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	wantError(t, w, http.StatusForbidden, "forbidden", "")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/moonlight-oss/moonlight/internal/auditlog"
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
@@ -98,7 +99,7 @@ func newTestServer(t *testing.T) *testServer {
 		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Verifier:     v,
 		Gatherer:     prometheus.NewRegistry(),
-		Routes: []httpapi.Routes{httpapi.DisclosureRoutes{Service: ts.svc, Idempotency: mongostore.NewIdempotencyStore(db)}, httpapi.AuditRoutes{Store: ts.audit},
+		Routes: []httpapi.Routes{httpapi.DisclosureRoutes{Service: ts.svc, Idempotency: mongostore.NewIdempotencyStore(db)}, httpapi.AuditRoutes{Log: &auditlog.Service{Store: ts.audit, Now: time.Now}},
 			httpapi.SessionRoutes{Revoker: &session.Revoker{Store: ts.sessions, Audit: ts.audit, Now: time.Now}},
 			httpapi.NotificationRoutes{Service: &notify.Service{Store: mongostore.NewOutboxStore(db)}}},
 		Mappers: []httpapi.Mapper{httpapi.MapDisclosureErrors, httpapi.MapAuditErrors, httpapi.MapSessionErrors,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/moonlight-oss/moonlight/internal/auditlog"
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/detect"
@@ -75,7 +76,7 @@ func newPrivacyServer(t *testing.T, db *mongostore.DB, unmask string) *privacySe
 	}
 	ps.h = httpapi.New(httpapi.Config{
 		MaxBodyBytes: testMaxBody, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Verifier: v, Gatherer: prometheus.NewRegistry(),
-		Routes:  []httpapi.Routes{httpapi.CaseRoutes{Service: svc}, httpapi.AuditRoutes{Store: auditStore, Privacy: ps.policy}},
+		Routes:  []httpapi.Routes{httpapi.CaseRoutes{Service: svc}, httpapi.AuditRoutes{Log: &auditlog.Service{Store: auditStore, Privacy: ps.policy, Now: time.Now}}},
 		Mappers: []httpapi.Mapper{httpapi.MapCaseErrors, httpapi.MapAuditErrors},
 		Audit:   auditStore,
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/moonlight-oss/moonlight/internal/auditlog"
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/config"
 	"github.com/moonlight-oss/moonlight/internal/disclosure"
@@ -237,12 +238,12 @@ func (s *Service) init(ctx context.Context) error {
 		Registerer:       s.reg,
 		MetricsElsewhere: s.admin != nil,
 		Routes: []httpapi.Routes{
-			httpapi.EventRoutes{Publisher: s.publisher, Decoder: event.NewDecoder(cfg.Kafka.MaxEventBytes), MaxEvents: 1000,
-				Grants: cfg.Events.Grants, Audit: s.Audit},
+			httpapi.EventRoutes{Gateway: &ingest.Gateway{Publisher: s.publisher, Decoder: event.NewDecoder(cfg.Kafka.MaxEventBytes),
+				Grants: cfg.Events.Grants, Audit: s.Audit, Now: time.Now}, MaxEvents: 1000},
 			httpapi.CaseRoutes{Service: cases, Names: names},
 			&httpapi.AdminRoutes{Rules: s.RuleService, Rescans: s.Rescans},
 			httpapi.DisclosureRoutes{Service: s.DisclosureService, Idempotency: mongostore.NewIdempotencyStore(s.db)},
-			httpapi.AuditRoutes{Store: s.Audit, Privacy: policy},
+			httpapi.AuditRoutes{Log: &auditlog.Service{Store: s.Audit, Privacy: policy, Now: time.Now}},
 			httpapi.SessionRoutes{Revoker: &session.Revoker{Store: s.Sessions, Audit: s.Audit, Now: time.Now}},
 			httpapi.NotificationRoutes{Service: s.Notifications},
 			s.launchRoutes(),

@@ -7,13 +7,13 @@ import (
 	"net/url"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/moonlight-oss/moonlight/internal/audit"
+	"github.com/moonlight-oss/moonlight/internal/auditlog"
 	"github.com/moonlight-oss/moonlight/internal/civil"
 	"github.com/moonlight-oss/moonlight/internal/privacy"
 	"github.com/moonlight-oss/moonlight/internal/review"
@@ -103,24 +103,18 @@ func (u *UI) auditLog(c *gin.Context) {
 		u.render(c, http.StatusBadRequest, "audit", "audit.title", data)
 		return
 	}
-	if f.OwnerID != "" {
-		s := sessionOf(c)
-		lookup := audit.Entry{At: u.now(), Actor: s.Subject, ActorRoles: s.Roles, RequestID: c.GetString("request_id"), Reason: "audit log by owner"}
-		if err := u.d.Privacy.RecordLookup(c.Request.Context(), u.d.Audit, lookup, f.OwnerID, "audit log"); err != nil {
-			u.fail(c, wrapf(err, "record identity lookup"))
-			return
-		}
-	}
-	stored, next, err := u.d.Audit.List(c.Request.Context(), f, 50, c.Query("cursor"))
-	if errors.Is(err, audit.ErrBadCursor) {
+	rows, next, err := u.auditLogService().List(c.Request.Context(), auditReader(c), f, 50, c.Query("cursor"))
+	switch {
+	case errors.Is(err, auditlog.ErrForbidden):
+		u.errorPage(c, http.StatusForbidden, "error.forbidden")
+		return
+	case errors.Is(err, audit.ErrBadCursor):
 		c.Redirect(http.StatusSeeOther, "/audit")
 		return
-	}
-	if err != nil {
-		u.fail(c, wrapf(err, "list audit log"))
+	case err != nil:
+		u.fail(c, err)
 		return
 	}
-	rows := u.d.Privacy.AuditRows(stored, f.OwnerID)
 	var plain []audit.Entry
 	for _, row := range rows {
 		plain = append(plain, row.Entry)
@@ -152,6 +146,17 @@ func (u *UI) auditLog(c *gin.Context) {
 	u.render(c, http.StatusOK, "audit", "audit.title", data)
 }
 
+// auditLogService is the audit log's reader service on the UI's stores: it
+// decides who may read (and audits a refusal), once for the API and the UI.
+func (u *UI) auditLogService() *auditlog.Service {
+	return &auditlog.Service{Store: u.d.Audit, Privacy: u.d.Privacy, Now: u.now}
+}
+
+func auditReader(c *gin.Context) auditlog.Reader {
+	s := sessionOf(c)
+	return auditlog.Reader{ID: s.Subject, Roles: s.Roles, RequestID: c.GetString("request_id")}
+}
+
 // actorsOf lists the people who acted in es (not the system).
 func actorsOf(es []audit.Entry) []string {
 	var ids []string
@@ -163,9 +168,6 @@ func actorsOf(es []audit.Entry) []string {
 	return ids
 }
 
-// maxAuditExport bounds one export of the audit log (read in pages).
-const maxAuditExport = 10000
-
 // exportAudit downloads the filtered audit log as CSV (UTF-8 with a BOM);
 // the export is itself an audited act.
 func (u *UI) exportAudit(c *gin.Context) {
@@ -175,46 +177,22 @@ func (u *UI) exportAudit(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	var all []audit.Entry
-	cursor, truncated := "", false
-	for {
-		es, next, err := u.d.Audit.List(ctx, f, audit.MaxLimit, cursor)
-		if err != nil {
-			u.fail(c, wrapf(err, "export audit log"))
-			return
-		}
-		all = append(all, es...)
-		if len(all) >= maxAuditExport {
-			all, truncated = all[:maxAuditExport], next != "" || len(all) > maxAuditExport
-			break
-		}
-		if next == "" {
-			break
-		}
-		cursor = next
+	// The file shows what the page shows (privacy.Policy.AuditRows); the
+	// service audits the export.
+	rows, truncated, err := u.auditLogService().Export(ctx, auditReader(c), f)
+	if errors.Is(err, auditlog.ErrForbidden) {
+		u.errorPage(c, http.StatusForbidden, "error.forbidden")
+		return
 	}
-	s := sessionOf(c)
-	if f.OwnerID != "" {
-		lookup := audit.Entry{At: u.now(), Actor: s.Subject, ActorRoles: s.Roles, RequestID: c.GetString("request_id"), Reason: "audit log export by owner"}
-		if err := u.d.Privacy.RecordLookup(ctx, u.d.Audit, lookup, f.OwnerID, "audit log export"); err != nil {
-			u.fail(c, wrapf(err, "record identity lookup"))
-			return
-		}
+	if err != nil {
+		u.fail(c, err)
+		return
 	}
-	// The file shows what the page shows (privacy.Policy.AuditRows).
-	rows := u.d.Privacy.AuditRows(all, f.OwnerID)
-	all = all[:0]
+	all := make([]audit.Entry, 0, len(rows))
 	owners := make([]string, 0, len(rows))
 	for _, row := range rows {
 		all = append(all, row.Entry)
 		owners = append(owners, row.Owner)
-	}
-	e := audit.Entry{ID: audit.NewID(), At: u.now().UTC(), Actor: s.Subject, ActorRoles: s.Roles, Action: audit.ActionAuditExport,
-		ResourceType: "audit", Reason: "audit log export",
-		Details: map[string]string{"rows": strconv.Itoa(len(all)), "truncated": strconv.FormatBool(truncated)}, RequestID: c.GetString("request_id")}
-	if err := u.d.Audit.Append(ctx, e); err != nil {
-		u.fail(c, wrapf(err, "audit the export"))
-		return
 	}
 	names := map[string]string{}
 	if !u.d.Privacy.On() {
