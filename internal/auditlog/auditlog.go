@@ -54,16 +54,8 @@ func (s *Service) authorize(ctx context.Context, r Reader, attempt string) error
 	if slices.ContainsFunc(readRoles, func(role string) bool { return slices.Contains(r.Roles, role) }) {
 		return nil
 	}
-	actor := r.ID
-	if actor == "" {
-		actor = "anonymous"
-	}
-	err := s.Store.Append(ctx, audit.Entry{
-		ID: audit.NewID(), At: s.Now().UTC(), Actor: actor, ActorRoles: r.Roles, Action: audit.ActionAccessDenied,
-		ResourceType: ResourceAudit, Reason: "refused: " + attempt + " needs the auditor or admin role",
-		Details: map[string]string{"attempt": attempt}, RequestID: r.RequestID,
-	})
-	return errors.Join(ErrForbidden, err)
+	return audit.Deny(ctx, s.Store, s.Now(), audit.Refusal{Actor: r.ID, ActorRoles: r.Roles, RequestID: r.RequestID,
+		ResourceType: ResourceAudit, Attempt: attempt, Reason: "refused: " + attempt + " needs the auditor or admin role"}, ErrForbidden)
 }
 
 // lookup records a read by owner as an identity lookup (under

@@ -100,16 +100,8 @@ func (g *Gateway) authorize(ctx context.Context, s Sender) error {
 	if slices.ContainsFunc(sendRoles, func(r string) bool { return slices.Contains(s.Roles, r) }) {
 		return nil
 	}
-	actor := s.ID
-	if actor == "" {
-		actor = "anonymous"
-	}
-	err := g.Audit.Append(ctx, audit.Entry{
-		ID: audit.NewID(), At: g.Now().UTC(), Actor: actor, ActorRoles: s.Roles, Action: audit.ActionAccessDenied,
-		ResourceType: "event", Reason: "refused: publishing events needs the ingest or admin role",
-		Details: map[string]string{"attempt": "event.publish"}, RequestID: s.RequestID,
-	})
-	return errors.Join(ErrForbidden, err)
+	return audit.Deny(ctx, g.Audit, g.Now(), audit.Refusal{Actor: s.ID, ActorRoles: s.Roles, RequestID: s.RequestID,
+		ResourceType: "event", Attempt: "event.publish", Reason: "refused: publishing events needs the ingest or admin role"}, ErrForbidden)
 }
 
 // auditPublish records one event.publish entry per accepted event: the

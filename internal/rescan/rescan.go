@@ -224,16 +224,8 @@ func (r *Runner) authorize(ctx context.Context, c Caller, attempt, job string) e
 	if c.operator || slices.Contains(c.Roles, auth.RoleAdmin) {
 		return nil
 	}
-	actor := c.ID
-	if actor == "" {
-		actor = "anonymous"
-	}
-	err := r.Audit.Append(ctx, audit.Entry{
-		ID: audit.NewID(), At: r.Now(), Actor: actor, ActorRoles: c.Roles, Action: audit.ActionAccessDenied,
-		ResourceType: audit.ResourceWatchlist, ResourceID: job, Reason: "refused: " + attempt + " needs the admin role",
-		Details: map[string]string{"attempt": attempt}, RequestID: c.RequestID,
-	})
-	return errors.Join(ErrForbidden, err)
+	return audit.Deny(ctx, r.Audit, r.Now(), audit.Refusal{Actor: c.ID, ActorRoles: c.Roles, RequestID: c.RequestID,
+		ResourceType: audit.ResourceWatchlist, ResourceID: job, Attempt: attempt, Reason: "refused: " + attempt + " needs the admin role"}, ErrForbidden)
 }
 
 // Progress returns a job and its last step ("latest" for the newest job),
