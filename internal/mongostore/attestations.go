@@ -114,16 +114,11 @@ func (s *AttestationStore) Update(ctx context.Context, t attest.Task, entries ..
 	doc := toAttestationDoc(t)
 	doc.Version = t.Version + 1
 	err := s.arbiter.apply(ctx, s.coll, "attestation/"+t.ID, t.ID, t.Version, doc, entries)
-	switch {
-	case err == nil:
-		t.Version = doc.Version
-		return t, nil
-	case errors.Is(err, errResourceGone):
-		return attest.Task{}, fmt.Errorf("update attestation %s: %w", t.ID, attest.ErrNotFound)
-	case errors.Is(err, errTransitionLost):
-		return attest.Task{}, fmt.Errorf("update attestation %s (version %d): %w", t.ID, t.Version, attest.ErrConflict)
+	if err != nil {
+		return attest.Task{}, transitionError(err, fmt.Sprintf("update attestation %s (version %d)", t.ID, t.Version), attest.ErrNotFound, attest.ErrConflict)
 	}
-	return attest.Task{}, fmt.Errorf("update attestation %s: %w", t.ID, err)
+	t.Version = doc.Version
+	return t, nil
 }
 
 func (s *AttestationStore) find(ctx context.Context, filter bson.D, what string) ([]attest.Task, error) {

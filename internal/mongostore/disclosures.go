@@ -2,7 +2,6 @@ package mongostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -138,15 +137,10 @@ func (s *DisclosureStore) Update(ctx context.Context, d disclosure.Disclosure, e
 		return 0, err
 	}
 	err := s.arbiter.apply(ctx, s.coll, "disclosure/"+d.ID, d.ID, d.Version, doc, entries)
-	switch {
-	case err == nil:
-		return doc.Version, nil
-	case errors.Is(err, errResourceGone):
-		return 0, fmt.Errorf("update disclosure %s: %w", d.ID, disclosure.ErrNotFound)
-	case errors.Is(err, errTransitionLost):
-		return 0, fmt.Errorf("update disclosure %s (version %d): %w", d.ID, d.Version, disclosure.ErrConflict)
+	if err != nil {
+		return 0, transitionError(err, fmt.Sprintf("update disclosure %s (version %d)", d.ID, d.Version), disclosure.ErrNotFound, disclosure.ErrConflict)
 	}
-	return 0, fmt.Errorf("update disclosure %s: %w", d.ID, err)
+	return doc.Version, nil
 }
 
 // ListByEmployee implements disclosure.Store.

@@ -115,3 +115,19 @@ func byIDs[D any](ctx context.Context, db *DB, coll *mongo.Collection, ids []str
 	}
 	return out, nil
 }
+
+// transitionError maps the outcome of arbiter.apply for what ("update
+// partner P1"): a lost transition is conflict, a vanished resource
+// notFound (the domain's sentinels, wrapped); any other error is wrapped
+// as it is, and nil stays nil.
+func transitionError(err error, what string, notFound, conflict error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errResourceGone):
+		return fmt.Errorf("%s: %w", what, notFound)
+	case errors.Is(err, errTransitionLost):
+		return fmt.Errorf("%s: %w", what, conflict)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

@@ -83,3 +83,23 @@ func TestSavedFiltersAtTheLimit(t *testing.T) {
 		t.Fatalf("a new filter past the limit: error = %v, want ErrTooMany", err)
 	}
 }
+
+// transitionError: the arbiter's outcomes become the domain's sentinels.
+func TestTransitionError(t *testing.T) {
+	notFound, conflict, other := errors.New("not found"), errors.New("conflict"), errors.New("network")
+	tests := []struct {
+		give error
+		want error
+	}{
+		{give: nil, want: nil},
+		{give: fmt.Errorf("apply: %w", errResourceGone), want: notFound},
+		{give: fmt.Errorf("apply: %w", errTransitionLost), want: conflict},
+		{give: other, want: other},
+	}
+	for _, tt := range tests {
+		got := transitionError(tt.give, "update thing T1", notFound, conflict)
+		if (tt.want == nil) != (got == nil) || !errors.Is(got, tt.want) {
+			t.Errorf("transitionError(%v) = %v, want %v", tt.give, got, tt.want)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package mongostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -81,16 +80,11 @@ func (s *PartnerStore) Update(ctx context.Context, p project.Partner, entries ..
 	doc := toPartnerDoc(p)
 	doc.Version = p.Version + 1
 	err := s.arbiter.apply(ctx, s.coll, "partner/"+p.ID, p.ID, p.Version, doc, entries)
-	switch {
-	case err == nil:
-		p.Version = doc.Version
-		return p, nil
-	case errors.Is(err, errResourceGone):
-		return project.Partner{}, fmt.Errorf("update partner %s: %w", p.ID, project.ErrNotFound)
-	case errors.Is(err, errTransitionLost):
-		return project.Partner{}, fmt.Errorf("update partner %s: %w", p.ID, project.ErrConflict)
+	if err != nil {
+		return project.Partner{}, transitionError(err, fmt.Sprintf("update partner %s (version %d)", p.ID, p.Version), project.ErrNotFound, project.ErrConflict)
 	}
-	return project.Partner{}, fmt.Errorf("update partner %s: %w", p.ID, err)
+	p.Version = doc.Version
+	return p, nil
 }
 
 // Delete implements project.PartnerStore.

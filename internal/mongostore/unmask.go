@@ -2,7 +2,6 @@ package mongostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -148,11 +147,9 @@ func (s *UnmaskStore) Decide(ctx context.Context, r review.UnmaskRequest, entrie
 	d := toUnmaskDoc(r)
 	d.Version = r.Version + 1
 	err := s.arbiter.apply(ctx, s.reqs, "unmask/"+r.ID, r.ID, r.Version, d, entries)
-	switch {
-	case errors.Is(err, errTransitionLost), errors.Is(err, errResourceGone):
-		return fmt.Errorf("decide unmask request %s (version %d): %w", r.ID, r.Version, review.ErrConflict)
-	case err != nil:
-		return fmt.Errorf("decide unmask request %s: %w", r.ID, err)
+	if err != nil {
+		// A request that vanished cannot be decided either: a conflict.
+		return transitionError(err, fmt.Sprintf("decide unmask request %s (version %d)", r.ID, r.Version), review.ErrConflict, review.ErrConflict)
 	}
 	return s.setState(ctx, r)
 }
