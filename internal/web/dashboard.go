@@ -54,10 +54,11 @@ func (u *UI) dashboard(c *gin.Context) {
 	l := langOf(c)
 	// One bounded read per view: the case store's counts (by status, and
 	// of the open and in-review cases by month, department and
-	// counterparty); no case is read.
-	st, err := u.caseViews(ctx)
+	// counterparty); no case is read. The case service decides who may
+	// see them (and audits a refusal).
+	st, err := u.d.Cases.Stats(ctx, reviewActor(c, "dashboard"))
 	if err != nil {
-		u.fail(c, err)
+		u.failErr(c, err)
 		return
 	}
 	now := u.now()
