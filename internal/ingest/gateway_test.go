@@ -78,3 +78,29 @@ func TestGatewayNeedsIngestOrAdmin(t *testing.T) {
 		})
 	}
 }
+
+// The dead letters' page is the board's decision: a non-admin is refused
+// before any topic is read (the board has no DLQ here), audited.
+func TestDeadLetterBoardNeedsAdmin(t *testing.T) {
+	db := mongostore.Use(testenv.Database(t))
+	if err := db.EnsureIndexes(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	store := mongostore.NewAuditStore(db)
+	b := &ingest.DeadLetterBoard{Audit: store, Now: time.Now}
+	for _, give := range []ingest.Viewer{
+		{ID: "E1", Roles: []string{auth.RoleEmployee}, RequestID: "d1"},
+		{ID: "C1", Roles: []string{auth.RoleEmployee, auth.RoleCompliance, auth.RoleAuditor, auth.RoleIngest}, RequestID: "d2"},
+	} {
+		if _, _, err := b.Counts(t.Context(), give, 10); !errors.Is(err, ingest.ErrDeadLettersForbidden) {
+			t.Errorf("Counts by %s: %v, want ErrDeadLettersForbidden", give.ID, err)
+		}
+		es, _, err := store.List(t.Context(), audit.Filter{Actor: give.ID, Action: audit.ActionAccessDenied}, 10, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) != 1 || es[0].Details["attempt"] != "dead_letters.count" || es[0].RequestID != give.RequestID {
+			t.Errorf("refusals of %s: %+v, want one dead_letters.count entry", give.ID, es)
+		}
+	}
+}

@@ -209,7 +209,7 @@ func (s *Service) init(ctx context.Context) error {
 		Log: s.log, Employees: s.Employees, Sessions: s.Sessions, Disclosures: s.DisclosureService, Cases: cases, CaseStore: s.Cases,
 		Audit: s.Audit, Events: s.Events, Signals: s.Signals, Gatherer: s.reg, Activity: s.Events,
 		Rules: s.RuleService, Rescans: s.Rescans, Privacy: policy,
-		DeadLetters: ingest.NewDLQ(cfg.Kafka.Brokers, cfg.Kafka.Topics.All(), cfg.Kafka.DLQSuffix),
+		DeadLetters: &ingest.DeadLetterBoard{DLQ: ingest.NewDLQ(cfg.Kafka.Brokers, cfg.Kafka.Topics.All(), cfg.Kafka.DLQSuffix), Audit: s.Audit, Now: time.Now},
 		Mail:        s.MailSink, Profiles: s.People,
 		Zone:  s.Zone,
 		Names: names, Preferences: mongostore.NewProfileStore(s.db),

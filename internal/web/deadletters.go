@@ -2,15 +2,19 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sort"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/moonlight-oss/moonlight/internal/ingest"
 )
 
-// DeadLetters counts dead letters by reason code (ingest.DLQ).
+// DeadLetters counts dead letters by reason code for admins
+// (ingest.DeadLetterBoard, which decides who may and audits a refusal).
 type DeadLetters interface {
-	Counts(ctx context.Context, limit int) (map[string]int, bool, error)
+	Counts(ctx context.Context, v ingest.Viewer, limit int) (map[string]int, bool, error)
 }
 
 // deadLetterScanLimit bounds one page view's read of the dead-letter topics.
@@ -31,7 +35,13 @@ type deadLettersData struct {
 // counts only (no payloads, which are personal data); `moonlight dlq` shows
 // and replays them.
 func (u *UI) deadLetters(c *gin.Context) {
-	counts, more, err := u.d.DeadLetters.Counts(c.Request.Context(), deadLetterScanLimit)
+	s := sessionOf(c)
+	counts, more, err := u.d.DeadLetters.Counts(c.Request.Context(),
+		ingest.Viewer{ID: s.Subject, Roles: s.Roles, RequestID: c.GetString("request_id")}, deadLetterScanLimit)
+	if errors.Is(err, ingest.ErrDeadLettersForbidden) {
+		u.errorPage(c, http.StatusForbidden, "error.forbidden")
+		return
+	}
 	if err != nil {
 		u.fail(c, wrapf(err, "count dead letters"))
 		return

@@ -9,6 +9,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/moonlight-oss/moonlight/internal/audit"
 	"github.com/moonlight-oss/moonlight/internal/auth"
 	"github.com/moonlight-oss/moonlight/internal/ingest"
 	"github.com/moonlight-oss/moonlight/internal/testenv"
@@ -38,7 +39,7 @@ func TestDeadLettersPage(t *testing.T) {
 	}
 	dlq := ingest.NewDLQ(brokers, topics, ".dlq")
 	defer dlq.Close()
-	e := newEnv(t, auth.ModeDev, func(d *web.Deps) { d.DeadLetters = dlq })
+	e := newEnv(t, auth.ModeDev, func(d *web.Deps) { d.DeadLetters = &ingest.DeadLetterBoard{DLQ: dlq, Audit: d.Audit, Now: d.Now} })
 
 	admin := e.browser(t)
 	admin.signIn("E4", auth.RoleAdmin)
@@ -63,5 +64,10 @@ func TestDeadLettersPage(t *testing.T) {
 		if pg := b.get("/admin/dead-letters"); pg.status != http.StatusForbidden {
 			t.Errorf("%s %v: %d, want 403", v.subject, v.roles, pg.status)
 		}
+	}
+	// The board refused them (the page only needs someone signed in), audited.
+	denied, _, err := e.audit.List(ctx, audit.Filter{Action: audit.ActionAccessDenied, ResourceType: "dead_letters"}, 10, "")
+	if err != nil || len(denied) != 3 {
+		t.Errorf("%d dead_letters refusals audited (%v), want 3", len(denied), err)
 	}
 }
