@@ -173,13 +173,7 @@ func (s *AttestationStore) InsertTemplate(ctx context.Context, t attest.Template
 	for k, q := range t.Questions {
 		d.Questions[k] = attestTextDoc{EN: q.EN, ZH: q.ZH}
 	}
-	if _, err := s.tpl.InsertOne(ctx, d); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			return fmt.Errorf("save attestation texts v%d: %w", t.Version, attest.ErrConflict)
-		}
-		return fmt.Errorf("save attestation texts v%d: %w", t.Version, err)
-	}
-	return nil
+	return insertUnique(ctx, s.tpl, d, fmt.Sprintf("save attestation texts v%d", t.Version), attest.ErrConflict)
 }
 
 func toAttestationDoc(t attest.Task) attestationDoc {

@@ -109,11 +109,8 @@ func (s *DisclosureStore) Create(ctx context.Context, d disclosure.Disclosure) e
 	if err := markReevaluation(ctx, s.marks, d.EmployeeID, d.ID, d.Version, d.UpdatedAt); err != nil {
 		return err
 	}
-	if _, err := s.coll.InsertOne(ctx, toDisclosureDoc(d)); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			return fmt.Errorf("create disclosure %s: %w", d.ID, disclosure.ErrConflict)
-		}
-		return fmt.Errorf("create disclosure %s: %w", d.ID, err)
+	if err := insertUnique(ctx, s.coll, toDisclosureDoc(d), "create disclosure "+d.ID, disclosure.ErrConflict); err != nil {
+		return err
 	}
 	return nil
 }

@@ -131,3 +131,18 @@ func transitionError(err error, what string, notFound, conflict error) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// insertUnique inserts doc, whose unique _id (or other unique index) is
+// the arbiter of concurrent creates: a duplicate key is conflict (the
+// domain's sentinel, wrapped) for what ("create partner P1"); any other
+// error is wrapped as it is.
+func insertUnique(ctx context.Context, coll *mongo.Collection, doc any, what string, conflict error) error {
+	_, err := coll.InsertOne(ctx, doc)
+	switch {
+	case err == nil:
+		return nil
+	case mongo.IsDuplicateKeyError(err):
+		return fmt.Errorf("%s: %w", what, conflict)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

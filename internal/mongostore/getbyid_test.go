@@ -103,3 +103,17 @@ func TestTransitionError(t *testing.T) {
 		}
 	}
 }
+
+// insertUnique: the second insert of one _id is the domain's conflict.
+func TestInsertUnique(t *testing.T) {
+	db := newTestDB(t)
+	coll := db.DB.Collection("things")
+	conflict := errors.New("conflict")
+	doc := bson.D{{Key: "_id", Value: "t1"}, {Key: "name", Value: "one"}}
+	if err := insertUnique(t.Context(), coll, doc, "create thing t1", conflict); err != nil {
+		t.Fatalf("first insert: %v", err)
+	}
+	if err := insertUnique(t.Context(), coll, doc, "create thing t1", conflict); !errors.Is(err, conflict) {
+		t.Fatalf("second insert: %v, want the conflict sentinel", err)
+	}
+}

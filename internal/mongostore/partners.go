@@ -57,11 +57,8 @@ func NewPartnerStore(db *DB) *PartnerStore {
 
 // Create implements project.PartnerStore.
 func (s *PartnerStore) Create(ctx context.Context, p project.Partner) error {
-	if _, err := s.coll.InsertOne(ctx, toPartnerDoc(p)); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			return fmt.Errorf("create partner %s: %w", p.ID, project.ErrConflict)
-		}
-		return fmt.Errorf("create partner %s: %w", p.ID, err)
+	if err := insertUnique(ctx, s.coll, toPartnerDoc(p), "create partner "+p.ID, project.ErrConflict); err != nil {
+		return err
 	}
 	return nil
 }

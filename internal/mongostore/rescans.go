@@ -68,15 +68,9 @@ func NewRescanStore(db *DB) *RescanStore {
 
 // CreateJob implements rescan.Store; the job id is derived from its number.
 func (s *RescanStore) CreateJob(ctx context.Context, j rescan.Job) error {
-	_, err := s.jobs.InsertOne(ctx, rescanJobDoc{ID: j.ID, Number: j.Number, RequestedBy: j.RequestedBy,
-		RequestedAt: storedTime(j.RequestedAt), RulesVersion: j.RulesVersion, TotalEvents: j.TotalEvents})
-	if mongo.IsDuplicateKeyError(err) {
-		return fmt.Errorf("create rescan job %s: %w", j.ID, rescan.ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("create rescan job %s: %w", j.ID, err)
-	}
-	return nil
+	return insertUnique(ctx, s.jobs, rescanJobDoc{ID: j.ID, Number: j.Number, RequestedBy: j.RequestedBy,
+		RequestedAt: storedTime(j.RequestedAt), RulesVersion: j.RulesVersion, TotalEvents: j.TotalEvents},
+		"create rescan job "+j.ID, rescan.ErrConflict)
 }
 
 // LatestJob implements rescan.Store.
@@ -127,16 +121,10 @@ func (s *RescanStore) LastStep(ctx context.Context, job string) (rescan.Step, bo
 
 // AddStep implements rescan.Store.
 func (s *RescanStore) AddStep(ctx context.Context, st rescan.Step) error {
-	_, err := s.steps.InsertOne(ctx, rescanStepDoc{ID: fmt.Sprintf("%s:%09d", st.Job, st.Seq), Job: st.Job, Seq: st.Seq,
+	return insertUnique(ctx, s.steps, rescanStepDoc{ID: fmt.Sprintf("%s:%09d", st.Job, st.Seq), Job: st.Job, Seq: st.Seq,
 		Stage: st.Stage, Cursor: st.Cursor, Events: st.Events, Signals: st.Signals, Seminars: st.Seminars,
-		Employees: st.Employees, Page: st.Page, At: storedTime(st.At), By: st.By, Epoch: st.Epoch})
-	if mongo.IsDuplicateKeyError(err) {
-		return fmt.Errorf("rescan %s step %d: %w", st.Job, st.Seq, rescan.ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("rescan %s step %d: %w", st.Job, st.Seq, err)
-	}
-	return nil
+		Employees: st.Employees, Page: st.Page, At: storedTime(st.At), By: st.By, Epoch: st.Epoch},
+		fmt.Sprintf("rescan %s step %d", st.Job, st.Seq), rescan.ErrConflict)
 }
 
 // Steps returns every step of a job in order (tests and the CLI summary).

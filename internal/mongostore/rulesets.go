@@ -87,13 +87,7 @@ func (s *RuleSetStore) Insert(ctx context.Context, v ruleset.Version) error {
 		}
 		d.Retired = append(d.Retired, retiredDoc{Counterparty: string(b), At: storedTime(r.At), By: r.By})
 	}
-	if _, err := s.coll.InsertOne(ctx, d); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			return fmt.Errorf("insert rule set %d: %w", v.Number, ruleset.ErrConflict)
-		}
-		return fmt.Errorf("insert rule set %d: %w", v.Number, err)
-	}
-	return nil
+	return insertUnique(ctx, s.coll, d, fmt.Sprintf("insert rule set %d", v.Number), ruleset.ErrConflict)
 }
 
 func fromRuleVersionDoc(d ruleVersionDoc) (ruleset.Version, error) {
