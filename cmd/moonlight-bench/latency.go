@@ -30,6 +30,10 @@ type latencyResult struct {
 	// Profiles of the traffic phase (the service's covers its whole life,
 	// the bench process's only the traffic), when --profile-dir is set.
 	ServiceCPUProfile, ServersCPUProfile string
+	// Commands are the service's MongoDB commands from the traffic's start
+	// until the last probe was seen.
+	Commands    []cmdStat
+	CommandsErr error
 }
 
 // runLatency stores `cases` cases, then produces realistic traffic at a
@@ -100,6 +104,7 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string, cases
 		res.ServersCPUProfile = filepath.Join(o.profileDir, fmt.Sprintf("latency-%d-servers-cpu.pprof", cases))
 		stopParentProfile = startCPUProfile(res.ServersCPUProfile)
 	}
+	cmds := watchCommands(c.base)
 	start := time.Now()
 	next := start
 	sent, probes := 0, 0
@@ -161,12 +166,15 @@ func runLatency(ctx context.Context, srv *servers, o options_, run string, cases
 		<-done
 	}
 	res.RSS = c.peakRSS()
+	res.Commands, res.CommandsErr = cmds.stop()
+	writeCommands(o.profileDir, fmt.Sprintf("latency-%d-commands.tsv", cases), res.Commands)
 	c.stop() // writes the service's profile
 	res.Seen = len(latencies)
 	res.P50, res.P99, res.Max = percentiles(latencies)
 	res.SeenP50, res.SeenP99, _ = percentiles(seenAfter)
 	o.logf("latency (%d cases stored): %d probes, %d seen; p50 %s p99 %s at %.0f events/s (target %d); lag when producing stopped %d",
 		res.Cases, res.Probes, res.Seen, res.P50, res.P99, res.AchievedRate, o.rate, res.Lag)
+	o.logf("latency (%d cases stored): top MongoDB commands: %s", res.Cases, commandsSummary(res.Commands, 6))
 	return res, nil
 }
 

@@ -49,12 +49,15 @@ type DB struct {
 
 // Connect opens a client to uri and selects database name. It does not wait
 // for the server: Ping does.
-func Connect(uri, name string, timeout time.Duration) (*DB, error) {
+func Connect(uri, name string, timeout time.Duration, with ...Option) (*DB, error) {
 	opts := options.Client().ApplyURI(uri).
 		SetServerSelectionTimeout(5 * time.Second).
 		SetConnectTimeout(5 * time.Second)
 	if timeout > 0 {
 		opts.SetTimeout(timeout)
+	}
+	for _, w := range with {
+		w(opts)
 	}
 	c, err := mongo.Connect(opts)
 	if err != nil {
