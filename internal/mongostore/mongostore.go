@@ -108,6 +108,9 @@ func (d *DB) EnsureIndexes(ctx context.Context) error {
 	if err := backfillNearby(ctx, d); err != nil {
 		return err
 	}
+	if err := backfillOutboxDue(ctx, d); err != nil {
+		return err
+	}
 	if d.queueByFacets(ctx) {
 		if err := backfillFacets(ctx, d); err != nil {
 			return err
