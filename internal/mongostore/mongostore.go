@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -45,6 +46,9 @@ type DB struct {
 	// facetMu serialises the placements of cases in the queue facets
 	// within this process (queuefacets.go).
 	facetMu sync.Mutex
+	// chunks caches immutable queue chunks by id (chunkcache.go).
+	chunkOnce sync.Once
+	chunks    *lru.Cache[string, chunkDoc]
 }
 
 // Connect opens a client to uri and selects database name. It does not wait
