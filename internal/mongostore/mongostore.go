@@ -97,7 +97,11 @@ func (d *DB) EnsureIndexes(ctx context.Context) error {
 	all = append(all, eventIndexes()...)
 	all = append(all, employeeIndexes()...)
 	all = append(all, extraIndexes()...)
+	ferret := d.IsFerretDB(ctx)
 	for _, ix := range all {
+		if ferret && !isUnique(ix.model) {
+			continue // serves no query there, costs every write (secondaryIndexesOnFerretDB)
+		}
 		if _, err := d.DB.Collection(ix.collection).Indexes().CreateOne(ctx, ix.model); err != nil {
 			return fmt.Errorf("create index on %s: %w", ix.collection, err)
 		}
@@ -121,6 +125,26 @@ func (d *DB) EnsureIndexes(ctx context.Context) error {
 		}
 	}
 	return backfillCaseViews(ctx, d)
+}
+
+// secondaryIndexesOnFerretDB: FerretDB v1.24's SQLite backend creates
+// each index as a SQLite expression index on _ferretdb_sjson->"field" but
+// pushes no filter other than {_id} down to SQLite, so no query ever uses
+// one: each costs a JSON extraction and a B-tree insert on every write of
+// its collection and saves nothing (docs/compatibility.md). There only the
+// unique indexes are created: they are arbiters (one open case per
+// employee, one event per source id), not accelerators.
+func isUnique(m mongo.IndexModel) bool {
+	if m.Options == nil {
+		return false
+	}
+	var o options.IndexOptions
+	for _, set := range m.Options.List() {
+		if err := set(&o); err != nil {
+			return false
+		}
+	}
+	return o.Unique != nil && *o.Unique
 }
 
 // bulkWriteChunked runs models in commands of at most maxUpdatesPerCommand,
