@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -123,6 +124,12 @@ type OutboxStore struct {
 	claims      *mongo.Collection
 	transitions *mongo.Collection
 	due         *mongo.Collection
+	// settled are markers of documents no longer pending, removed in one
+	// delete at the next poll (on a single-writer database a delete per
+	// notice took a share of the writer from the consumer). Lost on a
+	// crash, they are found stale and removed by a later poll.
+	settledMu sync.Mutex
+	settled   []string
 }
 
 var (
@@ -158,15 +165,38 @@ func (s *OutboxStore) moveDue(ctx context.Context, id string, next time.Time) er
 	return nil
 }
 
-func (s *OutboxStore) undue(ctx context.Context, id string) error {
-	if _, err := s.due.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
-		return fmt.Errorf("remove outbox marker %s: %w", id, err)
+// undue queues a marker's removal for the next poll's flushSettled.
+func (s *OutboxStore) undue(_ context.Context, id string) error {
+	s.settledMu.Lock()
+	s.settled = append(s.settled, id)
+	s.settledMu.Unlock()
+	return nil
+}
+
+// flushSettled removes the queued markers in one delete (outbox_due is
+// small: an $in there reads only the pending entries).
+func (s *OutboxStore) flushSettled(ctx context.Context) error {
+	s.settledMu.Lock()
+	ids := s.settled
+	s.settled = nil
+	s.settledMu.Unlock()
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := s.due.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
+		s.settledMu.Lock()
+		s.settled = append(s.settled, ids...)
+		s.settledMu.Unlock()
+		return fmt.Errorf("remove %d outbox markers: %w", len(ids), err)
 	}
 	return nil
 }
 
 // dueMarks are the markers of kind due at now, oldest first.
 func (s *OutboxStore) dueMarks(ctx context.Context, kind string, now time.Time, limit int) ([]dueDoc, error) {
+	if err := s.flushSettled(ctx); err != nil {
+		return nil, err
+	}
 	return findAll[dueDoc](ctx, s.due,
 		bson.D{{Key: "k", Value: kind}, {Key: "next_at", Value: bson.D{{Key: "$lte", Value: storedTime(now)}}}},
 		options.Find().SetSort(bson.D{{Key: "next_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
@@ -271,7 +301,7 @@ func (s *OutboxStore) DueNotices(ctx context.Context, now time.Time, limit int) 
 			return nil, err
 		}
 	}
-	return out, nil
+	return out, s.flushSettled(ctx)
 }
 
 // causeTargets maps a cause's resource to its collection and the prefix
@@ -411,7 +441,7 @@ func (s *OutboxStore) DueDeliveries(ctx context.Context, now time.Time, limit in
 			return nil, err
 		}
 	}
-	return out, nil
+	return out, s.flushSettled(ctx)
 }
 
 // Delivery implements notify.Store.
