@@ -53,6 +53,9 @@ type loadResult struct {
 	P50, P99  time.Duration
 	FirstErr  string
 	Reference bool // the bare Gin handler
+	// Commands are the service's MongoDB commands during the row.
+	Commands    []cmdStat
+	CommandsErr error
 }
 
 // runAPI loads the case endpoints of one service and database per case set
@@ -148,14 +151,25 @@ func runAPISet(ctx context.Context, srv *servers, o options_, run string, open i
 		}
 	}
 	for _, l := range rows {
+		var cmds *commandWatch
+		if !l.ref {
+			cmds = watchCommands(c.base)
+		}
 		r := load(ctx, l.base, l.path, token, o.concurrency, o.apiDuration, o.apiMaxRequests)
 		r.Name, r.Reference, r.Bytes = l.name, l.ref, l.size
+		if cmds != nil {
+			r.Commands, r.CommandsErr = cmds.stop()
+			writeCommands(o.profileDir, fmt.Sprintf("api-%s-%d-commands.tsv", map[bool]string{true: "list", false: "get"}[strings.Contains(l.name, "?")], set.Open), r.Commands)
+		}
 		if l.ref {
 			refs = append(refs, r)
 		} else {
 			set.Rows = append(set.Rows, r)
 		}
 		o.logf("api: %-60s %6.0f req/s  p50 %-10s p99 %-10s (%d requests, %d errors)", l.name, r.RPS, r.P50, r.P99, r.Requests, r.Errors)
+		if !l.ref {
+			o.logf("api: top MongoDB commands: %s", commandsSummary(r.Commands, 6))
+		}
 	}
 	set.RSS = c.peakRSS()
 	set.AuditEntries, _ = db.DB.Collection("audit").CountDocuments(ctx, bson.D{})

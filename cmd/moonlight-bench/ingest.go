@@ -31,6 +31,9 @@ type ingestResult struct {
 	ServiceCPUProfile    string
 	ServiceAllocProfile  string
 	ServersCPUProfile    string
+	// Commands are the service's MongoDB commands during the run.
+	Commands    []cmdStat
+	CommandsErr error
 }
 
 func (r ingestResult) vsConsume() float64 { return r.MoonlightRate / r.ConsumeRate }
@@ -94,6 +97,7 @@ func runIngest(ctx context.Context, srv *servers, o options_, run string) (inges
 		res.ServersCPUProfile = filepath.Join(o.profileDir, "ingest-servers-cpu.pprof")
 		stopParentProfile = startCPUProfile(res.ServersCPUProfile)
 	}
+	cmds := watchCommands(c.base)
 	self0 := cpuOf(os.Getpid())
 	start = time.Now()
 	lw := newLagWatcher(srv.brokers, se.group, allTopics(topics))
@@ -115,6 +119,8 @@ func runIngest(ctx context.Context, srv *servers, o options_, run string) (inges
 	res.ServiceCPU = c.cpu() - c.cpu0
 	res.OtherCPU = cpuOf(os.Getpid()) - self0
 	res.RSS = c.peakRSS()
+	res.Commands, res.CommandsErr = cmds.stop()
+	writeCommands(o.profileDir, "ingest-commands.tsv", res.Commands)
 	c.stop()
 	other := "bench process CPU"
 	if srv.inProcess {
@@ -122,6 +128,7 @@ func runIngest(ctx context.Context, srv *servers, o options_, run string) (inges
 	}
 	o.logf("ingest: moonlight %.0f events/s (%.1fs); service CPU %s, %s %s, peak RSS %s",
 		res.MoonlightRate, res.MoonlightSeconds, res.ServiceCPU.Round(time.Millisecond), other, res.OtherCPU.Round(time.Millisecond), mib(res.RSS))
+	o.logf("ingest: top MongoDB commands: %s", commandsSummary(res.Commands, 6))
 
 	db, err := connect(srv.mongoURI, se.database)
 	if err != nil {

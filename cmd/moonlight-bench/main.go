@@ -41,6 +41,7 @@ type options_ struct {
 	apiOpen         []int // one API case set per entry: this many open among apiCases
 	latencyCases    []int // one latency row per entry: this many cases stored first
 	probeEvery      time.Duration
+	pollRate        int
 	apiDuration     time.Duration
 	apiMaxRequests  int
 	concurrency     int
@@ -106,6 +107,7 @@ func benchMain(args []string) error {
 	fs.StringVar(&apiOpen, "api-open", "1000,10000", "open cases among --api-cases, one API case set (database and service) per comma-separated value")
 	fs.StringVar(&latCases, "latency-cases", "0,10000", "cases stored before each detection-latency row, comma-separated")
 	fs.DurationVar(&o.probeEvery, "probe-every", 100*time.Millisecond, "interval between detection-latency probes (200 per row at the defaults)")
+	fs.IntVar(&o.pollRate, "poll-rate", maxPollRate, "polls per second of all detection-latency probes together (each is an audited case-list read)")
 	fs.DurationVar(&o.apiDuration, "api-duration", 8*time.Second, "load time per endpoint")
 	fs.IntVar(&o.apiMaxRequests, "api-max-requests", 200_000, "requests per endpoint at most")
 	fs.IntVar(&o.concurrency, "concurrency", 8, "concurrent API clients")

@@ -67,11 +67,13 @@ func (r report) summary() string {
 		fmt.Fprintf(&b, "ingest_events=%d consume_baseline=%.0f/s store_baseline=%.0f/s moonlight=%.0f/s\n", i.Events, i.ConsumeRate, i.StoreRate, i.MoonlightRate)
 		fmt.Fprintf(&b, "ingest_vs_consume=%.3f\ningest_vs_store=%.3f\ningest_vs_slower_baseline=%.3f\n", i.vsConsume(), i.vsStore(), i.vsSlower())
 		fmt.Fprintf(&b, "ingest_service_cpu=%s ingest_bench_process_cpu=%s ingest_rss=%s\n", i.ServiceCPU.Round(time.Millisecond), i.OtherCPU.Round(time.Millisecond), mib(i.RSS))
+		fmt.Fprintf(&b, "ingest_top_commands=%q\n", commandsSummary(i.Commands, 8))
 	} else if r.ingestErr != nil {
 		fmt.Fprintf(&b, "ingest_error=%q\n", r.ingestErr)
 	}
 	for _, l := range r.latency {
 		fmt.Fprintf(&b, "detect_cases=%d detect_rate=%.0f/s detect_p50=%s detect_p99=%s detect_seen=%d/%d detect_rss=%s\n", l.Cases, l.AchievedRate, ms(l.P50), ms(l.P99), l.Seen, l.Probes, mib(l.RSS))
+		fmt.Fprintf(&b, "detect_top_commands=%q\n", commandsSummary(l.Commands, 8))
 	}
 	if r.latencyErr != nil {
 		fmt.Fprintf(&b, "detect_error=%q\n", r.latencyErr)
@@ -123,6 +125,7 @@ func (r report) markdown() string {
 		}
 		fmt.Fprintf(&b, ", over %.1f s of wall time on %d CPUs. Stored %d events; detection opened %d cases. Peak RSS of the service: **%s**.\n",
 			i.MoonlightSeconds, runtime.NumCPU(), i.Stored, i.Cases, mib(i.RSS))
+		b.WriteString(commandsSection("the ingest run", i.Commands, i.CommandsErr))
 		for _, p := range []struct{ title, path, flags string }{
 			{"Service CPU profile, top functions (flat)", i.ServiceCPUProfile, ""},
 			{"Service CPU profile, top functions (cumulative)", i.ServiceCPUProfile, "-cum"},
@@ -139,14 +142,15 @@ func (r report) markdown() string {
 
 	b.WriteString("\n### 2. Detection latency\n\n")
 	fmt.Fprintf(&b, "Realistic traffic produced at %d events/s for %s; every %s one card payment at an expert network by a new person. "+
-		"Latency is from just before the probe is written to Kafka until the case's `opened_at` (detection's clock when it opens the case, just before writing it), read from `GET /api/v1/cases?employee_id=…`, which each probe polls every 250 ms, all probes together at most 40 times a second (the \"seen\" columns: until that poll saw it). "+
-		"One row per number of cases stored before the traffic starts (nine in ten of them open). Goal: p99 < 1 s.\n\n", o.rate, o.latencyDuration, o.probeEvery)
+		"Latency is from just before the probe is written to Kafka until the case's `opened_at` (detection's clock when it opens the case, just before writing it), read from `GET /api/v1/cases?employee_id=…`, which each probe polls every 250 ms, all probes together at most %d times a second, each an audited read (the \"seen\" columns: until that poll saw it). "+
+		"One row per number of cases stored before the traffic starts (nine in ten of them open). Goal: p99 < 1 s.\n\n", o.rate, o.latencyDuration, o.probeEvery, o.pollRate)
 	if len(r.latency) > 0 {
 		b.WriteString("| cases stored | achieved events/s | probes | seen | p50 | p99 | max | seen p50 | seen p99 | lag when producing stopped | peak RSS |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, l := range r.latency {
 			fmt.Fprintf(&b, "| %d | %.0f | %d | %d | %s | %s | %s | %s | %s | %d | %s |\n", l.Cases, l.AchievedRate, l.Probes, l.Seen, ms(l.P50), ms(l.P99), ms(l.Max), ms(l.SeenP50), ms(l.SeenP99), l.Lag, mib(l.RSS))
 		}
 		for _, l := range r.latency {
+			b.WriteString(commandsSection(fmt.Sprintf("the row with %d cases stored", l.Cases), l.Commands, l.CommandsErr))
 			for _, p := range []struct{ title, path string }{
 				{"service CPU profile, top functions (flat)", l.ServiceCPUProfile},
 				{"bench process (embedded broker and database) CPU profile during the traffic", l.ServersCPUProfile},
@@ -192,6 +196,11 @@ func (r report) markdown() string {
 		for _, set := range a.Sets {
 			fmt.Fprintf(&b, "| %d open of %d | %.0f | %d | %s |\n", set.Open, set.Cases, set.CaseSeedRate, set.AuditEntries, mib(set.RSS))
 		}
+		for _, set := range a.Sets {
+			for _, row := range set.Rows {
+				b.WriteString(commandsSection("`"+row.Name+"`", row.Commands, row.CommandsErr))
+			}
+		}
 	}
 	if r.apiErr != nil {
 		fmt.Fprintf(&b, "\nFailed: %v\n", r.apiErr)
@@ -225,4 +234,18 @@ func pprofTop(path, flags string) string {
 		keep = append(keep, l)
 	}
 	return strings.Join(keep, "\n") + "\n"
+}
+
+// commandsSection is the top (command, collection) pairs of a measured part
+// by total time, read from the service's own
+// moonlight_mongo_command_duration_seconds ("" when there were none).
+func commandsSection(what string, stats []cmdStat, err error) string {
+	if err != nil {
+		return fmt.Sprintf("\nThe service's MongoDB commands during %s could not be read: %v\n", what, err)
+	}
+	t := commandsTable(stats, 12)
+	if t == "" {
+		return ""
+	}
+	return fmt.Sprintf("\nThe service's MongoDB commands during %s, by total time (from its `moonlight_mongo_command_duration_seconds`; concurrent commands overlap, so the total can exceed the wall time):\n\n%s", what, t)
 }

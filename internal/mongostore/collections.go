@@ -30,6 +30,8 @@ var notAboutPeople = map[string]string{
 	eventStatsCollection:  "hourly event counts (purged with the raw events)",
 	seminarsCollection:    "seminars as reported by the intelligence feed: organiser, date, city, speakers' public descriptors (purged with the raw events)",
 	queueClaimsCollection: "the facets' version claims (\"<facet>:<version>\"), the arbiter's documents (purged as transitions)",
+	dueCollection: "the dispatcher's markers of pending notices and deliveries (\"n:<notice id>\", a time): one exists only while its notice " +
+		"or delivery is pending, which the purge never removes; a marker whose document is gone is removed by the next poll",
 }
 
 // purgedWith are the collections the purge removes from only as part of

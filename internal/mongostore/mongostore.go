@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -45,16 +46,22 @@ type DB struct {
 	// facetMu serialises the placements of cases in the queue facets
 	// within this process (queuefacets.go).
 	facetMu sync.Mutex
+	// chunks caches immutable queue chunks by id (chunkcache.go).
+	chunkOnce sync.Once
+	chunks    *lru.Cache[string, chunkDoc]
 }
 
 // Connect opens a client to uri and selects database name. It does not wait
 // for the server: Ping does.
-func Connect(uri, name string, timeout time.Duration) (*DB, error) {
+func Connect(uri, name string, timeout time.Duration, with ...Option) (*DB, error) {
 	opts := options.Client().ApplyURI(uri).
 		SetServerSelectionTimeout(5 * time.Second).
 		SetConnectTimeout(5 * time.Second)
 	if timeout > 0 {
 		opts.SetTimeout(timeout)
+	}
+	for _, w := range with {
+		w(opts)
 	}
 	c, err := mongo.Connect(opts)
 	if err != nil {
@@ -90,7 +97,11 @@ func (d *DB) EnsureIndexes(ctx context.Context) error {
 	all = append(all, eventIndexes()...)
 	all = append(all, employeeIndexes()...)
 	all = append(all, extraIndexes()...)
+	ferret := d.IsFerretDB(ctx)
 	for _, ix := range all {
+		if ferret && !isUnique(ix.model) {
+			continue // serves no query there, costs every write (secondaryIndexesOnFerretDB)
+		}
 		if _, err := d.DB.Collection(ix.collection).Indexes().CreateOne(ctx, ix.model); err != nil {
 			return fmt.Errorf("create index on %s: %w", ix.collection, err)
 		}
@@ -105,12 +116,35 @@ func (d *DB) EnsureIndexes(ctx context.Context) error {
 	if err := backfillNearby(ctx, d); err != nil {
 		return err
 	}
+	if err := backfillOutboxDue(ctx, d); err != nil {
+		return err
+	}
 	if d.queueByFacets(ctx) {
 		if err := backfillFacets(ctx, d); err != nil {
 			return err
 		}
 	}
 	return backfillCaseViews(ctx, d)
+}
+
+// secondaryIndexesOnFerretDB: FerretDB v1.24's SQLite backend creates
+// each index as a SQLite expression index on _ferretdb_sjson->"field" but
+// pushes no filter other than {_id} down to SQLite, so no query ever uses
+// one: each costs a JSON extraction and a B-tree insert on every write of
+// its collection and saves nothing (docs/compatibility.md). There only the
+// unique indexes are created: they are arbiters (one open case per
+// employee, one event per source id), not accelerators.
+func isUnique(m mongo.IndexModel) bool {
+	if m.Options == nil {
+		return false
+	}
+	var o options.IndexOptions
+	for _, set := range m.Options.List() {
+		if err := set(&o); err != nil {
+			return false
+		}
+	}
+	return o.Unique != nil && *o.Unique
 }
 
 // bulkWriteChunked runs models in commands of at most maxUpdatesPerCommand,

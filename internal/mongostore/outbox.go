@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -21,11 +22,41 @@ import (
 // notice's) and the claims of delivery attempts (insert-only, _id
 // "<delivery>#<attempt>": the unique _id index decides which replica makes
 // an attempt, on FerretDB as on MongoDB). Every update is by _id.
+//
+// outbox_due holds one small marker per pending notice ("n:<id>") and
+// pending delivery ("d:<id>") with its next_at: the dispatcher of every
+// replica polls it every notify.poll_interval, and on FerretDB and
+// mongo-java-server a filtered, sorted find reads its whole collection, so
+// polling the notices and deliveries themselves cost in proportion to every
+// notice ever sent (they stay until the retention purge). A marker is written
+// before what it marks becomes pending and removed after it stops being
+// pending; the dispatcher re-reads each marked document by _id and removes
+// markers that are stale (crash in between, purge, redelivery), so a marker
+// can only cost a read, never a lost or doubled notice.
 const (
 	outboxCollection     = "outbox"
 	deliveriesCollection = "outbox_deliveries"
 	claimsCollection     = "outbox_claims"
+	dueCollection        = "outbox_due"
 )
+
+// dueDoc marks a pending notice (Kind "n") or delivery ("d").
+type dueDoc struct {
+	ID     string    `bson:"_id"`
+	Kind   string    `bson:"k"`
+	NextAt time.Time `bson:"next_at"`
+}
+
+const (
+	dueNotice   = "n"
+	dueDelivery = "d"
+	// orphanDueGrace is how long a marker whose notice or delivery is not
+	// stored is kept: Enqueue and Expand write the marker just before the
+	// document, so a younger one may be about to get it.
+	orphanDueGrace = time.Minute
+)
+
+func dueID(kind, id string) string { return kind + ":" + id }
 
 type noticeDoc struct {
 	ID        string            `bson:"_id"`
@@ -80,6 +111,8 @@ func outboxIndexes() []index {
 			Options: options.Index().SetName("notice")}},
 		{mailSinkCollection, mongo.IndexModel{Keys: bson.D{{Key: "received_at", Value: -1}},
 			Options: options.Index().SetName("received")}},
+		{dueCollection, mongo.IndexModel{Keys: bson.D{{Key: "k", Value: 1}, {Key: "next_at", Value: 1}, {Key: "_id", Value: 1}},
+			Options: options.Index().SetName("kind_next")}},
 	}
 }
 
@@ -90,6 +123,13 @@ type OutboxStore struct {
 	deliveries  *mongo.Collection
 	claims      *mongo.Collection
 	transitions *mongo.Collection
+	due         *mongo.Collection
+	// settled are markers of documents no longer pending, removed in one
+	// delete at the next poll (on a single-writer database a delete per
+	// notice took a share of the writer from the consumer). Lost on a
+	// crash, they are found stale and removed by a later poll.
+	settledMu sync.Mutex
+	settled   []string
 }
 
 var (
@@ -100,7 +140,109 @@ var (
 // NewOutboxStore returns the outbox on db.
 func NewOutboxStore(db *DB) *OutboxStore {
 	return &OutboxStore{db: db, notices: db.DB.Collection(outboxCollection), deliveries: db.DB.Collection(deliveriesCollection),
-		claims: db.DB.Collection(claimsCollection), transitions: db.DB.Collection(transitionsCollection)}
+		claims: db.DB.Collection(claimsCollection), transitions: db.DB.Collection(transitionsCollection),
+		due: db.DB.Collection(dueCollection)}
+}
+
+// markDue writes the markers of pending documents (kind dueNotice or
+// dueDelivery) before they are written; existing markers are kept.
+func (s *OutboxStore) markDue(ctx context.Context, marks []any) error {
+	if len(marks) == 0 {
+		return nil
+	}
+	if _, err := s.due.InsertMany(ctx, marks, options.InsertMany().SetOrdered(false)); err != nil && !onlyDuplicates(err) {
+		return fmt.Errorf("mark %d outbox entries due: %w", len(marks), err)
+	}
+	return nil
+}
+
+// moveDue sets a marker's next_at (by _id; a missing marker stays missing:
+// the document is no longer pending).
+func (s *OutboxStore) moveDue(ctx context.Context, id string, next time.Time) error {
+	if _, err := s.due.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "next_at", Value: storedTime(next)}}}}); err != nil {
+		return fmt.Errorf("move outbox marker %s: %w", id, err)
+	}
+	return nil
+}
+
+// undue queues a marker's removal for the next poll's flushSettled.
+func (s *OutboxStore) undue(_ context.Context, id string) error {
+	s.settledMu.Lock()
+	s.settled = append(s.settled, id)
+	s.settledMu.Unlock()
+	return nil
+}
+
+// flushSettled removes the queued markers in one delete (outbox_due is
+// small: an $in there reads only the pending entries).
+func (s *OutboxStore) flushSettled(ctx context.Context) error {
+	s.settledMu.Lock()
+	ids := s.settled
+	s.settled = nil
+	s.settledMu.Unlock()
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := s.due.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
+		s.settledMu.Lock()
+		s.settled = append(s.settled, ids...)
+		s.settledMu.Unlock()
+		return fmt.Errorf("remove %d outbox markers: %w", len(ids), err)
+	}
+	return nil
+}
+
+// dueMarks are the markers of kind due at now, oldest first.
+func (s *OutboxStore) dueMarks(ctx context.Context, kind string, now time.Time, limit int) ([]dueDoc, error) {
+	if err := s.flushSettled(ctx); err != nil {
+		return nil, err
+	}
+	return findAll[dueDoc](ctx, s.due,
+		bson.D{{Key: "k", Value: kind}, {Key: "next_at", Value: bson.D{{Key: "$lte", Value: storedTime(now)}}}},
+		options.Find().SetSort(bson.D{{Key: "next_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+}
+
+// settle handles a marker whose document is not due: gone (kept for
+// orphanDueGrace), no longer pending (removed), or postponed (moved to the
+// document's next_at).
+func (s *OutboxStore) settle(ctx context.Context, m dueDoc, found, pending bool, next, now time.Time) error {
+	switch {
+	case !found && now.Sub(m.NextAt) < orphanDueGrace:
+		return nil
+	case !found || !pending:
+		return s.undue(ctx, m.ID)
+	default:
+		return s.moveDue(ctx, m.ID, next)
+	}
+}
+
+// backfillOutboxDue marks the notices and deliveries that were pending
+// before outbox_due existed (a scan of both, once per start).
+func backfillOutboxDue(ctx context.Context, d *DB) error {
+	s := NewOutboxStore(d)
+	ns, err := findAll[noticeDoc](ctx, s.notices, bson.D{{Key: "state", Value: notify.StatePending}},
+		options.Find().SetProjection(bson.D{{Key: "next_at", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("pending notices: %w", err)
+	}
+	ds, err := findAll[deliveryDoc](ctx, s.deliveries, bson.D{{Key: "state", Value: notify.DeliveryPending}},
+		options.Find().SetProjection(bson.D{{Key: "next_at", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("pending deliveries: %w", err)
+	}
+	var marks []any
+	for _, n := range ns {
+		marks = append(marks, dueDoc{ID: dueID(dueNotice, n.ID), Kind: dueNotice, NextAt: n.NextAt})
+	}
+	for _, dd := range ds {
+		marks = append(marks, dueDoc{ID: dueID(dueDelivery, dd.ID), Kind: dueDelivery, NextAt: dd.NextAt})
+	}
+	for start := 0; start < len(marks); start += 500 {
+		if err := s.markDue(ctx, marks[start:min(start+500, len(marks))]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Enqueue implements notify.Outbox: a notice whose id is stored already is
@@ -110,6 +252,7 @@ func (s *OutboxStore) Enqueue(ctx context.Context, ns ...notify.Notice) error {
 		return nil
 	}
 	docs := make([]any, 0, len(ns))
+	marks := make([]any, 0, len(ns))
 	for _, n := range ns {
 		if n.ID == "" || n.Kind == "" || n.Recipient == "" {
 			return fmt.Errorf("enqueue notice %q: id, kind and recipient are required", n.ID)
@@ -123,6 +266,10 @@ func (s *OutboxStore) Enqueue(ctx context.Context, ns ...notify.Notice) error {
 			d.Cause = &causeDoc{Resource: c.Resource, ID: c.ID, Version: c.Version, Fields: c.Fields}
 		}
 		docs = append(docs, d)
+		marks = append(marks, dueDoc{ID: dueID(dueNotice, d.ID), Kind: dueNotice, NextAt: d.NextAt})
+	}
+	if err := s.markDue(ctx, marks); err != nil {
+		return err
 	}
 	if _, err := s.notices.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil && !onlyDuplicates(err) {
 		return fmt.Errorf("enqueue %d notice(s): %w", len(ns), err)
@@ -130,19 +277,31 @@ func (s *OutboxStore) Enqueue(ctx context.Context, ns ...notify.Notice) error {
 	return nil
 }
 
-// DueNotices implements notify.Store.
+// DueNotices implements notify.Store: the due markers, then each marked
+// notice by _id.
 func (s *OutboxStore) DueNotices(ctx context.Context, now time.Time, limit int) ([]notify.Stored, error) {
-	docs, err := findAll[noticeDoc](ctx, s.notices,
-		bson.D{{Key: "state", Value: notify.StatePending}, {Key: "next_at", Value: bson.D{{Key: "$lte", Value: storedTime(now)}}}},
-		options.Find().SetSort(bson.D{{Key: "next_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	marks, err := s.dueMarks(ctx, dueNotice, now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("due notices: %w", err)
 	}
-	out := make([]notify.Stored, len(docs))
-	for i, d := range docs {
-		out[i] = fromNoticeDoc(d)
+	var out []notify.Stored
+	for _, m := range marks {
+		id := strings.TrimPrefix(m.ID, dueNotice+":")
+		var d noticeDoc
+		err := s.notices.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+		found := err == nil
+		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+			return nil, fmt.Errorf("due notice %s: %w", id, err)
+		}
+		if found && d.State == notify.StatePending && !d.NextAt.After(storedTime(now)) {
+			out = append(out, fromNoticeDoc(d))
+			continue
+		}
+		if err := s.settle(ctx, m, found, d.State == notify.StatePending, d.NextAt, now); err != nil {
+			return nil, err
+		}
 	}
-	return out, nil
+	return out, s.flushSettled(ctx)
 }
 
 // causeTargets maps a cause's resource to its collection and the prefix
@@ -215,24 +374,40 @@ func rawInt(v bson.RawValue) int64 {
 func (s *OutboxStore) Expand(ctx context.Context, noticeID string, ds []notify.Delivery, note string) error {
 	if len(ds) > 0 {
 		docs := make([]any, len(ds))
+		var marks []any
 		for i, d := range ds {
 			docs[i] = toDeliveryDoc(d)
+			if d.State == notify.DeliveryPending {
+				marks = append(marks, dueDoc{ID: dueID(dueDelivery, d.ID), Kind: dueDelivery, NextAt: storedTime(d.NextAt)})
+			}
+		}
+		if err := s.markDue(ctx, marks); err != nil {
+			return err
 		}
 		if _, err := s.deliveries.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil && !onlyDuplicates(err) {
 			return fmt.Errorf("deliveries of %s: %w", noticeID, err)
 		}
 	}
-	return s.setNotice(ctx, noticeID, bson.D{{Key: "state", Value: notify.StateDispatched}, {Key: "note", Value: note}})
+	if err := s.setNotice(ctx, noticeID, bson.D{{Key: "state", Value: notify.StateDispatched}, {Key: "note", Value: note}}); err != nil {
+		return err
+	}
+	return s.undue(ctx, dueID(dueNotice, noticeID))
 }
 
 // Cancel implements notify.Store.
 func (s *OutboxStore) Cancel(ctx context.Context, noticeID, note string) error {
-	return s.setNotice(ctx, noticeID, bson.D{{Key: "state", Value: notify.StateCancelled}, {Key: "note", Value: note}})
+	if err := s.setNotice(ctx, noticeID, bson.D{{Key: "state", Value: notify.StateCancelled}, {Key: "note", Value: note}}); err != nil {
+		return err
+	}
+	return s.undue(ctx, dueID(dueNotice, noticeID))
 }
 
 // Postpone implements notify.Store.
 func (s *OutboxStore) Postpone(ctx context.Context, noticeID string, until time.Time) error {
-	return s.setNotice(ctx, noticeID, bson.D{{Key: "next_at", Value: storedTime(until)}})
+	if err := s.setNotice(ctx, noticeID, bson.D{{Key: "next_at", Value: storedTime(until)}}); err != nil {
+		return err
+	}
+	return s.moveDue(ctx, dueID(dueNotice, noticeID), until)
 }
 
 func (s *OutboxStore) setNotice(ctx context.Context, id string, set bson.D) error {
@@ -242,19 +417,31 @@ func (s *OutboxStore) setNotice(ctx context.Context, id string, set bson.D) erro
 	return nil
 }
 
-// DueDeliveries implements notify.Store.
+// DueDeliveries implements notify.Store: the due markers, then each
+// marked delivery by _id.
 func (s *OutboxStore) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]notify.Delivery, error) {
-	docs, err := findAll[deliveryDoc](ctx, s.deliveries,
-		bson.D{{Key: "state", Value: notify.DeliveryPending}, {Key: "next_at", Value: bson.D{{Key: "$lte", Value: storedTime(now)}}}},
-		options.Find().SetSort(bson.D{{Key: "next_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	marks, err := s.dueMarks(ctx, dueDelivery, now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("due deliveries: %w", err)
 	}
-	out := make([]notify.Delivery, len(docs))
-	for i, d := range docs {
-		out[i] = fromDeliveryDoc(d)
+	var out []notify.Delivery
+	for _, m := range marks {
+		id := strings.TrimPrefix(m.ID, dueDelivery+":")
+		var d deliveryDoc
+		err := s.deliveries.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+		found := err == nil
+		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+			return nil, fmt.Errorf("due delivery %s: %w", id, err)
+		}
+		if found && d.State == notify.DeliveryPending && !d.NextAt.After(storedTime(now)) {
+			out = append(out, fromDeliveryDoc(d))
+			continue
+		}
+		if err := s.settle(ctx, m, found, d.State == notify.DeliveryPending, d.NextAt, now); err != nil {
+			return nil, err
+		}
 	}
-	return out, nil
+	return out, s.flushSettled(ctx)
 }
 
 // Delivery implements notify.Store.
@@ -302,7 +489,10 @@ func (s *OutboxStore) Record(ctx context.Context, d notify.Delivery) error {
 	if _, err := s.deliveries.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, bson.D{{Key: "$set", Value: set}}); err != nil {
 		return fmt.Errorf("record delivery %s: %w", d.ID, err)
 	}
-	return nil
+	if d.State == notify.DeliveryPending {
+		return s.moveDue(ctx, dueID(dueDelivery, d.ID), d.NextAt)
+	}
+	return s.undue(ctx, dueID(dueDelivery, d.ID))
 }
 
 // List implements notify.Lister: newest first by (created_at, _id).

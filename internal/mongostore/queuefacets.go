@@ -452,6 +452,9 @@ func (q *facets) tryChange(ctx context.Context, id string, ops []facetOp) (done 
 		q.deleteChunks(ctx, written)
 		return false, err
 	}
+	for _, c := range written {
+		q.db.cacheChunk(c) // the facet points at them now: the next page needs no read
+	}
 	for _, c := range dropped {
 		_, _ = q.chunks.DeleteOne(ctx, bson.D{{Key: "_id", Value: c}}) // otherwise garbage, never read
 	}
@@ -551,6 +554,9 @@ func (q *facets) readFacet(ctx context.Context, id string) (*facetDoc, error) {
 var errChunkGone = errors.New("queue chunk replaced meanwhile")
 
 func (q *facets) readChunk(ctx context.Context, id string) (chunkDoc, error) {
+	if c, ok := q.db.cachedChunk(id); ok {
+		return c, nil
+	}
 	var c chunkDoc
 	err := q.chunks.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -559,6 +565,7 @@ func (q *facets) readChunk(ctx context.Context, id string) (chunkDoc, error) {
 	if err != nil {
 		return chunkDoc{}, fmt.Errorf("queue chunk %s: %w", id, err)
 	}
+	q.db.cacheChunk(c)
 	return c, nil
 }
 

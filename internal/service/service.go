@@ -95,11 +95,13 @@ type Service struct {
 // New connects to MongoDB and Kafka, creates indexes and topics, and builds
 // the consumer and HTTP handler. Nothing runs until Run.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Service, error) {
-	db, err := mongostore.Connect(cfg.Mongo.URI, cfg.Mongo.Database, cfg.Mongo.Timeout)
+	reg := prometheus.NewRegistry()
+	db, err := mongostore.Connect(cfg.Mongo.URI, cfg.Mongo.Database, cfg.Mongo.Timeout,
+		mongostore.WithCommandMetrics(mongostore.NewCommandMetrics(reg)))
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, log: log, db: db, reg: prometheus.NewRegistry()}
+	s := &Service{cfg: cfg, log: log, db: db, reg: reg}
 	if err := s.init(ctx); err != nil {
 		_ = db.Close(context.WithoutCancel(ctx))
 		return nil, err
