@@ -54,8 +54,17 @@ type Gateway struct {
 	Decoder   *event.Decoder
 	// Grants says what each account may publish; nothing by default.
 	Grants grant.Set
-	Audit  audit.Store
+	Audit  AuditStore
 	Now    func() time.Time
+}
+
+// AuditStore is where the gateway records refusals and publications: one
+// request's accepted events in one write (AppendMany).
+type AuditStore interface {
+	audit.Store
+	// AppendMany stores es (each must pass Validate); ids already stored
+	// are skipped, so a retried request does not duplicate its entries.
+	AppendMany(ctx context.Context, es []audit.Entry) error
 }
 
 var sendRoles = []string{auth.RoleIngest, auth.RoleAdmin}
@@ -116,17 +125,7 @@ func (g *Gateway) auditPublish(ctx context.Context, s Sender, evs []event.Event)
 			Reason: "published through the API", Details: map[string]string{"type": clip(e.Type, 200)}, RequestID: s.RequestID,
 		})
 	}
-	if many, ok := g.Audit.(interface {
-		AppendMany(context.Context, []audit.Entry) error
-	}); ok {
-		return many.AppendMany(ctx, es)
-	}
-	for _, e := range es {
-		if err := g.Audit.Append(ctx, e); err != nil {
-			return err
-		}
-	}
-	return nil
+	return g.Audit.AppendMany(ctx, es)
 }
 
 func clip(s string, n int) string {
