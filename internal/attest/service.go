@@ -365,8 +365,7 @@ func (s *Service) Template(ctx context.Context) (Template, error) {
 // Employees read the texts with their tasks (Mine), not here.
 func (s *Service) TemplateToEdit(ctx context.Context, a Actor) (Template, error) {
 	if !a.has("admin") {
-		s.denied(ctx, a, ResourceTemplate, "", "needs admin", "template_read")
-		return Template{}, ErrForbidden
+		return Template{}, s.denied(ctx, a, ResourceTemplate, "", "needs admin", "template_read")
 	}
 	return s.Template(ctx)
 }
@@ -375,8 +374,7 @@ func (s *Service) TemplateToEdit(ctx context.Context, a Actor) (Template, error)
 // version the admin read; a newer save meanwhile is ErrTemplateStale.
 func (s *Service) SaveTemplate(ctx context.Context, a Actor, t Template, basedOn int64) (Template, error) {
 	if !a.has("admin") {
-		s.denied(ctx, a, ResourceTemplate, "", "needs admin", "template_save")
-		return Template{}, ErrForbidden
+		return Template{}, s.denied(ctx, a, ResourceTemplate, "", "needs admin", "template_save")
 	}
 	cur, err := s.Template(ctx)
 	if err != nil {
@@ -402,12 +400,12 @@ func (s *Service) SaveTemplate(ctx context.Context, a Actor, t Template, basedOn
 	return t, s.Audit.Append(ctx, e)
 }
 
-func (s *Service) denied(ctx context.Context, a Actor, typ, id, reason, attempt string) {
-	e := audit.Entry{ID: audit.NewID(), At: s.Now().UTC(), Actor: a.ID, ActorRoles: a.Roles, Action: audit.ActionAccessDenied,
-		ResourceType: typ, ResourceID: id, Reason: reason, RequestID: a.RequestID, Details: map[string]string{"attempt": attempt}}
-	if err := s.Audit.Append(ctx, e); err != nil && s.Log != nil {
-		s.Log.Error("audit of a refused attestation request failed", "err", err)
-	}
+// denied audits a refused attempt and returns ErrForbidden, joined with the
+// audit store's error if the entry could not be written (audit.Deny): no
+// refusal goes unrecorded unnoticed.
+func (s *Service) denied(ctx context.Context, a Actor, typ, id, reason, attempt string) error {
+	return audit.Deny(ctx, s.Audit, s.Now(), audit.Refusal{Actor: a.ID, ActorRoles: a.Roles, RequestID: a.RequestID,
+		ResourceType: typ, ResourceID: id, Attempt: attempt, Reason: reason}, ErrForbidden)
 }
 
 // ByProject lists every task of a project (insider lists).
