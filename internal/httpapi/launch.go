@@ -122,6 +122,12 @@ func principal(c *gin.Context) (id string, roles []string, rid string) {
 	return p.Subject, p.Roles, RequestID(c)
 }
 
+// attestActor is the caller as the attestation service sees them.
+func attestActor(c *gin.Context) attest.Actor {
+	id, roles, rid := principal(c)
+	return attest.Actor{ID: id, Roles: roles, RequestID: rid}
+}
+
 // lang is the caller's language for rendered texts: ?lang=, then Accept-Language.
 func lang(c *gin.Context, q map[string]string) string {
 	if l := q["lang"]; l != "" {
@@ -185,8 +191,7 @@ func (h LaunchRoutes) myAttestations(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	id, roles, rid := principal(c)
-	vs, err := h.Attest.Mine(c.Request.Context(), attest.Actor{ID: id, Roles: roles, RequestID: rid}, lang(c, q))
+	vs, err := h.Attest.Mine(c.Request.Context(), attestActor(c), lang(c, q))
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -217,8 +222,7 @@ func (h LaunchRoutes) attest(c *gin.Context) {
 	if v != 0 {
 		vp = &v
 	}
-	id, roles, rid := principal(c)
-	a := attest.Actor{ID: id, Roles: roles, RequestID: rid}
+	a := attestActor(c)
 	if _, err := h.Attest.Attest(c.Request.Context(), a, tid, attest.AttestInput{Answers: req.Answers, Version: vp, TemplateVersion: req.TemplateVersion}); err != nil {
 		_ = c.Error(err)
 		return
@@ -263,8 +267,7 @@ func toTemplateJSON(t attest.Template) templateJSON {
 }
 
 func (h LaunchRoutes) template(c *gin.Context) {
-	id, roles, rid := principal(c)
-	t, err := h.Attest.TemplateToEdit(c.Request.Context(), attest.Actor{ID: id, Roles: roles, RequestID: rid})
+	t, err := h.Attest.TemplateToEdit(c.Request.Context(), attestActor(c))
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -292,8 +295,7 @@ func (h LaunchRoutes) saveTemplate(c *gin.Context) {
 	for k, q := range req.Questions {
 		t.Questions[k] = attest.Text{EN: q.EN, ZH: q.ZH}
 	}
-	id, roles, rid := principal(c)
-	saved, err := h.Attest.SaveTemplate(c.Request.Context(), attest.Actor{ID: id, Roles: roles, RequestID: rid}, t, *req.BasedOn)
+	saved, err := h.Attest.SaveTemplate(c.Request.Context(), attestActor(c), t, *req.BasedOn)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -365,8 +367,7 @@ func (h LaunchRoutes) insiders(c *gin.Context) {
 		_ = c.Error(BadRequest("invalid_query", "format is unknown", Detail{Field: "format", Message: "must be json or csv"}))
 		return
 	}
-	id, roles, rid := principal(c)
-	l, err := h.Insiders.Insiders(c.Request.Context(), project.Actor{ID: id, Roles: roles, RequestID: rid}, strings.ToUpper(code), asOf)
+	l, err := h.Insiders.Insiders(c.Request.Context(), projectActor(c), strings.ToUpper(code), asOf)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -458,7 +459,9 @@ func toPartnerJSON(p project.Partner) partnerJSON {
 	return out
 }
 
-func partnerActor(c *gin.Context) project.Actor {
+// projectActor is the caller as the project services (insider lists, NDA
+// partners) see them.
+func projectActor(c *gin.Context) project.Actor {
 	id, roles, rid := principal(c)
 	return project.Actor{ID: id, Roles: roles, RequestID: rid}
 }
@@ -473,7 +476,7 @@ func (h LaunchRoutes) listPartners(c *gin.Context) {
 		_ = c.Error(BadRequest("invalid_query", "project is malformed", Detail{Field: "project", Message: "must be a project code"}))
 		return
 	}
-	ps, err := h.Partners.List(c.Request.Context(), partnerActor(c), q["project"])
+	ps, err := h.Partners.List(c.Request.Context(), projectActor(c), q["project"])
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -491,7 +494,7 @@ func (h LaunchRoutes) createPartner(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	p, err := h.Partners.Create(c.Request.Context(), partnerActor(c), req.partner())
+	p, err := h.Partners.Create(c.Request.Context(), projectActor(c), req.partner())
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -506,7 +509,7 @@ func (h LaunchRoutes) getPartner(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	p, err := h.Partners.Get(c.Request.Context(), partnerActor(c), id)
+	p, err := h.Partners.Get(c.Request.Context(), projectActor(c), id)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -524,7 +527,7 @@ func (h LaunchRoutes) updatePartner(c *gin.Context) {
 			Details: []Detail{{Field: "version", Message: "is required"}}})
 		return
 	}
-	p, err := h.Partners.Update(c.Request.Context(), partnerActor(c), id, v, req.partner())
+	p, err := h.Partners.Update(c.Request.Context(), projectActor(c), id, v, req.partner())
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -538,7 +541,7 @@ func (h LaunchRoutes) deletePartner(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	if err := h.Partners.Delete(c.Request.Context(), partnerActor(c), id); err != nil {
+	if err := h.Partners.Delete(c.Request.Context(), projectActor(c), id); err != nil {
 		_ = c.Error(err)
 		return
 	}
@@ -556,7 +559,7 @@ func (h LaunchRoutes) importPartners(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	res, err := h.Partners.Import(c.Request.Context(), partnerActor(c), bytes.NewReader(body))
+	res, err := h.Partners.Import(c.Request.Context(), projectActor(c), bytes.NewReader(body))
 	if err != nil {
 		var pe *project.PartnerError
 		if errors.As(err, &pe) {

@@ -40,8 +40,8 @@ func MapRightsErrors(err error) (*Error, bool) {
 }
 
 func rightsActor(c *gin.Context) rights.Actor {
-	p, _ := auth.FromContext(c)
-	return rights.Actor{ID: p.Subject, Roles: p.Roles, RequestID: RequestID(c)}
+	id, roles, rid := principal(c)
+	return rights.Actor{ID: id, Roles: roles, RequestID: rid}
 }
 
 func formatParam(v string, allowed ...string) error {
