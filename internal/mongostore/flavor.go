@@ -7,6 +7,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Which server this is, asked once (buildInfo) and kept: the few places
@@ -32,7 +33,43 @@ func (d *DB) detect(ctx context.Context) {
 	// only a version, and it sorts every find in memory.
 	_, git := info["gitVersion"]
 	d.sorted = git && !d.ferret
+	d.exactKeys = !git && !d.ferret
 	d.kindKnown = true
+}
+
+// exactKeyIndexes reports whether the server uses an index only for a
+// filter on exactly the index's fields (mongo-java-server: its
+// AbstractUniqueIndex.canHandle compares the filter's key set with the
+// index's). There {_id, version}, the compare-and-set of every versioned
+// replace, scans the collection: about a second per replace with 10,000
+// cases. EnsureIndexes gives such servers a unique {_id, version} index on
+// each versioned collection, which serves that filter by key (and is
+// trivially unique, _id being unique). MongoDB serves the same filter from
+// _id alone and FerretDB is handled in transitions.replaceAt, so neither
+// gets it.
+func (d *DB) exactKeyIndexes(ctx context.Context) bool {
+	d.detect(ctx)
+	d.kindMu.Lock()
+	defer d.kindMu.Unlock()
+	return d.exactKeys
+}
+
+// versionedCollections are those replaced with a {_id, version} filter:
+// the targets of the transitions arbiter and the employee projection's Save.
+var versionedCollections = []string{
+	casesCollection, disclosuresCollection, attestationsCollection, partnersCollection,
+	unmaskRequestsCollection, employeesCollection,
+}
+
+func versionedIndexes() []index {
+	out := make([]index, 0, len(versionedCollections))
+	for _, c := range versionedCollections {
+		out = append(out, index{c, mongo.IndexModel{
+			Keys:    bson.D{{Key: "_id", Value: 1}, {Key: "version", Value: 1}},
+			Options: options.Index().SetName("id_version").SetUnique(true),
+		}})
+	}
+	return out
 }
 
 // Queue modes (DB.queueMode).

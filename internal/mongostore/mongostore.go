@@ -40,6 +40,10 @@ type DB struct {
 	// an index (MongoDB; not FerretDB nor mongo-java-server): the queue
 	// queries case_queue there, and keeps facets elsewhere (flavor.go).
 	sorted bool
+	// exactKeys says the server's indexes serve only a filter whose fields
+	// are exactly the index's (mongo-java-server): {_id, version} is a
+	// scan there unless an index on exactly those fields exists (flavor.go).
+	exactKeys bool
 	// queueMode, when not 0, overrides the choice (tests): queueByIndex
 	// or queueByFacets.
 	queueMode int
@@ -98,6 +102,9 @@ func (d *DB) EnsureIndexes(ctx context.Context) error {
 	all = append(all, employeeIndexes()...)
 	all = append(all, extraIndexes()...)
 	ferret := d.IsFerretDB(ctx)
+	if d.exactKeyIndexes(ctx) {
+		all = append(all, versionedIndexes()...)
+	}
 	for _, ix := range all {
 		if ferret && !isUnique(ix.model) {
 			continue // serves no query there, costs every write (secondaryIndexesOnFerretDB)
