@@ -107,7 +107,7 @@ func benchMain(args []string) error {
 	fs.StringVar(&apiOpen, "api-open", "1000,10000", "open cases among --api-cases, one API case set (database and service) per comma-separated value")
 	fs.StringVar(&latCases, "latency-cases", "0,10000", "cases stored before each detection-latency row, comma-separated")
 	fs.DurationVar(&o.probeEvery, "probe-every", 100*time.Millisecond, "interval between detection-latency probes (200 per row at the defaults)")
-	fs.IntVar(&o.pollRate, "poll-rate", maxPollRate, "polls per second of all detection-latency probes together (each is an audited case-list read)")
+	fs.IntVar(&o.pollRate, "poll-rate", maxPollRate, "polls per second of all detection-latency probes together (each reads the probe's case by key)")
 	fs.DurationVar(&o.apiDuration, "api-duration", 8*time.Second, "load time per endpoint")
 	fs.IntVar(&o.apiMaxRequests, "api-max-requests", 200_000, "requests per endpoint at most")
 	fs.IntVar(&o.concurrency, "concurrency", 8, "concurrent API clients")

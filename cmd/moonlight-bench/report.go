@@ -142,7 +142,7 @@ func (r report) markdown() string {
 
 	b.WriteString("\n### 2. Detection latency\n\n")
 	fmt.Fprintf(&b, "Realistic traffic produced at %d events/s for %s; every %s one card payment at an expert network by a new person. "+
-		"Latency is from just before the probe is written to Kafka until the case's `opened_at` (detection's clock when it opens the case, just before writing it), read from `GET /api/v1/cases?employee_id=…`, which each probe polls every 250 ms, all probes together at most %d times a second, each an audited read (the \"seen\" columns: until that poll saw it). "+
+		"Latency is from just before the probe is written to Kafka until the case's `opened_at` (detection's clock when it opens the case, just before writing it), read from the database by key (the person's `case_refs`, then the case, by `_id`), which each probe polls every 250 ms, all probes together at most %d times a second (the \"seen\" columns: until that poll saw it). "+
 		"One row per number of cases stored before the traffic starts (nine in ten of them open). Goal: p99 < 1 s.\n\n", o.rate, o.latencyDuration, o.probeEvery, o.pollRate)
 	if len(r.latency) > 0 {
 		b.WriteString("| cases stored | achieved events/s | probes | seen | p50 | p99 | max | seen p50 | seen p99 | lag when producing stopped | peak RSS |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
