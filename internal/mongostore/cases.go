@@ -482,7 +482,7 @@ func fromCaseDoc(d caseDoc) review.Case {
 		f := detect.Finding{ID: fd.ID, EmployeeID: d.EmployeeID, Rule: fd.Rule, Severity: fd.Severity, Score: fd.Score,
 			Summary: fd.Summary, Explanation: fromClauseDocs(fd.Explanation), OccurredOn: civil.Date(fd.OccurredOn),
 			Counterparty: fd.Counterparty, CounterpartyID: fd.CounterpartyID,
-			CounterpartyType: fd.CounterpartyType, DisclosureIDs: fd.DisclosureIDs, CoveredBy: fd.CoveredBy,
+			CounterpartyType: fd.CounterpartyType, DisclosureIDs: slices.Clone(fd.DisclosureIDs), CoveredBy: fd.CoveredBy,
 			Employment: fd.Employment, Project: fd.Project, RulesVersion: fd.RulesVersion}
 		if len(f.DisclosureIDs) == 0 {
 			f.DisclosureIDs = nil

@@ -53,6 +53,7 @@ type DB struct {
 	// chunks caches immutable queue chunks by id (chunkcache.go).
 	chunkOnce sync.Once
 	chunks    *lru.Cache[string, chunkDoc]
+	rows      *lru.Cache[string, []caseDoc] // decoded rows of cached chunks
 }
 
 // Connect opens a client to uri and selects database name. It does not wait

@@ -615,6 +615,7 @@ type facetCursor struct {
 	refs  []chunkRef
 	next  int // next chunk to read
 	buf   []chunkEntry
+	rows  []caseDoc // buf's rows, decoded
 	after *key
 }
 
@@ -637,11 +638,15 @@ func (c *facetCursor) peek(ctx context.Context) (*chunkEntry, error) {
 		if err != nil {
 			return nil, err
 		}
+		rows, err := c.q.db.chunkRows(ch)
+		if err != nil {
+			return nil, err
+		}
 		c.next++
-		c.buf = ch.Entries
+		c.buf, c.rows = ch.Entries, rows
 		if c.after != nil {
 			i := sort.Search(len(c.buf), func(i int) bool { return c.after.before(c.buf[i].key()) })
-			c.buf = c.buf[i:]
+			c.buf, c.rows = c.buf[i:], c.rows[i:]
 		}
 	}
 	return &c.buf[0], nil
@@ -686,11 +691,8 @@ func (q *facets) listOnce(ctx context.Context, ids []string, after *key, limit i
 		if best < 0 {
 			break
 		}
-		curs[best].buf = curs[best].buf[1:]
-		d, err := be.caseDoc()
-		if err != nil {
-			return nil, err
-		}
+		d := curs[best].rows[0]
+		curs[best].buf, curs[best].rows = curs[best].buf[1:], curs[best].rows[1:]
 		if keep == nil || keep(d) {
 			out = append(out, d)
 		}
