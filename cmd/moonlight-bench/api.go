@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -84,6 +85,10 @@ func runAPISet(ctx context.Context, srv *servers, o options_, run string, open i
 		return set, nil, err
 	}
 	se := o.serviceEnv(srv, strings.ReplaceAll(run, "-", "_")+"_api", run+"-api", topics)
+	if o.profileDir != "" {
+		// The service's whole life; the bench process's only during the rows.
+		se.cpuProf = filepath.Join(o.profileDir, fmt.Sprintf("api-%d-service-cpu.pprof", set.Open))
+	}
 	c, err := startChild(ctx, se, o.serviceLog) // creates the indexes before the data arrives
 	if err != nil {
 		return set, nil, err
@@ -150,6 +155,11 @@ func runAPISet(ctx context.Context, srv *servers, o options_, run string, open i
 			rows[1],
 		}
 	}
+	stopParentProfile := func() {}
+	if o.profileDir != "" && srv.inProcess {
+		stopParentProfile = startCPUProfile(filepath.Join(o.profileDir, fmt.Sprintf("api-%d-servers-cpu.pprof", set.Open)))
+	}
+	defer stopParentProfile()
 	for _, l := range rows {
 		var cmds *commandWatch
 		if !l.ref {
