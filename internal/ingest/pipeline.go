@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/tracing"
@@ -25,8 +27,8 @@ type Stage interface {
 	Process(ctx context.Context, batch []event.Received, changed []string) error
 }
 
-// Pipeline stores a batch of valid events: raw events, then the employee
-// projection, then every Stage. Each step is idempotent.
+// Pipeline stores a batch of valid events: raw events, and alongside them
+// the employee projection, then every Stage. Each step is idempotent.
 type Pipeline struct {
 	Events    EventStore
 	Employees employee.Store
@@ -34,25 +36,45 @@ type Pipeline struct {
 }
 
 // Process implements Processor; it returns how many events were new.
+//
+// The raw events are inserted while the derived state (the projection, then
+// the stages in order) is written: nothing derived reads the raw events
+// (each stage gets the batch itself), so the largest write of a batch no
+// longer waits for, nor holds up, all the others (issue 12 item 5: ingest on
+// mongo-java-server spent 119 of 169 s in it, serially). Process returns
+// once both are done; if either fails, the batch is not committed and comes
+// again whole, and every step is idempotent. For the moment between a case
+// being written and its events (a few hundred milliseconds at most), a
+// reader of that case may find an event it cites not stored yet.
 func (p *Pipeline) Process(ctx context.Context, batch []event.Received) (int, error) {
-	sctx, span := tracing.Start(ctx, "events insert")
-	n, err := p.Events.InsertMany(sctx, batch)
-	tracing.End(span, err)
-	if err != nil {
-		return 0, err
-	}
-	sctx, span = tracing.Start(ctx, "employees project")
+	g, gctx := errgroup.WithContext(ctx)
+	var n int
+	g.Go(func() error {
+		sctx, span := tracing.Start(gctx, "events insert")
+		var err error
+		n, err = p.Events.InsertMany(sctx, batch)
+		tracing.End(span, err)
+		return err
+	})
+	g.Go(func() error { return p.derive(gctx, batch) })
+	err := g.Wait()
+	return n, err
+}
+
+// derive writes what a batch changes besides its raw events.
+func (p *Pipeline) derive(ctx context.Context, batch []event.Received) error {
+	sctx, span := tracing.Start(ctx, "employees project")
 	changed, err := p.applyHR(sctx, batch)
 	tracing.End(span, err)
 	if err != nil {
-		return n, err
+		return err
 	}
 	for _, s := range p.Stages {
 		if err := s.Process(ctx, batch, changed); err != nil {
-			return n, err
+			return err
 		}
 	}
-	return n, nil
+	return nil
 }
 
 // applyHR adds the batch's HR facts to the employee projections: one read for
