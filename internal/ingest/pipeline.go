@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/moonlight-oss/moonlight/internal/employee"
 	"github.com/moonlight-oss/moonlight/internal/event"
 	"github.com/moonlight-oss/moonlight/internal/tracing"
@@ -25,34 +27,53 @@ type Stage interface {
 	Process(ctx context.Context, batch []event.Received, changed []string) error
 }
 
-// Pipeline stores a batch of valid events: raw events, then the employee
-// projection, then every Stage. Each step is idempotent.
+// Pipeline stores a batch of valid events: raw events, the employee
+// projection and every Stage. Each step is idempotent. The raw events are
+// written while the projection and the stages run: none of them reads the
+// events collection, and the batch is committed only once both are done, so
+// a crash or an error in either redelivers the whole batch as before. On a
+// database that serves connections concurrently (FerretDB's SQLite in WAL
+// mode, MongoDB) the batch's largest write then no longer waits for the
+// rest, nor the rest for it.
 type Pipeline struct {
 	Events    EventStore
 	Employees employee.Store
 	Stages    []Stage
 }
 
-// Process implements Processor; it returns how many events were new.
+// Process implements Processor; it returns how many events were new. The
+// projection and the stages share one memo of employee reads
+// (employee.WithReads): each employee is read once per batch, and the
+// stages see what applyHR wrote.
 func (p *Pipeline) Process(ctx context.Context, batch []event.Received) (int, error) {
-	sctx, span := tracing.Start(ctx, "events insert")
-	n, err := p.Events.InsertMany(sctx, batch)
-	tracing.End(span, err)
-	if err != nil {
-		return 0, err
-	}
-	sctx, span = tracing.Start(ctx, "employees project")
+	g, gctx := errgroup.WithContext(ctx)
+	var n int
+	g.Go(func() error {
+		sctx, span := tracing.Start(gctx, "events insert")
+		var err error
+		n, err = p.Events.InsertMany(sctx, batch)
+		tracing.End(span, err)
+		return err
+	})
+	g.Go(func() error { return p.derive(employee.WithReads(gctx), batch) })
+	err := g.Wait()
+	return n, err
+}
+
+// derive projects the batch's HR facts, then runs every Stage.
+func (p *Pipeline) derive(ctx context.Context, batch []event.Received) error {
+	sctx, span := tracing.Start(ctx, "employees project")
 	changed, err := p.applyHR(sctx, batch)
 	tracing.End(span, err)
 	if err != nil {
-		return n, err
+		return err
 	}
 	for _, s := range p.Stages {
 		if err := s.Process(ctx, batch, changed); err != nil {
-			return n, err
+			return err
 		}
 	}
-	return n, nil
+	return nil
 }
 
 // applyHR adds the batch's HR facts to the employee projections: one read for
