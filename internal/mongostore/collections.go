@@ -46,6 +46,7 @@ var purgedWith = map[string]struct {
 	queueChunksCollection:    {caseKinds, "the purged case's row in its facet's chunks, through the facet's version claim (FerretDB, mongo-java-server)"},
 	queuePlacesCollection:    {caseKinds, "the purged case's placement"},
 	caseRefsCollection:       {append(caseKinds, retention.FormerEmployees), "the purged case's id in its subject's index; the index with the former employee"},
+	attestRefsCollection:     {[]retention.Kind{retention.FormerEmployees}, "the index of an employee's attestation ids, with the former employee (a purged attestation's id reads as missing until then)"},
 	commentsCollection:       {caseKinds, "the purged case's comments"},
 	unmaskRequestsCollection: {caseKinds, "the requests to unmask the purged case's subject, with their transitions"},
 	unmaskStatesCollection: {append(caseKinds, retention.Reviewers, retention.FormerEmployees),

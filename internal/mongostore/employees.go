@@ -84,24 +84,58 @@ func NewEmployeeStore(db *DB) *EmployeeStore {
 	return &EmployeeStore{db: db, coll: db.DB.Collection(employeesCollection)}
 }
 
-// Get implements employee.Store.
+// Get implements employee.Store. Within a batch (employee.WithReads) an
+// employee already read or written is not read again.
 func (s *EmployeeStore) Get(ctx context.Context, id string) (employee.Employee, error) {
-	d, err := getByID[employeeDoc](ctx, s.coll, id, employee.ErrNotFound)
+	reads := employee.ReadsFrom(ctx)
+	if e, found, known := reads.Lookup(id); known {
+		if !found {
+			return employee.Employee{}, fmt.Errorf("find %s %v: %w", employeesCollection, id, employee.ErrNotFound)
+		}
+		return e, nil
+	}
+	d, found, err := findByID[employeeDoc](ctx, s.coll, id)
 	if err != nil {
 		return employee.Employee{}, err
 	}
-	return fromEmployeeDoc(d)
+	if !found {
+		reads.RememberMissing(id)
+		return employee.Employee{}, fmt.Errorf("find %s %v: %w", employeesCollection, id, employee.ErrNotFound)
+	}
+	e, err := fromEmployeeDoc(d)
+	if err != nil {
+		return employee.Employee{}, err
+	}
+	reads.Remember(e)
+	return e, nil
 }
 
-// GetMany implements employee.Store.
+// GetMany implements employee.Store; within a batch (employee.WithReads) it
+// reads only the ids not read or written before in the batch.
 func (s *EmployeeStore) GetMany(ctx context.Context, ids []string) (map[string]employee.Employee, error) {
 	out := make(map[string]employee.Employee, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	docs, err := byIDs[employeeDoc](ctx, s.db, s.coll, ids)
+	reads := employee.ReadsFrom(ctx)
+	var ask []string
+	asked := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		e, found, known := reads.Lookup(id)
+		switch {
+		case known && found:
+			out[id] = e
+		case !known && !asked[id]:
+			asked[id] = true
+			ask = append(ask, id)
+		}
+	}
+	if len(ask) == 0 {
+		return out, nil
+	}
+	docs, err := byIDs[employeeDoc](ctx, s.db, s.coll, ask)
 	if err != nil {
-		return nil, fmt.Errorf("get %d employees: %w", len(ids), err)
+		return nil, fmt.Errorf("get %d employees: %w", len(ask), err)
 	}
 	for _, d := range docs {
 		e, err := fromEmployeeDoc(d)
@@ -109,12 +143,31 @@ func (s *EmployeeStore) GetMany(ctx context.Context, ids []string) (map[string]e
 			return nil, err
 		}
 		out[e.ID] = e
+		reads.Remember(e)
+	}
+	for _, id := range ask {
+		if _, ok := out[id]; !ok {
+			reads.RememberMissing(id)
+		}
 	}
 	return out, nil
 }
 
-// Save implements employee.Store.
+// Save implements employee.Store. The batch's reads (employee.WithReads)
+// keep what was stored, or forget the employee when the save failed.
 func (s *EmployeeStore) Save(ctx context.Context, e employee.Employee) (int64, error) {
+	v, err := s.save(ctx, e)
+	reads := employee.ReadsFrom(ctx)
+	if err != nil {
+		reads.Forget(e.ID)
+		return 0, err
+	}
+	e.Version = v
+	reads.Remember(e)
+	return v, nil
+}
+
+func (s *EmployeeStore) save(ctx context.Context, e employee.Employee) (int64, error) {
 	d, err := toEmployeeDoc(e)
 	if err != nil {
 		return 0, err
@@ -158,20 +211,35 @@ func (s *EmployeeStore) InsertNew(ctx context.Context, es []employee.Employee) (
 		d.Version = 1
 		docs[i] = d
 	}
+	reads := employee.ReadsFrom(ctx)
 	_, err := s.coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err == nil {
-		return nil, nil
-	}
 	var bwe mongo.BulkWriteException
-	if !onlyDuplicates(err) || !errors.As(err, &bwe) {
+	if err != nil && (!onlyDuplicates(err) || !errors.As(err, &bwe)) {
+		for _, e := range es {
+			reads.Forget(e.ID)
+		}
 		return nil, fmt.Errorf("insert %d employees: %w", len(es), err)
 	}
-	taken := make(map[string]bool, len(bwe.WriteErrors))
-	for _, we := range bwe.WriteErrors {
-		if we.Index < 0 || we.Index >= len(es) {
-			return nil, fmt.Errorf("insert %d employees: write error for index %d: %w", len(es), we.Index, err)
+	var taken map[string]bool
+	if err != nil {
+		taken = make(map[string]bool, len(bwe.WriteErrors))
+		for _, we := range bwe.WriteErrors {
+			if we.Index < 0 || we.Index >= len(es) {
+				for _, e := range es {
+					reads.Forget(e.ID)
+				}
+				return nil, fmt.Errorf("insert %d employees: write error for index %d: %w", len(es), we.Index, err)
+			}
+			taken[es[we.Index].ID] = true
 		}
-		taken[es[we.Index].ID] = true
+	}
+	for _, e := range es {
+		if taken[e.ID] {
+			reads.Forget(e.ID) // someone else's version: read it
+			continue
+		}
+		e.Version = 1
+		reads.Remember(e)
 	}
 	return taken, nil
 }
@@ -210,13 +278,21 @@ func (s *EmployeeStore) AddFacts(ctx context.Context, e employee.Employee, facts
 	if len(unset) > 0 {
 		update = append(update, bson.E{Key: "$unset", Value: unset})
 	}
+	reads := employee.ReadsFrom(ctx)
 	res, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: e.ID}}, update)
 	if err != nil {
+		reads.Forget(e.ID)
 		return fmt.Errorf("add %d facts to employee %s: %w", len(facts), e.ID, err)
 	}
 	if res.MatchedCount == 0 {
+		reads.Forget(e.ID)
 		return fmt.Errorf("add facts to employee %s: %w", e.ID, employee.ErrNotFound)
 	}
+	// What was stored, unless another replica added facts at the same
+	// moment (it re-evaluates the employee after its own write); a Save on
+	// the remembered version then conflicts and forgets it.
+	e.Version++
+	reads.Remember(e)
 	return nil
 }
 

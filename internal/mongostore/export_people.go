@@ -131,6 +131,7 @@ func peopleExportSources() []exportSource {
 	}
 	return []exportSource{
 		{coll: attestationsCollection, filter: byField("employee_id")},
+		{coll: attestRefsCollection, filter: byID},
 		{coll: profilesCollection, filter: byID},
 		{coll: uiProfilesCollection, filter: byID},
 		{coll: savedFiltersCollection, filter: byField("user"), redact: func(_ string, d bson.D) bson.D {

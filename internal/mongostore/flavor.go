@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"golang.org/x/sync/errgroup"
 )
 
 // Which server this is, asked once (buildInfo) and kept: the few places
@@ -132,7 +133,10 @@ func getByID[D any](ctx context.Context, coll *mongo.Collection, id any, notFoun
 // backend pushes only a filter that is exactly {_id: <string>} down to
 // SQLite (where internal/embedded's expression index serves it, ~1 ms) and
 // decodes the whole collection for any other filter, $in included: there,
-// one find per id.
+// one find per id, up to byIDsAtOnce of them at a time (FerretDB serves
+// each connection on its own goroutine and SQLite's WAL lets reads run
+// side by side, so the second core works while the first decodes), the
+// documents in the order of ids.
 func byIDs[D any](ctx context.Context, db *DB, coll *mongo.Collection, ids []string) ([]D, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -140,18 +144,31 @@ func byIDs[D any](ctx context.Context, db *DB, coll *mongo.Collection, ids []str
 	if !db.IsFerretDB(ctx) {
 		return findAll[D](ctx, coll, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 	}
+	docs := make([]D, len(ids))
+	found := make([]bool, len(ids))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(byIDsAtOnce)
+	for i, id := range ids {
+		g.Go(func() error {
+			var err error
+			docs[i], found[i], err = findByID[D](gctx, coll, id)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	out := make([]D, 0, len(ids))
-	for _, id := range ids {
-		doc, found, err := findByID[D](ctx, coll, id)
-		if err != nil {
-			return nil, err
-		}
-		if found {
-			out = append(out, doc)
+	for i := range ids {
+		if found[i] {
+			out = append(out, docs[i])
 		}
 	}
 	return out, nil
 }
+
+// byIDsAtOnce bounds the concurrent finds of one byIDs on FerretDB.
+const byIDsAtOnce = 4
 
 // transitionError maps the outcome of arbiter.apply for what ("update
 // partner P1"): a lost transition is conflict, a vanished resource

@@ -266,7 +266,8 @@ func (p *Purge) withNothingKept(ctx context.Context, ids []string) ([]string, er
 }
 
 // cascadePerson removes what is kept per person beside a purged HR record:
-// the notifier's and the UI's profiles, the (empty) index of their cases,
+// the notifier's and the UI's profiles, the (empty) indexes of their cases
+// and attestations,
 // their place in the presence index's function and seniority lists, and,
 // unless the reviewer registry still lists them (then the reviewers kind
 // removes them with the registry entry), their saved filters and unmask
@@ -276,7 +277,7 @@ func (p *Purge) cascadePerson(ctx context.Context, ids []string, dry bool) ([]re
 	if len(ids) == 0 {
 		return out, nil
 	}
-	for _, coll := range []string{profilesCollection, uiProfilesCollection, caseRefsCollection} {
+	for _, coll := range []string{profilesCollection, uiProfilesCollection, caseRefsCollection, attestRefsCollection} {
 		held, err := p.existing(ctx, coll, ids)
 		if err != nil {
 			return out, err

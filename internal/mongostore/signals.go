@@ -74,6 +74,8 @@ type SignalStore struct {
 	activity *mongo.Collection
 	months   *mongo.Collection // nearby.go
 	seminars *mongo.Collection
+	// indexed are presence entries this process stored lately (presence.go).
+	indexed *recentIDs
 }
 
 var (
@@ -83,7 +85,8 @@ var (
 
 // NewSignalStore returns the store on db.
 func NewSignalStore(db *DB) *SignalStore {
-	return &SignalStore{db: db, activity: db.DB.Collection(activityCollection), months: db.DB.Collection(counterpartyMonthsCollection), seminars: db.DB.Collection(seminarsCollection)}
+	return &SignalStore{db: db, activity: db.DB.Collection(activityCollection), months: db.DB.Collection(counterpartyMonthsCollection), seminars: db.DB.Collection(seminarsCollection),
+		indexed: newRecentIDs(recentPresenceIDs)}
 }
 
 // AddSignals implements evaluate.SignalStore.

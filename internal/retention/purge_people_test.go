@@ -70,6 +70,8 @@ func (w *purgeWorld) seedPeople() map[retention.Kind]int {
 	}
 	w.insert("unmask_states", bson.D{{Key: "_id", Value: "E-rev"}, {Key: "cases", Value: bson.D{}}})
 	w.insert("case_refs", bson.D{{Key: "_id", Value: "E-gone"}, {Key: "cases", Value: bson.A{}}})
+	w.insert("attestation_refs", bson.D{{Key: "_id", Value: "E-gone"}, {Key: "tasks", Value: bson.A{}}})
+	w.insert("attestation_refs", bson.D{{Key: "_id", Value: "E-recent"}, {Key: "tasks", Value: bson.A{}}})
 	w.insert("saved_filters", bson.D{{Key: "_id", Value: "sf-gone"}, {Key: "user", Value: "E-gone"}, {Key: "name", Value: "mine"}, {Key: "query", Value: "q"}, {Key: "at", Value: w.ago(62, 0)}})
 	w.insert("saved_filters", bson.D{{Key: "_id", Value: "sf-rev"}, {Key: "user", Value: "E-rev"}, {Key: "name", Value: "mine"}, {Key: "query", Value: "q"}, {Key: "at", Value: w.ago(62, 0)}})
 	w.must(mongostore.NewReviewerStore(w.db).Seen(ctx, "E-rev", w.ago(1, 0)))
@@ -78,6 +80,8 @@ func (w *purgeWorld) seedPeople() map[retention.Kind]int {
 	goes("ui_profiles", "E-gone")
 	goes("unmask_states", "E-gone")
 	goes("case_refs", "E-gone")
+	goes("attestation_refs", "E-gone")
+	stays("attestation_refs", "E-recent")
 	goes("saved_filters", "sf-gone")
 	stays("profiles", "E-recent")
 	stays("ui_profiles", "E-recent")
@@ -157,7 +161,7 @@ func (w *purgeWorld) seedPeople() map[retention.Kind]int {
 
 	want := map[retention.Kind]int{
 		retention.Attestations:    1,
-		retention.FormerEmployees: 2 + 6, // 2 records; E-gone's 2 profiles, case index, function list entry, filter, state
+		retention.FormerEmployees: 2 + 7, // 2 records; E-gone's 2 profiles, case and attestation indexes, function list entry, filter, state
 		retention.Notices:         1 + 1 + 2 + 1,
 		retention.Idempotency:     1,
 		retention.Partners:        1,

@@ -381,7 +381,7 @@ func TestPurgeRemovesExactlyTheExpired(t *testing.T) {
 	es, _, err := auditStore.List(t.Context(), audit.Filter{Action: retention.ActionPurge}, 10, "")
 	w.must(err)
 	if len(es) != 1 || es[0].Actor != audit.SystemActor || es[0].Details["raw_events"] != "4" ||
-		es[0].Details["cleared_cases"] != strconv.Itoa(real.ByKind()[retention.ClearedCases]) || es[0].Details["former_employees"] != "8" {
+		es[0].Details["cleared_cases"] != strconv.Itoa(real.ByKind()[retention.ClearedCases]) || es[0].Details["former_employees"] != "9" {
 		t.Fatalf("purge audit entries = %+v, want one by the system with counts per kind", es)
 	}
 
